@@ -1,0 +1,69 @@
+// Command grove is the hypervisor image: linked with the stock Go toolchain
+// for linux/amd64, made bootable by cmd/groveimg, and run on package kernel's
+// Linux-compatible system calls at ring 0.
+//
+// Kernel command line words (QEMU -append, GRUB multiboot line):
+//
+//	selftest[=FILTER]  run the in-image tests, print results, power off
+//	crash=nil          dereference nil in Go code (a Go panic with trace)
+//	crash=kernel       fault in kernel code (register dump, symbolized RIP)
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"grove/kernel"
+	"grove/kernel/selftest"
+)
+
+func main() {
+	args := os.Args[1:]
+	banner()
+	for _, a := range args {
+		switch {
+		case a == "crash=nil":
+			var p *[8]int
+			fmt.Println(p[3])
+		case a == "crash=kernel":
+			kernel.CrashKernel()
+		case a == "selftest" || strings.HasPrefix(a, "selftest="):
+			_, filter, _ := strings.Cut(a, "=")
+			_, failed := selftest.Run(os.Stdout, filter)
+			kernel.Shutdown(failed)
+		}
+	}
+	prompt()
+}
+
+func banner() {
+	b := &kernel.Boot
+	fmt.Printf("Grove hypervisor (boot protocol %s, command line %q)\n", b.Protocol, b.Cmdline())
+	fmt.Println("memory map:")
+	for _, r := range b.Mem[:b.NMem] {
+		fmt.Printf("  %#012x-%#012x %s\n", r.Base, r.Base+r.Len-1, memType(r.Type))
+	}
+	m := kernel.ReadMemInfo()
+	fmt.Printf("memory: %d MiB usable, %d MiB free\n", m.Total>>8, m.Free>>8)
+	f := kernel.CPUFeatures()
+	fmt.Printf("cpu: %s %q\n", f.Vendor, f.Brand)
+	fmt.Printf("cpu: SVM=%v NPT=%v ASIDs=%d NRIPS=%v VGIF=%v decode-assists=%v\n",
+		f.SVM, f.NPT, f.ASIDs, f.NRIPS, f.VGIF, f.DecodeAssist)
+	tsc, lapic := kernel.Clock()
+	fmt.Printf("clock: TSC %d MHz, LAPIC timer %d MHz\n", tsc/1e6, lapic/1e6)
+}
+
+func memType(t uint32) string {
+	switch t {
+	case 1:
+		return "usable"
+	case 3:
+		return "ACPI"
+	case 4:
+		return "ACPI NVS"
+	case 5:
+		return "bad"
+	}
+	return "reserved"
+}

@@ -1,0 +1,154 @@
+package kernel
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/usbarmory/tamago/soc/intel/rtc"
+)
+
+// The API ordinary Go code uses: it runs in goroutines, never in kernel
+// context, and reaches kernel state through Grove's system calls (or reads
+// data that is immutable after boot).
+
+// MemInfo is a snapshot of the page allocator's counters, in pages.
+type MemInfo struct {
+	Total, Free, MinFree, User, Tables uint64
+}
+
+func sysGroveMemInfoFn(c *percpu, f *TrapFrame) uint64 {
+	if !kas.access(uintptr(f.RDI), unsafe.Sizeof(MemInfo{}), true) {
+		return eFAULT.ret()
+	}
+	*(*MemInfo)(unsafe.Pointer(uintptr(f.RDI))) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages}
+	return 0
+}
+
+// ReadMemInfo returns the allocator's counters.
+func ReadMemInfo() MemInfo {
+	var m MemInfo
+	syscall.RawSyscall(SysGroveMemInfo, uintptr(unsafe.Pointer(&m)), 0, 0)
+	return m
+}
+
+// Shutdown powers off: status 0 is success (QEMU exits 33), anything else
+// failure (35).
+func Shutdown(status int) {
+	syscall.RawSyscall(SysGroveShutdown, uintptr(status), 0, 0)
+}
+
+// CrashKernel makes kernel code dereference nil, to exercise the kernel-fault
+// report (crash=kernel on the command line).
+func CrashKernel() { syscall.RawSyscall(SysGroveCrash, 0, 0, 0) }
+
+// Clock reports the calibrated rates.
+func Clock() (tsc, lapicTimer uint64) { return tscHz, lapicHz }
+
+// Features describes the CPU as CPUID reports it.
+type Features struct {
+	Vendor       string
+	Brand        string
+	SVM, NPT     bool
+	ASIDs        uint32
+	NRIPS, VGIF  bool
+	RDRAND, AVX  bool
+	DecodeAssist bool
+}
+
+// CPUFeatures reads CPUID (AMD APM vol. 3, appendix E: leaves 0x80000001
+// ECX bit 2 = SVM, 0x8000000A EBX = ASIDs, EDX bit 0 = NP, 3 = NRIPS,
+// 7 = decode assists, 16 = VGIF).
+func CPUFeatures() Features {
+	var f Features
+	_, b, c, d := cpuid(0, 0)
+	f.Vendor = string(regBytes(b, d, c))
+	_, _, c1, _ := cpuid(1, 0)
+	f.RDRAND, f.AVX = c1&(1<<30) != 0, c1&(1<<28) != 0
+	maxExt, _, _, _ := cpuid(0x80000000, 0)
+	if maxExt >= 0x80000004 {
+		var brand []byte
+		for leaf := uint32(0x80000002); leaf <= 0x80000004; leaf++ {
+			a, b, c, d := cpuid(leaf, 0)
+			brand = append(brand, regBytes(a, b, c, d)...)
+		}
+		f.Brand = trimNul(brand)
+	}
+	_, _, ce, _ := cpuid(0x80000001, 0)
+	f.SVM = ce&(1<<2) != 0
+	if f.SVM && maxExt >= 0x8000000a {
+		_, asids, _, d := cpuid(0x8000000a, 0)
+		f.ASIDs, f.NPT, f.NRIPS = asids, d&1 != 0, d&(1<<3) != 0
+		f.DecodeAssist, f.VGIF = d&(1<<7) != 0, d&(1<<16) != 0
+	}
+	return f
+}
+
+func regBytes(regs ...uint32) []byte {
+	var out []byte
+	for _, r := range regs {
+		out = append(out, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
+	}
+	return out
+}
+
+func trimNul(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && b[0] == ' ' {
+		b = b[1:]
+	}
+	return string(b)
+}
+
+func init() {
+	// The boot path (entry64 -> bootMain -> ...) is reached only from the
+	// trampoline; this reference keeps the linker from dropping it.
+	bootAddrs()
+	setRealtime()
+	go faultReporter()
+}
+
+// setRealtime sets the wall clock from the CMOS RTC (tamago's driver), which
+// refuses to read during an update; try for a little over a second.
+func setRealtime() {
+	r := rtc.RTC{Location: time.UTC}
+	for i := 0; i < 120; i++ {
+		if t, err := r.Now(); err == nil {
+			realtime0.Store(t.UnixNano() - nanotime())
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// faultReporter waits on its own thread for a kernel fault and names the
+// faulting PCs with the runtime's symbol tables, then powers off.
+func faultReporter() {
+	runtime.LockOSThread()
+	var info FaultInfo
+	if _, _, e := syscall.Syscall(SysGroveFaultWait, uintptr(unsafe.Pointer(&info)), 0, 0); e != 0 {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "kernel: fault report: vector %d error %#x cr2 %#x\n", info.Vector, info.ErrCode, info.CR2)
+	for i, pc := range info.PCs[:info.NPCs] {
+		where := "?"
+		if i > 0 {
+			pc-- // return address: name the call instruction
+		}
+		if fn := runtime.FuncForPC(uintptr(pc)); fn != nil {
+			file, line := fn.FileLine(uintptr(pc))
+			where = fmt.Sprintf("%s+%#x (%s:%d)", fn.Name(), uintptr(pc)-fn.Entry(), file, line)
+		}
+		label := "  called from"
+		if i == 0 {
+			label = "  rip"
+		}
+		fmt.Fprintf(os.Stderr, "%s %#x %s\n", label, pc, where)
+	}
+	Shutdown(1)
+}

@@ -1,0 +1,271 @@
+package kernel
+
+import "unsafe"
+
+// Boot: entry64 (boot_amd64.s) calls bootMain on a static stack with the
+// boot loader's magic and info pointer. bootMain builds the machine Go needs
+// and starts the unmodified runtime at _rt0_amd64_linux with a Linux-style
+// initial stack. It runs before the runtime: no allocation, no goroutines.
+
+const (
+	minMemory     = 64 << 20 // below this, refuse to boot
+	mainStackSize = 256 << 10
+	lowReserved   = 1 << 20 // real-mode area, BIOS, option ROMs
+)
+
+var (
+	bootStack      [65536]byte
+	bootG          [32]uintptr
+	bootTLS        [4]uintptr
+	bootPageTables [8 * 4096]byte
+
+	// Boot is what the boot loader told us; read-only once Go runs.
+	Boot BootInfo
+
+	onlineCPUs = 1
+	hasRDRAND  bool
+	imageEnd   uintptr
+)
+
+func bootMain(magic, info uint64) {
+	consoleInit()
+	kprint("grove: kernel starting\n")
+	if err := parseBootInfo(magic, info, identityMem{}, &Boot); err != nil {
+		bootFail(err.Error())
+	}
+	_, _, end := bootAddrs()
+	imageEnd = end
+	memInit()
+	pagingInit()
+	stacks, err := kmem.allocRun((dfStackSize+kstackSize)/pageSize, 1)
+	if err != nil {
+		bootFail("no memory for kernel stacks")
+	}
+	cpuInit(&cpus[0], 0, stacks)
+	idtInit()
+	syscallInit()
+	interruptsInit()
+	calibrate()
+	_, _, ecx, _ := cpuid(1, 0)
+	hasRDRAND = ecx&(1<<30) != 0
+	sp := tasksInit(&cpus[0])
+	enterUser(sp, rt0Addr())
+}
+
+func bootFail(why string) {
+	kprint("grove: cannot boot: ")
+	kprint(why)
+	kprint("\n")
+	shutdown(1)
+}
+
+// memInit hands usable RAM above the kernel image to the page allocator.
+func memInit() {
+	var top uint64
+	for _, r := range Boot.Mem[:Boot.NMem] {
+		if r.Type == memUsable && r.Base+r.Len > top {
+			top = r.Base + r.Len
+		}
+	}
+	if usable := Boot.UsableBytes(); usable < minMemory {
+		kprint("grove: not enough memory: ")
+		kprintDec(usable >> 20)
+		kprint(" MiB usable, at least 64 MiB needed (try qemu -m 512M)\n")
+		shutdown(1)
+	}
+	npages := top / pageSize
+	size := (bitmapBytes(npages) + pageSize - 1) &^ (pageSize - 1)
+	at := findFree(size)
+	if at == 0 {
+		bootFail("no room for the page bitmap")
+	}
+	kmem.initBitmap(uintptr(at), npages)
+	for _, r := range Boot.Mem[:Boot.NMem] {
+		if r.Type == memUsable {
+			kmem.release(r.Base, r.Len)
+		}
+	}
+	kmem.reserve(0, uint64(imageEnd))
+	kmem.reserve(at, size)
+	for _, m := range Boot.Mods[:Boot.NMods] {
+		kmem.reserve(m.Base, m.Len)
+	}
+}
+
+// findFree finds size bytes of usable RAM above the image and modules.
+func findFree(size uint64) uint64 {
+	for _, r := range Boot.Mem[:Boot.NMem] {
+		if r.Type != memUsable {
+			continue
+		}
+		at := (max(r.Base, uint64(imageEnd)) + pageSize - 1) &^ (pageSize - 1)
+		for _, m := range Boot.Mods[:Boot.NMods] {
+			if at < m.Base+m.Len && m.Base < at+size {
+				at = (m.Base + m.Len + pageSize - 1) &^ (pageSize - 1)
+			}
+		}
+		if at+size <= r.Base+r.Len {
+			return at
+		}
+	}
+	return 0
+}
+
+// pagingInit replaces the trampoline's tables: RAM identity mapped with 2 MiB
+// pages (4 GiB at least, for MMIO), page 0 unmapped so nil dereferences
+// fault, the local and I/O APIC pages uncached.
+func pagingInit() {
+	wrmsr(msrEFER, rdmsr(msrEFER)|eferNXE)
+	var top uint64
+	for _, r := range Boot.Mem[:Boot.NMem] {
+		if r.Type == memUsable {
+			top = max(top, r.Base+r.Len)
+		}
+	}
+	identEnd := max(uint64(4<<30), (top+(1<<30)-1)&^((1<<30)-1))
+	root, err := kernelPT{}.allocTable()
+	if err != nil {
+		bootFail("no memory for page tables")
+	}
+	kas.pt = pageTables{root: root, mem: kernelPT{}}
+	for pa := uint64(2 << 20); pa < identEnd; pa += 2 << 20 {
+		flags := uint64(pteP | pteRW | ptePS)
+		if pa >= 0xfec00000 && pa < 0xff000000 {
+			flags |= ptePCD | ptePWT
+		}
+		pd := pdFor(uintptr(pa))
+		pd[ptIndex(uintptr(pa), 1)] = pa | flags
+	}
+	for pa := uintptr(pageSize); pa < 2<<20; pa += pageSize {
+		if err := kas.pt.map4K(pa, pa, pteRW); err != nil {
+			bootFail("no memory for page tables")
+		}
+	}
+	kas.identEnd = uintptr(identEnd)
+	kas.mmapNext = mmapBase
+	writeCR3(uint64(root))
+}
+
+// pdFor returns the page directory covering pa, creating it.
+func pdFor(pa uintptr) *[512]uint64 {
+	t := tableAt(kas.pt.root)
+	for level := 3; level > 1; level-- {
+		e := &t[ptIndex(pa, level)]
+		if *e&pteP == 0 {
+			n, err := kernelPT{}.allocTable()
+			if err != nil {
+				bootFail("no memory for page tables")
+			}
+			*e = uint64(n) | pteP | pteRW
+		}
+		t = tableAt(uintptr(*e & pteAddrMask))
+	}
+	return t
+}
+
+// interruptsInit masks the legacy PICs (remapped off the exception vectors
+// first) and enables the local APIC with a one-shot timer.
+func interruptsInit() {
+	for _, b := range [...][2]uint8{{0x20, 0x11}, {0xa0, 0x11}, {0x21, 0x20}, {0xa1, 0x28},
+		{0x21, 4}, {0xa1, 2}, {0x21, 1}, {0xa1, 1}, {0x21, 0xff}, {0xa1, 0xff}} {
+		outb(uint16(b[0]), b[1])
+	}
+	lapicBase = uintptr(rdmsr(msrAPICBase) &^ 0xfff)
+	apic.Base = uint32(lapicBase)
+	lapicWrite(0xf0, 0x100|vecSpurious) // SVR: enabled, spurious vector
+	apic.Enable()
+	apic.SetTimer(vecTimer, 0) // one-shot
+}
+
+// tasksInit creates the idle task and the main thread, and returns the main
+// thread's initial stack pointer.
+func tasksInit(c *percpu) uintptr {
+	fninit()
+	idle, it := allocTask()
+	istack, err := kmem.alloc()
+	if err != nil {
+		bootFail("no memory for the idle stack")
+	}
+	it.regs = TrapFrame{RIP: uint64(idleLoopAddr()), CS: selKernelCode, SS: selKernelData,
+		RFLAGS: rflagsIF | rflagsMBS, RSP: uint64(istack + pageSize)}
+	it.fsBase = uintptrOf(&bootTLS[1])
+	it.state = taskRunnable
+	fxsave(it.fpuAddr())
+	c.idle = idle
+
+	main, mt := allocTask()
+	mt.fsBase = uintptrOf(&bootTLS[1])
+	mt.state = taskRunning
+	mt.altFlags = ssDisable
+	fxsave(mt.fpuAddr())
+	c.cur, c.curFPU, c.hwFS = main, mt.fpuAddr(), mt.fsBase
+	c.sliceEnd = nanotime() + sliceNS
+
+	stack, err := kmem.allocRun(mainStackSize/pageSize, 1)
+	if err != nil {
+		bootFail("no memory for the main stack")
+	}
+	return buildInitialStack(stack+mainStackSize, Boot.Cmdline0())
+}
+
+// Cmdline0 is Cmdline without allocating (boot time).
+func (b *BootInfo) Cmdline0() []byte { return b.cmdline[:b.cmdlineLen] }
+
+// envp for the runtime. Asynchronous preemption is off: it would need SIGURG
+// delivered at arbitrary points, and timer preemption of threads suffices.
+const bootEnv = "GODEBUG=asyncpreemptoff=1"
+
+// buildInitialStack lays out argc, argv ("grove" + command-line words), envp
+// and the auxiliary vector below top, as Linux does for a new process.
+func buildInitialStack(top uintptr, cmdline []byte) uintptr {
+	strs := top - 2048
+	p := strs
+	putStr := func(s string) uintptr {
+		a := p
+		copy(bytesAt(p, uintptr(len(s))), s)
+		p += uintptr(len(s))
+		*(*byte)(unsafe.Pointer(p)) = 0
+		p++
+		return a
+	}
+	var argv [64]uintptr
+	argc := 0
+	argv[argc] = putStr("grove")
+	argc++
+	for i := 0; i < len(cmdline) && argc < len(argv)-1; {
+		for i < len(cmdline) && cmdline[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(cmdline) && cmdline[j] != ' ' {
+			j++
+		}
+		if j > i {
+			argv[argc] = putStr(unsafe.String(&cmdline[i], j-i))
+			argc++
+		}
+		i = j
+	}
+	env := putStr(bootEnv)
+	rnd := (p + 15) &^ 15
+	for i := uintptr(0); i < 16; i += 8 {
+		*wordAt(rnd + i) = random()
+	}
+	const atNull, atPagesz, atClktck, atRandom = 0, 6, 17, 25
+	words := [...]uintptr{atPagesz, pageSize, atClktck, 100, atRandom, rnd, atNull, 0}
+	n := 1 + argc + 1 + 2 + len(words)
+	sp := (strs - uintptr(n)*8) &^ 15
+	w := sp
+	push := func(v uintptr) { *wordAt(w) = uint64(v); w += 8 }
+	push(uintptr(argc))
+	for _, a := range argv[:argc] {
+		push(a)
+	}
+	push(0)
+	push(env)
+	push(0)
+	for _, v := range words {
+		push(v)
+	}
+	return sp
+}

@@ -1,0 +1,204 @@
+package kernel
+
+import "encoding/binary"
+
+// Boot protocols Grove accepts, told apart by the magic the trampoline passes.
+const (
+	multibootMagic = 0x2badb002 // Multiboot 0.6.96, 3.2 (EAX on entry)
+	pvhMagic       = 0x336ec578 // Xen start_info.h, XEN_HVM_START_MAGIC_VALUE
+)
+
+// Memory types, E820 numbering (shared by multiboot and PVH memory maps).
+const (
+	memUsable   = 1
+	memReserved = 2
+	memACPI     = 3
+	memNVS      = 4
+	memBad      = 5
+)
+
+const (
+	maxMemRegions = 64
+	maxModules    = 16
+	maxCmdline    = 1024
+)
+
+// MemRegion is one entry of the firmware memory map.
+type MemRegion struct {
+	Base, Len uint64
+	Type      uint32
+}
+
+// Module is a blob the boot loader loaded (multiboot module / PVH modlist).
+type Module struct {
+	Base, Len uint64
+}
+
+// BootInfo is what Grove keeps of the boot loader's data. It is copied into
+// this fixed-size value first thing, so the loader's pages can be reused.
+type BootInfo struct {
+	Protocol   string // "multiboot" or "pvh"
+	cmdline    [maxCmdline]byte
+	cmdlineLen int
+	Mem        [maxMemRegions]MemRegion
+	NMem       int
+	Mods       [maxModules]Module
+	NMods      int
+}
+
+// Cmdline returns the kernel command line.
+func (b *BootInfo) Cmdline() string { return string(b.cmdline[:b.cmdlineLen]) }
+
+// physReader reads physical memory. Kernel code passes identityMem; tests
+// pass a fake, so the parsers run (and are fuzzed) on the host.
+type physReader interface {
+	read(addr, n uint64) []byte // nil if out of range
+}
+
+type bootError string
+
+func (e bootError) Error() string { return string(e) }
+
+// parseBootInfo decodes the loader's structures at info into out.
+func parseBootInfo(magic uint64, info uint64, m physReader, out *BootInfo) error {
+	switch uint32(magic) {
+	case multibootMagic:
+		out.Protocol = "multiboot"
+		return parseMultiboot(info, m, out)
+	case pvhMagic:
+		out.Protocol = "pvh"
+		return parsePVH(info, m, out)
+	}
+	return bootError("unknown boot protocol magic")
+}
+
+// parseMultiboot reads a Multiboot 0.6.96 information structure (section 3.3):
+// flags at 0; mods_count/mods_addr at 20/24 (flag bit 3); cmdline at 16 (bit 2);
+// mmap_length/mmap_addr at 44/48 (bit 6), entries {size, base, len, type}
+// where size does not count itself.
+func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
+	b := m.read(info, 52)
+	if b == nil {
+		return bootError("multiboot info out of range")
+	}
+	le := binary.LittleEndian
+	flags := le.Uint32(b[0:])
+	if flags&(1<<2) != 0 {
+		readCString(m, uint64(le.Uint32(b[16:])), out)
+		dropFirstWord(out) // loaders put the image's path first
+	}
+	if flags&(1<<3) != 0 {
+		n, addr := le.Uint32(b[20:]), uint64(le.Uint32(b[24:]))
+		for i := uint32(0); i < n && out.NMods < maxModules; i++ {
+			e := m.read(addr+uint64(i)*16, 16)
+			if e == nil {
+				return bootError("multiboot module list out of range")
+			}
+			start, end := le.Uint32(e[0:]), le.Uint32(e[4:])
+			if end < start {
+				return bootError("multiboot module ends before it starts")
+			}
+			out.Mods[out.NMods] = Module{uint64(start), uint64(end - start)}
+			out.NMods++
+		}
+	}
+	if flags&(1<<6) == 0 {
+		return bootError("multiboot loader gave no memory map")
+	}
+	length, addr := uint64(le.Uint32(b[44:])), uint64(le.Uint32(b[48:]))
+	for off := uint64(0); off+24 <= length && out.NMem < maxMemRegions; {
+		e := m.read(addr+off, 24)
+		if e == nil {
+			return bootError("multiboot memory map out of range")
+		}
+		size := uint64(le.Uint32(e[0:]))
+		if size < 20 {
+			return bootError("multiboot memory map entry too small")
+		}
+		addRegion(out, le.Uint64(e[4:]), le.Uint64(e[12:]), le.Uint32(e[20:]))
+		off += size + 4
+	}
+	return nil
+}
+
+// parsePVH reads struct hvm_start_info (xen/include/public/arch-x86/hvm/
+// start_info.h): magic, version, flags, nr_modules, modlist_paddr(16),
+// cmdline_paddr(24), rsdp_paddr(32), memmap_paddr(40), memmap_entries(48).
+// Modules are {paddr, size, cmdline_paddr, reserved}; memmap entries
+// {addr, size, type, reserved}.
+func parsePVH(info uint64, m physReader, out *BootInfo) error {
+	b := m.read(info, 56)
+	if b == nil {
+		return bootError("PVH start info out of range")
+	}
+	le := binary.LittleEndian
+	if le.Uint32(b[0:]) != pvhMagic {
+		return bootError("PVH start info has a bad magic")
+	}
+	if p := le.Uint64(b[24:]); p != 0 {
+		readCString(m, p, out)
+	}
+	nmods, modlist := le.Uint32(b[12:]), le.Uint64(b[16:])
+	for i := uint32(0); i < nmods && out.NMods < maxModules; i++ {
+		e := m.read(modlist+uint64(i)*32, 32)
+		if e == nil {
+			return bootError("PVH module list out of range")
+		}
+		out.Mods[out.NMods] = Module{le.Uint64(e[0:]), le.Uint64(e[8:])}
+		out.NMods++
+	}
+	if le.Uint32(b[4:]) < 1 || le.Uint64(b[40:]) == 0 {
+		return bootError("PVH start info (version < 1) has no memory map")
+	}
+	n, addr := le.Uint32(b[48:]), le.Uint64(b[40:])
+	for i := uint32(0); i < n && out.NMem < maxMemRegions; i++ {
+		e := m.read(addr+uint64(i)*24, 24)
+		if e == nil {
+			return bootError("PVH memory map out of range")
+		}
+		addRegion(out, le.Uint64(e[0:]), le.Uint64(e[8:]), le.Uint32(e[16:]))
+	}
+	return nil
+}
+
+func addRegion(out *BootInfo, base, length uint64, typ uint32) {
+	if length == 0 || base+length < base {
+		return
+	}
+	out.Mem[out.NMem] = MemRegion{base, length, typ}
+	out.NMem++
+}
+
+func dropFirstWord(out *BootInfo) {
+	c := out.cmdline[:out.cmdlineLen]
+	i := 0
+	for i < len(c) && c[i] != ' ' {
+		i++
+	}
+	for i < len(c) && c[i] == ' ' {
+		i++
+	}
+	out.cmdlineLen = copy(out.cmdline[:], c[i:])
+}
+
+func readCString(m physReader, addr uint64, out *BootInfo) {
+	for out.cmdlineLen < maxCmdline {
+		c := m.read(addr+uint64(out.cmdlineLen), 1)
+		if c == nil || c[0] == 0 {
+			return
+		}
+		out.cmdline[out.cmdlineLen] = c[0]
+		out.cmdlineLen++
+	}
+}
+
+// UsableBytes is the total of usable RAM in the map.
+func (b *BootInfo) UsableBytes() uint64 {
+	var n uint64
+	for _, r := range b.Mem[:b.NMem] {
+		if r.Type == memUsable {
+			n += r.Len
+		}
+	}
+	return n
+}

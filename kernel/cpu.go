@@ -1,0 +1,53 @@
+package kernel
+
+// Single-instruction wrappers, defined in cpu_amd64.s. They are the only door
+// to ports, MSRs and control registers (STYLE.md: one register-access layer).
+// All are ABI0 assembly and safe to call from kernel context (they use no stack
+// beyond their arguments).
+
+func outb(port uint16, val uint8)
+func inb(port uint16) uint8
+func rdmsr(msr uint32) uint64
+func wrmsr(msr uint32, val uint64)
+func rdtsc() uint64
+func readCR2() uint64
+func readCR3() uint64
+func writeCR3(val uint64)
+func readCR0() uint64
+func writeCR0(val uint64)
+func readCR4() uint64
+func writeCR4(val uint64)
+func invlpg(addr uintptr)
+func lgdt(desc uintptr)
+func lidt(desc uintptr)
+func ltr(sel uint16)
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+func rdrand() (val uint64, ok bool)
+
+// thisCPU returns the per-CPU block of the executing CPU (GS base).
+func thisCPUAddr() uintptr
+
+// Model-specific registers (AMD APM vol. 2, appendix A).
+const (
+	msrAPICBase = 0x0000001b
+	msrEFER     = 0xc0000080
+	msrSTAR     = 0xc0000081
+	msrLSTAR    = 0xc0000082
+	msrFMASK    = 0xc0000084
+	msrFSBase   = 0xc0000100
+	msrGSBase   = 0xc0000101
+
+	eferSCE = 1 << 0
+	eferLME = 1 << 8
+	eferNXE = 1 << 11
+)
+
+func causeTripleFault()
+func fxsave(addr uintptr)
+func fninit()
+
+// Defined in boot_amd64.s and trap_amd64.s.
+func bootAddrs() (entry, pagetables, end uintptr)
+func rt0Addr() uintptr
+func vectorStubsAddr() uintptr
+func enterUser(sp uintptr, pc uintptr)

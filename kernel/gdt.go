@@ -1,0 +1,95 @@
+package kernel
+
+import "unsafe"
+
+// Descriptor tables (AMD APM vol. 2, 4.8 and 8.9): a GDT with the two code
+// and data selectors the trampoline already uses plus this CPU's TSS, whose
+// IST slots give exceptions and interrupts known-good stacks (at CPL0 the CPU
+// would otherwise push onto whatever Go stack was running).
+
+const (
+	kstackSize  = 64 << 10 // IST1: syscalls, interrupts, exceptions
+	dfStackSize = 16 << 10 // IST2: double fault, NMI, machine check
+	kgGuard     = 1024     // stack guard the compiler's checks compare against
+)
+
+// tss is the 64-bit TSS as 32-bit words (its 64-bit fields are misaligned).
+type tss [26]uint32
+
+func (t *tss) setIST(n int, top uintptr) {
+	t[9+2*(n-1)] = uint32(top)
+	t[10+2*(n-1)] = uint32(top >> 32)
+}
+
+// kernelGs are the fake gs kernel code runs on: only the stack bounds the
+// compiler's prologues read are real, so kernel code must not call into
+// anything that needs an M (allocation, write barriers, panics).
+var kernelGs [maxCPUs][32]uintptr
+
+var idt [256][2]uint64
+
+func descriptor(limit uint16, base uintptr) [2]uint64 {
+	return [2]uint64{uint64(limit) | uint64(base)<<16, uint64(base) >> 48}
+}
+
+// cpuInit sets up c's stacks, GDT, TSS and GS base on the executing CPU.
+func cpuInit(c *percpu, id int, stacks uintptr) {
+	c.id = id
+	c.self = uintptr(unsafe.Pointer(c))
+	c.kstack = stacks + dfStackSize + kstackSize
+	kg := &kernelGs[id]
+	kg[0], kg[1], kg[2], kg[3] = stacks, c.kstack, stacks+kgGuard, stacks+kgGuard
+	c.kg = uintptr(unsafe.Pointer(kg))
+
+	c.tss[25] = 104 << 16 // I/O map base past the end: no bitmap
+	c.tss.setIST(1, c.kstack)
+	c.tss.setIST(2, stacks+dfStackSize)
+	base := uintptr(unsafe.Pointer(&c.tss))
+	const limit = 103
+	c.gdt[1] = 0x00af9a000000ffff // 0x08: 64-bit code
+	c.gdt[2] = 0x00cf92000000ffff // 0x10: data
+	c.gdt[3] = limit | uint64(base&0xffffff)<<16 | 0x89<<40 | uint64(base>>24&0xff)<<56
+	c.gdt[4] = uint64(base >> 32)
+	d := descriptor(uint16(len(c.gdt)*8-1), uintptr(unsafe.Pointer(&c.gdt)))
+	lgdt(uintptr(unsafe.Pointer(&d)))
+	ltr(selTSS)
+	wrmsr(msrGSBase, uint64(c.self))
+}
+
+// idtInit fills the IDT from the stubs in trap_amd64.s and loads it.
+func idtInit() {
+	stubs := (*[37]uintptr)(unsafe.Pointer(vectorStubsAddr()))
+	for v := range idt {
+		stub, ist := stubs[34], 1 // vecOther
+		switch {
+		case v < 32:
+			stub = stubs[v]
+		case v == vecTimer:
+			stub = stubs[32]
+		case v == vecSpurious:
+			stub = stubs[33]
+		}
+		if v == vecDoubleFault || v == vecNMI || v == 18 {
+			ist = 2
+		}
+		idt[v] = [2]uint64{
+			uint64(stub&0xffff) | selKernelCode<<16 | uint64(ist)<<32 | 0x8e<<40 | uint64(stub>>16&0xffff)<<48,
+			uint64(stub >> 32),
+		}
+	}
+	d := descriptor(uint16(len(idt)*16-1), uintptr(unsafe.Pointer(&idt)))
+	lidt(uintptr(unsafe.Pointer(&d)))
+}
+
+// syscallInit points SYSCALL at syscallEntry with interrupts masked.
+func syscallInit() {
+	stubs := (*[37]uintptr)(unsafe.Pointer(vectorStubsAddr()))
+	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE|eferNXE)
+	wrmsr(msrSTAR, selKernelCode<<32)
+	wrmsr(msrLSTAR, uint64(stubs[35]))
+	wrmsr(msrFMASK, rflagsIF|rflagsDF|rflagsTF|rflagsAC)
+}
+
+func idleLoopAddr() uintptr {
+	return (*[37]uintptr)(unsafe.Pointer(vectorStubsAddr()))[36]
+}

@@ -1,0 +1,35 @@
+package kernel
+
+import "unsafe"
+
+// The kernel's memory is identity mapped: a physical address is also a
+// pointer. These helpers are the only places that turn integers into pointers.
+
+func wordAt(addr uintptr) *uint64 { return (*uint64)(unsafe.Pointer(addr)) }
+
+func bytesAt(addr uintptr, n uintptr) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n)
+}
+
+func tableAt(addr uintptr) *[512]uint64 { return (*[512]uint64)(unsafe.Pointer(addr)) }
+
+func zeroPage(addr uintptr) {
+	p := tableAt(addr)
+	for i := range p {
+		p[i] = 0
+	}
+}
+
+// identityMem reads physical memory directly (kernel context, boot time).
+type identityMem struct{}
+
+func (identityMem) read(addr, n uint64) []byte {
+	if addr == 0 || addr+n < addr || addr+n > 1<<32 {
+		return nil
+	}
+	return bytesAt(uintptr(addr), uintptr(n))
+}
+
+func uint32At(addr uintptr) *uint32 { return (*uint32)(unsafe.Pointer(addr)) }
+
+func uintptrOf[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }

@@ -1,0 +1,155 @@
+package kernel
+
+// Kernel memory state. Touched only from kernel context (interrupts off).
+var (
+	kmem     physAlloc
+	kas      addressSpace
+	ptPages  uint64 // pages holding page tables
+	kmemLock spinlock
+)
+
+// kernelPT gives page tables physical pages through the identity map.
+type kernelPT struct{}
+
+func (kernelPT) allocTable() (uintptr, error) {
+	pa, err := kmem.alloc()
+	if err != nil {
+		return 0, err
+	}
+	zeroPage(pa)
+	ptPages++
+	return pa, nil
+}
+
+func (kernelPT) table(pa uintptr) *[512]uint64 { return tableAt(pa) }
+
+func (kernelPT) freeTable(pa uintptr) {
+	kmem.freePage(pa)
+	ptPages--
+}
+
+// Fault outcomes, as Linux si_code values for SIGSEGV.
+const (
+	faultOK    = 0
+	segvMapErr = 1
+	segvAccErr = 2
+	faultNoMem = -1
+)
+
+// faultIn backs the page at addr if a mapping allows the access.
+func (as *addressSpace) faultIn(addr uintptr, write bool) int {
+	i := as.find(addr)
+	if i < 0 {
+		return segvMapErr
+	}
+	prot := as.vmas[i].prot
+	if prot == 0 || (write && prot&protWrite == 0) {
+		return segvAccErr
+	}
+	va := addr &^ (pageSize - 1)
+	if as.pt.lookup(va)&pteP != 0 {
+		return segvAccErr // present, yet it faulted: a protection fault
+	}
+	pa, err := kmem.alloc()
+	if err != nil {
+		return faultNoMem
+	}
+	zeroPage(pa)
+	flags := uint64(pteUS)
+	if prot&protWrite != 0 {
+		flags |= pteRW
+	}
+	if prot&protExec == 0 {
+		flags |= pteNX
+	}
+	if as.pt.map4K(va, pa, flags) != nil {
+		kmem.freePage(pa)
+		return faultNoMem
+	}
+	as.userPages++
+	return faultOK
+}
+
+// releaseUserPage is unmapRange's callback for mapping pages.
+func releaseUserPage(va, pa uintptr) {
+	invlpg(va)
+	kmem.freePage(pa)
+	kas.userPages--
+}
+
+// access makes [addr, addr+n) usable by the kernel on the caller's behalf,
+// backing pages as a fault would. It fails for unmapped or forbidden memory.
+func (as *addressSpace) access(addr, n uintptr, write bool) bool {
+	if n == 0 {
+		return true
+	}
+	end := addr + n
+	if end < addr || addr < pageSize {
+		return false
+	}
+	if end <= as.identEnd {
+		return true // kernel-visible RAM (image, static data)
+	}
+	for va := addr &^ (pageSize - 1); va < end; va += pageSize {
+		e := as.pt.lookup(va)
+		if e&pteP != 0 && (!write || e&pteRW != 0) {
+			continue
+		}
+		if as.faultIn(va, write) != faultOK {
+			return false
+		}
+	}
+	return true
+}
+
+func doMmap(addr, length uintptr, prot, flags uint32, fd int64) uint64 {
+	if length == 0 || flags&mapAnonymous == 0 {
+		return eINVAL.ret() // only anonymous memory exists here
+	}
+	n := (length + pageSize - 1) &^ (pageSize - 1)
+	fixed := flags&(mapFixed|mapFixedNoReplace) != 0
+	a, ok := kas.place(addr, n, fixed)
+	if !ok {
+		return eNOMEM.ret()
+	}
+	if flags&mapFixedNoReplace != 0 && !kas.free(a, a+n) {
+		return errno(17).ret() // EEXIST
+	}
+	kas.pt.unmapRange(a, a+n, releaseUserPage)
+	if !kas.setRange(a, a+n, prot&(protRead|protWrite|protExec)) {
+		return eNOMEM.ret()
+	}
+	return uint64(a)
+}
+
+func doMunmap(addr, length uintptr) uint64 {
+	n := (length + pageSize - 1) &^ (pageSize - 1)
+	if addr%pageSize != 0 || n == 0 || addr < kas.identEnd || addr+n > userTop {
+		return eINVAL.ret()
+	}
+	kas.pt.unmapRange(addr, addr+n, releaseUserPage)
+	if !kas.carve(addr, addr+n) {
+		return eNOMEM.ret()
+	}
+	return 0
+}
+
+const (
+	madvDontneed = 4
+	madvFree     = 8
+)
+
+// doMadvise gives pages back for DONTNEED and FREE (their next touch reads
+// zeros, which satisfies both) and accepts every other advice as a no-op.
+func doMadvise(addr, length uintptr, advice int) uint64 {
+	if addr%pageSize != 0 {
+		return eINVAL.ret()
+	}
+	if advice == madvDontneed || advice == madvFree {
+		n := (length + pageSize - 1) &^ (pageSize - 1)
+		if addr >= kas.identEnd && addr+n <= userTop {
+			kas.pt.unmapRange(addr, addr+n, releaseUserPage)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,44 @@
+package kernel
+
+import "unsafe"
+
+// maxCPUs bounds the per-CPU array. Only the boot CPU runs today; every
+// structure is per-CPU already so that SMP bring-up adds CPUs, not rewrites.
+const maxCPUs = 8
+
+// percpu is one CPU's kernel state. GS base points at it. The first fields are
+// read by hand-encoded GS-relative instructions in trap_amd64.s, so their
+// offsets are fixed (checked in init below).
+type percpu struct {
+	scratch uintptr // 0: user RSP during SYSCALL entry
+	kstack  uintptr // 8: top of the kernel stack (also IST1)
+	self    uintptr // 16: address of this percpu
+	curFPU  uintptr // 24: FXSAVE area of the current task
+	newFS   uintptr // 32: FS base to load on exit; 0 = unchanged
+	kg      uintptr // 40: this CPU's kernel g (see kstack.go)
+
+	id       int
+	cur      int32 // index into tasks of the running task
+	idle     int32 // this CPU's idle task
+	inKernel int32 // nesting depth of trap(); >1 means a kernel fault
+	hwFS     uintptr
+	sliceEnd int64 // when the current task's time slice ends (ns)
+	armed    int64 // deadline the LAPIC timer is armed for (ns), 0 = none
+
+	gdt [7]uint64
+	tss tss
+}
+
+var cpus [maxCPUs]percpu
+
+func init() {
+	var c percpu
+	if unsafe.Offsetof(c.scratch) != 0 || unsafe.Offsetof(c.kstack) != 8 ||
+		unsafe.Offsetof(c.self) != 16 || unsafe.Offsetof(c.curFPU) != 24 ||
+		unsafe.Offsetof(c.newFS) != 32 || unsafe.Offsetof(c.kg) != 40 {
+		panic("kernel: percpu layout does not match trap_amd64.s")
+	}
+}
+
+// thisCPU returns the executing CPU's block. Kernel context only.
+func thisCPU() *percpu { return (*percpu)(unsafe.Pointer(thisCPUAddr())) }

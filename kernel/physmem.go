@@ -1,0 +1,133 @@
+package kernel
+
+import "math/bits"
+
+// pageSize is the only page size the allocator hands out.
+const pageSize = 4096
+
+// physAlloc is the physical page allocator: one bit per 4 KiB page of the
+// physical address space up to the highest usable address, set = in use.
+// The bitmap lives in memory given at init (physical pages, or a slice in
+// host tests), so the allocator never touches the Go heap. Callers serialize
+// (the kernel runs it with interrupts off under kmemLock).
+type physAlloc struct {
+	bits   uintptr // address of the bitmap (uint64 words)
+	npages uint64  // pages covered
+	hint   uint64  // word index to start searching from
+	free   uint64  // free pages
+	total  uint64  // pages that were ever free (usable RAM)
+	min    uint64  // lowest free page seen since ResetMin
+}
+
+// errNoMemory is returned when no free page (or run) exists.
+const errNoMemory = bootError("out of physical memory")
+
+func (a *physAlloc) word(i uint64) *uint64 { return wordAt(a.bits + uintptr(i*8)) }
+
+// initBitmap covers npages pages with the bitmap at addr, all marked in use.
+func (a *physAlloc) initBitmap(addr uintptr, npages uint64) {
+	a.bits, a.npages = addr, npages
+	for i := uint64(0); i < (npages+63)/64; i++ {
+		*a.word(i) = ^uint64(0)
+	}
+	a.free, a.total, a.hint = 0, 0, 0
+	a.min = ^uint64(0)
+}
+
+// bitmapBytes is the size of the bitmap for npages pages.
+func bitmapBytes(npages uint64) uint64 { return (npages + 63) / 64 * 8 }
+
+// release marks [base, base+len) free, shrunk inward to whole pages.
+func (a *physAlloc) release(base, length uint64) {
+	first := (base + pageSize - 1) / pageSize
+	end := (base + length) / pageSize
+	for p := first; p < end && p < a.npages; p++ {
+		if a.test(p) {
+			a.clear(p)
+			a.free++
+			a.total++
+		}
+	}
+}
+
+// reserve marks [base, base+len) in use, grown outward to whole pages.
+func (a *physAlloc) reserve(base, length uint64) {
+	first := base / pageSize
+	end := (base + length + pageSize - 1) / pageSize
+	for p := first; p < end && p < a.npages; p++ {
+		if !a.test(p) {
+			a.set(p)
+			a.free--
+			a.total--
+		}
+	}
+}
+
+func (a *physAlloc) test(p uint64) bool { return *a.word(p / 64)&(1<<(p%64)) != 0 }
+func (a *physAlloc) set(p uint64)       { *a.word(p / 64) |= 1 << (p % 64) }
+func (a *physAlloc) clear(p uint64)     { *a.word(p / 64) &^= 1 << (p % 64) }
+
+// alloc returns the physical address of one free page (contents undefined).
+func (a *physAlloc) alloc() (uintptr, error) {
+	words := (a.npages + 63) / 64
+	for n := uint64(0); n < words; n++ {
+		i := (a.hint + n) % words
+		w := *a.word(i)
+		if w == ^uint64(0) {
+			continue
+		}
+		bit := uint64(bits.TrailingZeros64(^w))
+		p := i*64 + bit
+		if p >= a.npages {
+			continue
+		}
+		a.set(p)
+		a.free--
+		a.hint = i
+		if a.free < a.min {
+			a.min = a.free
+		}
+		return uintptr(p * pageSize), nil
+	}
+	return 0, errNoMemory
+}
+
+// allocRun returns n physically contiguous pages aligned to align pages.
+func (a *physAlloc) allocRun(n, align uint64) (uintptr, error) {
+	if n == 0 || align == 0 {
+		return 0, bootError("allocRun: zero size or alignment")
+	}
+	for start := uint64(0); start+n <= a.npages; start += align {
+		ok := true
+		for p := start; p < start+n; p++ {
+			if a.test(p) {
+				ok = false
+				start = (p / align) * align // skip past the used page
+				break
+			}
+		}
+		if ok {
+			for p := start; p < start+n; p++ {
+				a.set(p)
+			}
+			a.free -= n
+			return uintptr(start * pageSize), nil
+		}
+	}
+	return 0, errNoMemory
+}
+
+// freePage gives one page back. Freeing a free or out-of-range page is a
+// kernel bug and reported as such.
+func (a *physAlloc) freePage(pa uintptr) error {
+	p := uint64(pa) / pageSize
+	if uint64(pa)%pageSize != 0 || p >= a.npages || !a.test(p) {
+		return bootError("free of a page that is not allocated")
+	}
+	a.clear(p)
+	a.free++
+	if p/64 < a.hint {
+		a.hint = p / 64
+	}
+	return nil
+}

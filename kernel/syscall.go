@@ -1,0 +1,266 @@
+package kernel
+
+import "unsafe"
+
+// The Linux system calls the Go runtime makes (FACTS.md lists them), plus
+// Grove's own above linuxMax. Arguments arrive in RDI, RSI, RDX, R10, R8, R9.
+
+type sysFunc func(c *percpu, f *TrapFrame) uint64
+
+// keepFrame is returned by calls that rewrote the whole frame (rt_sigreturn):
+// the dispatcher must not store a result into RAX.
+const keepFrame = ^uint64(0) - 4096
+
+const (
+	sysRead          = 0
+	sysWrite         = 1
+	sysClose         = 3
+	sysMmap          = 9
+	sysMunmap        = 11
+	sysRtSigaction   = 13
+	sysRtSigprocmask = 14
+	sysRtSigreturn   = 15
+	sysSchedYield    = 24
+	sysMadvise       = 28
+	sysNanosleep     = 35
+	sysGetpid        = 39
+	sysClone         = 56
+	sysExit          = 60
+	sysKill          = 62
+	sysFcntl         = 72
+	sysSigaltstack   = 131
+	sysPrctl         = 157
+	sysArchPrctl     = 158
+	sysGettid        = 186
+	sysFutex         = 202
+	sysSchedGetaff   = 204
+	sysClockGettime  = 228
+	sysExitGroup     = 231
+	sysEpollCtl      = 233
+	sysTgkill        = 234
+	sysOpenat        = 257
+	sysEpollPwait    = 281
+	sysEventfd2      = 290
+	sysEpollCreate1  = 291
+	sysPrlimit64     = 302
+	sysGetrandom     = 318
+	linuxMax         = 335
+
+	// Grove's own calls (package kernel's exported API wraps them).
+	SysGroveCrash     = 0x1000 // fault in kernel code on purpose
+	SysGroveMemInfo   = 0x1001 // fill a MemInfo
+	SysGroveShutdown  = 0x1002 // power off with an exit status
+	SysGroveFaultWait = 0x1003 // block until a kernel fault; fill a FaultInfo
+	groveFirst        = 0x1000
+	groveMax          = 0x1004
+)
+
+var linuxCalls = [linuxMax]sysFunc{
+	sysRead:          sysReadFn,
+	sysWrite:         sysWriteFn,
+	sysClose:         sysCloseFn,
+	sysMmap:          sysMmapFn,
+	sysMunmap:        sysMunmapFn,
+	sysRtSigaction:   sysRtSigactionFn,
+	sysRtSigprocmask: sysRtSigprocmaskFn,
+	sysRtSigreturn:   sysRtSigreturnFn,
+	sysSchedYield:    sysSchedYieldFn,
+	sysMadvise:       sysMadviseFn,
+	sysNanosleep:     sysNanosleepFn,
+	sysGetpid:        sysGetpidFn,
+	sysClone:         sysCloneFn,
+	sysExit:          sysExitFn,
+	sysKill:          sysKillFn,
+	sysFcntl:         sysFcntlFn,
+	sysSigaltstack:   sysSigaltstackFn,
+	sysPrctl:         sysPrctlFn,
+	sysArchPrctl:     sysArchPrctlFn,
+	sysGettid:        sysGettidFn,
+	sysFutex:         sysFutexFn,
+	sysSchedGetaff:   sysSchedGetaffinityFn,
+	sysClockGettime:  sysClockGettimeFn,
+	sysExitGroup:     sysExitGroupFn,
+	sysEpollCtl:      sysEpollCtlFn,
+	sysTgkill:        sysTgkillFn,
+	sysOpenat:        sysOpenatFn,
+	sysEpollPwait:    sysEpollPwaitFn,
+	sysEventfd2:      sysEventfd2Fn,
+	sysEpollCreate1:  sysEpollCreate1Fn,
+	sysPrlimit64:     sysPrlimit64Fn,
+	sysGetrandom:     sysGetrandomFn,
+}
+
+var groveCalls = [groveMax - groveFirst]sysFunc{
+	SysGroveCrash - groveFirst:     sysGroveCrashFn,
+	SysGroveMemInfo - groveFirst:   sysGroveMemInfoFn,
+	SysGroveShutdown - groveFirst:  sysGroveShutdownFn,
+	SysGroveFaultWait - groveFirst: sysGroveFaultWaitFn,
+}
+
+func sysMmapFn(c *percpu, f *TrapFrame) uint64 {
+	return doMmap(uintptr(f.RDI), uintptr(f.RSI), uint32(f.RDX), uint32(f.R10), int64(f.R8))
+}
+func sysMunmapFn(c *percpu, f *TrapFrame) uint64 { return doMunmap(uintptr(f.RDI), uintptr(f.RSI)) }
+func sysMadviseFn(c *percpu, f *TrapFrame) uint64 {
+	return doMadvise(uintptr(f.RDI), uintptr(f.RSI), int(f.RDX))
+}
+func sysGetpidFn(c *percpu, f *TrapFrame) uint64        { return 1 }
+func sysPrctlFn(c *percpu, f *TrapFrame) uint64         { return eINVAL.ret() }
+func sysGettidFn(c *percpu, f *TrapFrame) uint64        { return uint64(tasks[c.cur].tid) }
+func sysExitGroupFn(c *percpu, f *TrapFrame) uint64     { shutdown(int(f.RDI)); return 0 }
+func sysOpenatFn(c *percpu, f *TrapFrame) uint64        { return eNOENT.ret() }
+func sysPrlimit64Fn(c *percpu, f *TrapFrame) uint64     { return eINVAL.ret() }
+func sysGroveShutdownFn(c *percpu, f *TrapFrame) uint64 { shutdown(int(f.RDI)); return 0 }
+
+// unknownSeen remembers which unknown calls were already reported.
+var unknownSeen [linuxMax]bool
+
+func doSyscall(c *percpu, f *TrapFrame) {
+	nr := f.RAX
+	var fn sysFunc
+	switch {
+	case nr < linuxMax:
+		fn = linuxCalls[nr]
+	case nr >= groveFirst && nr < groveMax:
+		fn = groveCalls[nr-groveFirst]
+	}
+	if fn == nil {
+		if nr < linuxMax && !unknownSeen[nr] {
+			unknownSeen[nr] = true
+			kprint("kernel: unimplemented system call ")
+			kprintDec(nr)
+			kprint("\n")
+		}
+		f.RAX = eNOSYS.ret()
+		return
+	}
+	r := fn(c, f)
+	if r != keepFrame && tasks[c.cur].state == taskRunning {
+		f.RAX = r
+	}
+}
+
+func sysSchedYieldFn(c *percpu, f *TrapFrame) uint64 {
+	f.RAX = 0
+	schedule(c, f, true)
+	return keepFrame
+}
+
+func sysArchPrctlFn(c *percpu, f *TrapFrame) uint64 {
+	const setFS, getFS = 0x1002, 0x1003
+	t := &tasks[c.cur]
+	switch f.RDI {
+	case setFS:
+		t.fsBase = uintptr(f.RSI)
+		c.newFS, c.hwFS = t.fsBase, t.fsBase
+		return 0
+	case getFS:
+		if !kas.access(uintptr(f.RSI), 8, true) {
+			return eFAULT.ret()
+		}
+		*wordAt(uintptr(f.RSI)) = uint64(t.fsBase)
+		return 0
+	}
+	return eINVAL.ret()
+}
+
+func sysSchedGetaffinityFn(c *percpu, f *TrapFrame) uint64 {
+	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, true) {
+		return eINVAL.ret()
+	}
+	*wordAt(uintptr(f.RDX)) = 1<<uint(onlineCPUs) - 1
+	return 8
+}
+
+// timespec is struct timespec.
+type timespec struct{ sec, nsec int64 }
+
+func sysClockGettimeFn(c *percpu, f *TrapFrame) uint64 {
+	const realtime, monotonic, monoRaw, boottime = 0, 1, 4, 7
+	if !kas.access(uintptr(f.RSI), 16, true) {
+		return eFAULT.ret()
+	}
+	ns := nanotime()
+	switch f.RDI {
+	case realtime:
+		ns += realtime0.Load()
+	case monotonic, monoRaw, boottime, 5, 6: // 5, 6: the COARSE variants
+	default:
+		return eINVAL.ret()
+	}
+	ts := (*timespec)(unsafe.Pointer(uintptr(f.RSI)))
+	ts.sec, ts.nsec = ns/1e9, ns%1e9
+	return 0
+}
+
+// readTimespec reads a relative timeout; ok is false for a bad pointer.
+func readTimespec(addr uintptr) (ns int64, ok bool) {
+	if !kas.access(addr, 16, false) {
+		return 0, false
+	}
+	ts := (*timespec)(unsafe.Pointer(addr))
+	if ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1e9 {
+		return 0, false
+	}
+	if ts.sec > 1<<32 {
+		return 1 << 62, true
+	}
+	return ts.sec*1e9 + ts.nsec, true
+}
+
+func sysNanosleepFn(c *percpu, f *TrapFrame) uint64 {
+	d, ok := readTimespec(uintptr(f.RDI))
+	if !ok {
+		return eFAULT.ret()
+	}
+	block(c, waitSleep, nanotime()+d+1, 0)
+	return 0
+}
+
+func sysFcntlFn(c *percpu, f *TrapFrame) uint64 {
+	const getFD, getFL = 1, 3
+	if !fdValid(int(f.RDI)) {
+		return eBADF.ret()
+	}
+	switch f.RSI {
+	case getFD:
+		return 0
+	case getFL:
+		return 2 // O_RDWR, blocking
+	}
+	return eINVAL.ret()
+}
+
+// sysGetrandom fills the buffer from RDRAND, or a TSC-seeded xorshift where
+// the CPU lacks it.
+func sysGetrandomFn(c *percpu, f *TrapFrame) uint64 {
+	n := uintptr(f.RSI)
+	if n > 1<<20 {
+		n = 1 << 20
+	}
+	if !kas.access(uintptr(f.RDI), n, true) {
+		return eFAULT.ret()
+	}
+	b := bytesAt(uintptr(f.RDI), n)
+	for i := range b {
+		b[i] = byte(random())
+	}
+	return uint64(n)
+}
+
+var rngState uint64
+
+func random() uint64 {
+	if hasRDRAND {
+		if v, ok := rdrand(); ok {
+			return v
+		}
+	}
+	if rngState == 0 {
+		rngState = rdtsc() | 1
+	}
+	rngState ^= rngState << 13
+	rngState ^= rngState >> 7
+	rngState ^= rngState << 17
+	return rngState
+}

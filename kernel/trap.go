@@ -1,0 +1,64 @@
+package kernel
+
+// trap is the one Go entry point from trap_amd64.s, on this CPU's kernel
+// stack with interrupts off. It dispatches by vector, then delivers pending
+// signals and re-arms the timer for whichever task the frame now holds.
+func trap(f *TrapFrame) {
+	c := thisCPU()
+	c.inKernel++
+	if c.inKernel > 1 || f.Vector == vecDoubleFault || f.Vector == vecNMI || f.Vector == 18 {
+		kernelFault(c, f, "fault in kernel code")
+		c.inKernel = 0 // the faulting kernel context is abandoned
+		return
+	}
+	switch v := f.Vector; {
+	case v == vecSyscall:
+		doSyscall(c, f)
+	case v == vecTimer:
+		timerInterrupt(c, f)
+	case v == vecSpurious:
+	case v < 32:
+		exception(c, f)
+	default:
+		apic.ClearInterrupt()
+	}
+	schedule(c, f, false) // no-op unless the running task blocked or exited
+	if dying {
+		dyingSchedule(c, f)
+	}
+	deliverPending(c, f)
+	rearm(c)
+	c.inKernel--
+}
+
+// exception turns a CPU exception in a thread into the signal Linux would
+// send, after giving page faults a chance to back lazily mapped memory.
+func exception(c *percpu, f *TrapFrame) {
+	if c.cur == c.idle {
+		kernelFault(c, f, "exception in the idle loop")
+	}
+	switch f.Vector {
+	case vecPageFault:
+		addr := readCR2()
+		r := kas.faultIn(uintptr(addr), f.ErrCode&2 != 0)
+		switch r {
+		case faultOK:
+		case faultNoMem:
+			outOfMemory(f, addr)
+		default:
+			faultSignal(c, f, sigSEGV, r, addr)
+		}
+	case vecDivide:
+		faultSignal(c, f, sigFPE, fpeIntDiv, f.RIP)
+	case vecX87, vecSIMD:
+		faultSignal(c, f, sigFPE, 0, f.RIP)
+	case vecInvalidOp:
+		faultSignal(c, f, sigILL, illIllOpn, f.RIP)
+	case vecBreakpoint, vecDebug:
+		faultSignal(c, f, sigTRAP, trapBrkpt, f.RIP)
+	case vecGP:
+		faultSignal(c, f, sigSEGV, siKernel, 0)
+	default:
+		kernelFault(c, f, "unexpected exception")
+	}
+}

@@ -1,0 +1,44 @@
+package kernel
+
+// TrapFrame is the register state of an interrupted thread, as built on the
+// kernel stack by trap_amd64.s: general registers pushed by trapCommon (R15
+// lowest), the vector and error code pushed by the stub, then the hardware
+// interrupt frame (or its copy built by the SYSCALL entry). The assembly uses
+// go_asm.h offsets, so the order here is the order on the stack.
+type TrapFrame struct {
+	R15, R14, R13, R12, R11, R10, R9, R8 uint64
+	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
+	Vector, ErrCode                      uint64
+	RIP, CS, RFLAGS, RSP, SS             uint64
+}
+
+// Segment selectors. The boot trampoline (cmd/groveimg) uses the same two, so
+// switching GDTs needs no far jump.
+const (
+	selKernelCode = 0x08
+	selKernelData = 0x10
+	selTSS        = 0x18
+
+	rflagsIF  = 1 << 9
+	rflagsTF  = 1 << 8
+	rflagsDF  = 1 << 10
+	rflagsAC  = 1 << 18
+	rflagsMBS = 1 << 1 // must-be-set bit
+)
+
+// Vectors. 0-31 are exceptions (AMD APM vol. 2, 8.2).
+const (
+	vecDivide      = 0
+	vecDebug       = 1
+	vecNMI         = 2
+	vecBreakpoint  = 3
+	vecInvalidOp   = 6
+	vecDoubleFault = 8
+	vecGP          = 13
+	vecPageFault   = 14
+	vecX87         = 16
+	vecSIMD        = 19
+	vecTimer       = 0x40
+	vecSpurious    = 0xff
+	vecSyscall     = 0x100 // not a hardware vector: marks the SYSCALL path
+)
