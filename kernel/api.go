@@ -1,9 +1,6 @@
 package kernel
 
 import (
-	"fmt"
-	"os"
-	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -110,7 +107,6 @@ func init() {
 	// trampoline; this reference keeps the linker from dropping it.
 	bootAddrs()
 	setRealtime()
-	go faultReporter()
 }
 
 // setRealtime sets the wall clock from the CMOS RTC (tamago's driver), which
@@ -126,29 +122,6 @@ func setRealtime() {
 	}
 }
 
-// faultReporter waits on its own thread for a kernel fault and names the
-// faulting PCs with the runtime's symbol tables, then powers off.
-func faultReporter() {
-	runtime.LockOSThread()
-	var info FaultInfo
-	if _, _, e := syscall.Syscall(SysGroveFaultWait, uintptr(unsafe.Pointer(&info)), 0, 0); e != 0 {
-		return
-	}
-	fmt.Fprintf(os.Stderr, "kernel: fault report: vector %d error %#x cr2 %#x\n", info.Vector, info.ErrCode, info.CR2)
-	for i, pc := range info.PCs[:info.NPCs] {
-		where := "?"
-		if i > 0 {
-			pc-- // return address: name the call instruction
-		}
-		if fn := runtime.FuncForPC(uintptr(pc)); fn != nil {
-			file, line := fn.FileLine(uintptr(pc))
-			where = fmt.Sprintf("%s+%#x (%s:%d)", fn.Name(), uintptr(pc)-fn.Entry(), file, line)
-		}
-		label := "  called from"
-		if i == 0 {
-			label = "  rip"
-		}
-		fmt.Fprintf(os.Stderr, "%s %#x %s\n", label, pc, where)
-	}
-	Shutdown(1)
+func rawSyscall(nr, a1, a2, a3 uintptr) (uintptr, uintptr, syscall.Errno) {
+	return syscall.RawSyscall(nr, a1, a2, a3)
 }

@@ -53,3 +53,17 @@ TEXT ·rt0Addr(SB),NOSPLIT,$0-8
 	MOVQ	$_rt0_amd64_linux(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// func pclntabAddr() uintptr
+TEXT ·pclntabAddr(SB),NOSPLIT,$0-8
+	MOVQ	$runtime·pclntab(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func textRange() (start, end uintptr)
+TEXT ·textRange(SB),NOSPLIT,$0-16
+	MOVQ	$runtime·text(SB), AX
+	MOVQ	AX, start+0(FP)
+	MOVQ	$runtime·etext(SB), AX
+	MOVQ	AX, end+8(FP)
+	RET

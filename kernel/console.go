@@ -77,3 +77,17 @@ func kprintDec(v uint64) {
 	}
 	consoleWrite(b[i:])
 }
+
+func kprintHexShort(v uint64) {
+	var b [16]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = "0123456789abcdef"[v&15]
+		v >>= 4
+		if v == 0 {
+			break
+		}
+	}
+	consoleWrite(b[i:])
+}

@@ -1,32 +1,9 @@
 package kernel
 
-import "unsafe"
-
 // Fatal paths. A thread killed by a signal nobody catches, running out of
 // memory, and a fault in kernel code all end the system with a report and a
-// failure exit; none of them may hang.
-//
-// Kernel faults are symbolized by a Go goroutine (StartFaultReporter) because
-// naming a PC needs the runtime's tables and may allocate, which kernel
-// context cannot. The faulting CPU prints the raw registers first, hands the
-// PCs to the reporter, and then runs nothing else; if the reporter does not
-// finish within dyingGrace the timer powers off regardless.
-
-const dyingGrace = 3_000_000_000
-
-// FaultInfo is what the reporter receives (SysGroveFaultWait).
-type FaultInfo struct {
-	Vector, ErrCode, CR2 uint64
-	PCs                  [16]uint64 // faulting RIP, then return addresses
-	NPCs                 uint64
-}
-
-var (
-	dying      bool
-	dyingSince int64
-	reporter   int32 = -1 // task blocked in SysGroveFaultWait
-	reportBuf  uintptr
-)
+// failure exit; none of them may hang. Reports symbolize PCs from the
+// pclntab (symbolize.go), so they need nothing of the runtime.
 
 var excNames = [32]string{"divide error", "debug", "NMI", "breakpoint", "overflow",
 	"bound range", "invalid opcode", "device not available", "double fault", "",
@@ -36,7 +13,9 @@ var excNames = [32]string{"divide error", "debug", "NMI", "breakpoint", "overflo
 func dumpFrame(f *TrapFrame) {
 	kprint("  rip=")
 	kprintHex(f.RIP)
-	kprint(" rsp=")
+	kprint(" ")
+	kprintSym(uintptr(f.RIP))
+	kprint("\n  rsp=")
 	kprintHex(f.RSP)
 	kprint(" rflags=")
 	kprintHex(f.RFLAGS)
@@ -59,10 +38,9 @@ func dumpFrame(f *TrapFrame) {
 	kprint("\n")
 }
 
-// kernelFault reports a fault taken by kernel code and never returns to it:
-// the frame is switched to the reporter task (or the system powers off), and
-// the caller returns straight to the trap exit path.
-func kernelFault(c *percpu, f *TrapFrame, what string) {
+// kernelFault reports a fault taken by kernel code (or an exception that
+// cannot be survived) and powers off.
+func kernelFault(f *TrapFrame, what string) {
 	kprint("\nkernel: ")
 	kprint(what)
 	if f.Vector < 32 {
@@ -73,55 +51,27 @@ func kernelFault(c *percpu, f *TrapFrame, what string) {
 	kprintDec(f.Vector)
 	kprint(")\n")
 	dumpFrame(f)
-	if dying || reporter < 0 || f.Vector == vecDoubleFault {
-		kprint("kernel: no fault reporter; powering off\n")
-		shutdown(1)
-	}
-	info := (*FaultInfo)(unsafe.Pointer(reportBuf))
-	info.Vector, info.ErrCode, info.CR2 = f.Vector, f.ErrCode, readCR2()
-	info.PCs[0], info.NPCs = f.RIP, 1
-	walkFrames(info, uintptr(f.RBP))
-	dying, dyingSince = true, nanotime()
-	tasks[c.cur].state = taskBlocked // abandoned mid-call
-	tasks[c.cur].wait = waitNone
-	i := reporter
-	tasks[i].regs.RAX = 0
-	switchTo(c, f, i)
-	rearm(c)
+	walkFrames(uintptr(f.RBP))
+	shutdown(1)
 }
 
-// walkFrames follows the frame-pointer chain while it stays on the kernel
-// stack (best effort: the fault path itself reuses the top of that stack).
-func walkFrames(info *FaultInfo, bp uintptr) {
+// walkFrames prints the frame-pointer chain while it stays on a kernel
+// stack. It is best effort: the fault path reuses the top of that stack.
+func walkFrames(bp uintptr) {
 	c := thisCPU()
-	lo, hi := c.kstack-kstackSize, c.kstack
-	for info.NPCs < uint64(len(info.PCs)) && bp >= lo && bp+16 <= hi && bp%8 == 0 {
-		info.PCs[info.NPCs] = *wordAt(bp + 8)
-		info.NPCs++
+	lo, hi := c.kstack-kstackSize-dfStackSize, c.kstack
+	for n := 0; n < 16 && bp >= lo && bp+16 <= hi && bp%8 == 0; n++ {
+		pc := uintptr(*wordAt(bp + 8))
+		if _, _, ok := funcFor(pc - 1); !ok {
+			return // the chain left live frames
+		}
+		kprint("  called from ")
+		kprintHex(uint64(pc))
+		kprint(" ")
+		kprintSym(pc - 1)
+		kprint("\n")
 		bp = uintptr(*wordAt(bp))
 	}
-}
-
-// dyingSchedule keeps only the reporter running once a kernel fault happened.
-func dyingSchedule(c *percpu, f *TrapFrame) {
-	if nanotime()-dyingSince > dyingGrace {
-		kprint("kernel: fault reporter did not finish; powering off\n")
-		shutdown(1)
-	}
-	if c.cur != reporter && tasks[reporter].state != taskBlocked {
-		tasks[c.cur].state = taskBlocked
-		switchTo(c, f, reporter)
-	}
-	armTimer(c, nanotime()+100_000_000)
-}
-
-func sysGroveFaultWaitFn(c *percpu, f *TrapFrame) uint64 {
-	if !kas.access(uintptr(f.RDI), unsafe.Sizeof(FaultInfo{}), true) {
-		return eFAULT.ret()
-	}
-	reporter, reportBuf = c.cur, uintptr(f.RDI)
-	block(c, waitFault, 0, 0)
-	return 0
 }
 
 func sysGroveCrashFn(c *percpu, f *TrapFrame) uint64 {
@@ -147,5 +97,6 @@ func outOfMemory(f *TrapFrame, addr uint64) {
 	kprint(" (")
 	kprintDec(kmem.free)
 	kprint(" pages free)\n")
+	dumpFrame(f)
 	shutdown(1)
 }

@@ -8,12 +8,16 @@ import "unsafe"
 const (
 	maxFDs      = 32
 	maxEpollReg = 8
+)
 
+const (
 	fdNone uint8 = iota
 	fdConsole
 	fdEpoll
 	fdEvent
+)
 
+const (
 	epollIn     = 0x1
 	epollCtlAdd = 1
 	epollCtlDel = 2

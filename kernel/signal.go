@@ -168,7 +168,7 @@ func signalTask(tid int32, sig int) uint64 {
 	}
 	for i := range tasks {
 		t := &tasks[i]
-		if t.state == taskFree || t.tid != tid || t.wait == waitFault {
+		if t.state == taskFree || t.tid != tid {
 			continue
 		}
 		if sig == 0 {

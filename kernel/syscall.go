@@ -47,12 +47,11 @@ const (
 	linuxMax         = 335
 
 	// Grove's own calls (package kernel's exported API wraps them).
-	SysGroveCrash     = 0x1000 // fault in kernel code on purpose
-	SysGroveMemInfo   = 0x1001 // fill a MemInfo
-	SysGroveShutdown  = 0x1002 // power off with an exit status
-	SysGroveFaultWait = 0x1003 // block until a kernel fault; fill a FaultInfo
-	groveFirst        = 0x1000
-	groveMax          = 0x1004
+	SysGroveCrash    = 0x1000 // fault in kernel code on purpose
+	SysGroveMemInfo  = 0x1001 // fill a MemInfo
+	SysGroveShutdown = 0x1002 // power off with an exit status
+	groveFirst       = 0x1000
+	groveMax         = 0x1003
 )
 
 var linuxCalls = [linuxMax]sysFunc{
@@ -91,10 +90,9 @@ var linuxCalls = [linuxMax]sysFunc{
 }
 
 var groveCalls = [groveMax - groveFirst]sysFunc{
-	SysGroveCrash - groveFirst:     sysGroveCrashFn,
-	SysGroveMemInfo - groveFirst:   sysGroveMemInfoFn,
-	SysGroveShutdown - groveFirst:  sysGroveShutdownFn,
-	SysGroveFaultWait - groveFirst: sysGroveFaultWaitFn,
+	SysGroveCrash - groveFirst:    sysGroveCrashFn,
+	SysGroveMemInfo - groveFirst:  sysGroveMemInfoFn,
+	SysGroveShutdown - groveFirst: sysGroveShutdownFn,
 }
 
 func sysMmapFn(c *percpu, f *TrapFrame) uint64 {

@@ -26,7 +26,6 @@ const (
 	waitFutex
 	waitSleep
 	waitEpoll
-	waitFault // the fault reporter (fatal.go)
 )
 
 type task struct {

@@ -7,9 +7,7 @@ func trap(f *TrapFrame) {
 	c := thisCPU()
 	c.inKernel++
 	if c.inKernel > 1 || f.Vector == vecDoubleFault || f.Vector == vecNMI || f.Vector == 18 {
-		kernelFault(c, f, "fault in kernel code")
-		c.inKernel = 0 // the faulting kernel context is abandoned
-		return
+		kernelFault(f, "fault in kernel code")
 	}
 	switch v := f.Vector; {
 	case v == vecSyscall:
@@ -23,9 +21,6 @@ func trap(f *TrapFrame) {
 		apic.ClearInterrupt()
 	}
 	schedule(c, f, false) // no-op unless the running task blocked or exited
-	if dying {
-		dyingSchedule(c, f)
-	}
 	deliverPending(c, f)
 	rearm(c)
 	c.inKernel--
@@ -35,7 +30,7 @@ func trap(f *TrapFrame) {
 // send, after giving page faults a chance to back lazily mapped memory.
 func exception(c *percpu, f *TrapFrame) {
 	if c.cur == c.idle {
-		kernelFault(c, f, "exception in the idle loop")
+		kernelFault(f, "exception in the idle loop")
 	}
 	switch f.Vector {
 	case vecPageFault:
@@ -59,6 +54,6 @@ func exception(c *percpu, f *TrapFrame) {
 	case vecGP:
 		faultSignal(c, f, sigSEGV, siKernel, 0)
 	default:
-		kernelFault(c, f, "unexpected exception")
+		kernelFault(f, "unexpected exception")
 	}
 }

@@ -1,0 +1,3 @@
+module bootprobe
+
+go 1.26
