@@ -106,8 +106,14 @@ func init() {
 	// The boot path (entry64 -> bootMain -> ...) is reached only from the
 	// trampoline; this reference keeps the linker from dropping it.
 	bootAddrs()
-	setRealtime()
+	if OnGrove() {
+		setRealtime()
+	}
 }
+
+// OnGrove reports whether this program booted as Grove (rather than running
+// as an ordinary process, as in host tests).
+func OnGrove() bool { return booted }
 
 // setRealtime sets the wall clock from the CMOS RTC (tamago's driver), which
 // refuses to read during an update; try for a little over a second.

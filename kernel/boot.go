@@ -25,9 +25,11 @@ var (
 	onlineCPUs = 1
 	hasRDRAND  bool
 	imageEnd   uintptr
+	booted     bool // set by bootMain: never true in a host process
 )
 
 func bootMain(magic, info uint64) {
+	booted = true
 	consoleInit()
 	kprint("grove: kernel starting\n")
 	if err := parseBootInfo(magic, info, identityMem{}, &Boot); err != nil {

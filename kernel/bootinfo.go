@@ -85,7 +85,7 @@ func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
 	flags := le.Uint32(b[0:])
 	if flags&(1<<2) != 0 {
 		readCString(m, uint64(le.Uint32(b[16:])), out)
-		dropFirstWord(out) // loaders put the image's path first
+		dropImagePath(out)
 	}
 	if flags&(1<<3) != 0 {
 		n, addr := le.Uint32(b[20:]), uint64(le.Uint32(b[24:]))
@@ -169,11 +169,22 @@ func addRegion(out *BootInfo, base, length uint64, typ uint32) {
 	out.NMem++
 }
 
-func dropFirstWord(out *BootInfo) {
+// dropImagePath removes the image's path that QEMU puts before the command
+// line (GRUB does not): a first word with a '/' or '.' and no '='.
+func dropImagePath(out *BootInfo) {
 	c := out.cmdline[:out.cmdlineLen]
-	i := 0
+	i, path := 0, false
 	for i < len(c) && c[i] != ' ' {
+		switch c[i] {
+		case '=':
+			return
+		case '/', '.':
+			path = true
+		}
 		i++
+	}
+	if !path {
+		return
 	}
 	for i < len(c) && c[i] == ' ' {
 		i++

@@ -39,8 +39,13 @@ func bitmapBytes(npages uint64) uint64 { return (npages + 63) / 64 * 8 }
 
 // release marks [base, base+len) free, shrunk inward to whole pages.
 func (a *physAlloc) release(base, length uint64) {
-	first := (base + pageSize - 1) / pageSize
-	end := (base + length) / pageSize
+	first, end := base/pageSize, (base+length)/pageSize
+	if base%pageSize != 0 {
+		first++ // not base+pageSize-1: that wraps for base near 2^64
+	}
+	if base+length < base {
+		end = a.npages // runs past 2^64
+	}
 	for p := first; p < end && p < a.npages; p++ {
 		if a.test(p) {
 			a.clear(p)
@@ -52,14 +57,28 @@ func (a *physAlloc) release(base, length uint64) {
 
 // reserve marks [base, base+len) in use, grown outward to whole pages.
 func (a *physAlloc) reserve(base, length uint64) {
-	first := base / pageSize
-	end := (base + length + pageSize - 1) / pageSize
+	first, end := base/pageSize, (base+length)/pageSize
+	if (base+length)%pageSize != 0 {
+		end++
+	}
+	if base+length < base {
+		end = a.npages // runs past 2^64
+	}
 	for p := first; p < end && p < a.npages; p++ {
 		if !a.test(p) {
 			a.set(p)
-			a.free--
+			a.took(1)
 			a.total--
 		}
+	}
+}
+
+// took accounts for n pages leaving the free pool, keeping min the low-water
+// mark of free.
+func (a *physAlloc) took(n uint64) {
+	a.free -= n
+	if a.free < a.min {
+		a.min = a.free
 	}
 }
 
@@ -82,11 +101,8 @@ func (a *physAlloc) alloc() (uintptr, error) {
 			continue
 		}
 		a.set(p)
-		a.free--
+		a.took(1)
 		a.hint = i
-		if a.free < a.min {
-			a.min = a.free
-		}
 		return uintptr(p * pageSize), nil
 	}
 	return 0, errNoMemory
@@ -97,7 +113,7 @@ func (a *physAlloc) allocRun(n, align uint64) (uintptr, error) {
 	if n == 0 || align == 0 {
 		return 0, bootError("allocRun: zero size or alignment")
 	}
-	for start := uint64(0); start+n <= a.npages; start += align {
+	for start := uint64(0); n <= a.npages && start <= a.npages-n; start += align {
 		ok := true
 		for p := start; p < start+n; p++ {
 			if a.test(p) {
@@ -110,7 +126,7 @@ func (a *physAlloc) allocRun(n, align uint64) (uintptr, error) {
 			for p := start; p < start+n; p++ {
 				a.set(p)
 			}
-			a.free -= n
+			a.took(n)
 			return uintptr(start * pageSize), nil
 		}
 	}

@@ -211,6 +211,11 @@ func sysNanosleepFn(c *percpu, f *TrapFrame) uint64 {
 	if !ok {
 		return eFAULT.ret()
 	}
+	if d == 0 {
+		f.RAX = 0
+		schedule(c, f, true) // nanosleep(0) is a yield, as on Linux
+		return keepFrame
+	}
 	block(c, waitSleep, nanotime()+d+1, 0)
 	return 0
 }

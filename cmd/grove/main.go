@@ -7,6 +7,7 @@
 //	selftest[=FILTER]  run the in-image tests, print results, power off
 //	crash=nil          dereference nil in Go code (a Go panic with trace)
 //	crash=kernel       fault in kernel code (register dump, symbolized RIP)
+//	bench              print in-image micro-benchmarks, power off
 package main
 
 import (
@@ -26,6 +27,9 @@ func main() {
 		case a == "crash=nil":
 			var p *[8]int
 			fmt.Println(p[3])
+		case a == "bench":
+			kernel.RunBenchmarks(os.Stdout)
+			kernel.Shutdown(0)
 		case a == "crash=kernel":
 			kernel.CrashKernel()
 		case a == "selftest" || strings.HasPrefix(a, "selftest="):

@@ -1,0 +1,55 @@
+# Grove: `make run` boots it in QEMU, `make test` runs every test.
+SHELL := /bin/bash
+GO      ?= go
+OUT     := out
+IMAGE   := $(OUT)/grove.elf
+APPEND  ?=
+KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+# -T/-R put the image at 2 MiB with page-aligned segments at a constant
+# file offset, which the multiboot loader and groveimg rely on.
+KERNEL_LDFLAGS := -T 0x200000 -R 0x1000
+QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+.PHONY: all image iso run test test-host test-selftest test-qemu bench prereqs vet clean
+
+all: image
+
+prereqs:
+	@./scripts/prereqs.sh
+
+image:
+	@mkdir -p $(OUT)
+	$(KERNEL_ENV) $(GO) build -trimpath -ldflags='$(KERNEL_LDFLAGS)' -o $(OUT)/grove.linked ./cmd/grove
+	$(GO) run ./cmd/groveimg -o $(IMAGE) $(OUT)/grove.linked
+
+iso: prereqs image
+	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"
+	@echo "wrote $(OUT)/grove.iso (boot it: $(QEMU) -nographic -cdrom $(OUT)/grove.iso)"
+
+# The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
+run: prereqs image
+	@echo "Booting Grove in QEMU (console on this terminal; quit with Ctrl-A X or 'halt')"
+	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)"
+
+vet:
+	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/...
+	$(GO) vet -unsafeptr=false -framepointer=false ./kernel/...
+
+test: prereqs vet test-host test-selftest test-qemu
+
+test-host:
+	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /qemu)
+
+test-selftest: image
+	./scripts/selftest.sh $(IMAGE)
+
+test-qemu: image
+	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+
+bench: prereqs image
+	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
+	$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/
+
+clean:
+	rm -rf $(OUT)

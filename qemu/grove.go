@@ -1,0 +1,208 @@
+// Package qemu boots Grove images in QEMU (TCG, -cpu max) for integration
+// tests and benchmarks. It builds the images it needs once per test binary,
+// starts QEMU through vmtest's qemu package with a deadline, keeps the tail
+// of the serial console for failure reports, and decodes the exit status
+// that Grove sets through the isa-debug-exit device (33 success, 35 failure).
+package qemu
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Netflix/go-expect"
+	vmq "github.com/hugelgupf/vmtest/qemu"
+)
+
+// Exit statuses QEMU reports for Grove's power-off codes.
+const (
+	StatusSuccess = 33
+	StatusFailure = 35
+)
+
+// BaseCommand is the plain QEMU line from FACTS.md, without -m and -kernel.
+const BaseCommand = "qemu-system-x86_64 -machine q35 -cpu max -nographic -no-reboot " +
+	"-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+
+// Images are the artefacts a test run boots.
+type Images struct {
+	Dir    string
+	Linked string // the Go ELF before groveimg
+	Grove  string // multiboot + PVH image (what `make image` produces)
+	PVH    string // PVH-only image, to exercise that path under QEMU
+}
+
+var (
+	buildOnce sync.Once
+	built     Images
+	buildErr  error
+)
+
+// Build builds the images (once per process) from the module root.
+func Build(tb testing.TB) Images {
+	tb.Helper()
+	requireQEMU(tb)
+	buildOnce.Do(func() { built, buildErr = build() })
+	if buildErr != nil {
+		tb.Fatalf("building Grove images: %v", buildErr)
+	}
+	return built
+}
+
+func build() (Images, error) {
+	dir, err := os.MkdirTemp("", "grove-qemu-")
+	if err != nil {
+		return Images{}, err
+	}
+	im := Images{Dir: dir, Linked: filepath.Join(dir, "grove.linked"),
+		Grove: filepath.Join(dir, "grove.elf"), PVH: filepath.Join(dir, "grove-pvh.elf")}
+	steps := [][]string{
+		{"go", "build", "-trimpath", "-ldflags=-T 0x200000 -R 0x1000", "-o", im.Linked, "grove/cmd/grove"},
+		{"go", "run", "grove/cmd/groveimg", "-o", im.Grove, im.Linked},
+		{"go", "run", "grove/cmd/groveimg", "-protocols=pvh", "-o", im.PVH, im.Linked},
+	}
+	for _, s := range steps {
+		cmd := exec.Command(s[0], s[1:]...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return im, fmt.Errorf("%s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	return im, nil
+}
+
+// requireQEMU fails (or skips, only if GROVE_SKIP_QEMU=1) without QEMU.
+func requireQEMU(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("qemu-system-x86_64"); err == nil {
+		return
+	}
+	if os.Getenv("GROVE_SKIP_QEMU") == "1" {
+		tb.Skip("qemu-system-x86_64 missing and GROVE_SKIP_QEMU=1")
+	}
+	tb.Fatal("qemu-system-x86_64 not found: run `make prereqs` or apt-get install -y qemu-system-x86")
+}
+
+// Boot describes one QEMU run.
+type Boot struct {
+	Kernel  string   // -kernel image (or empty with CDROM)
+	CDROM   string   // -cdrom ISO
+	Append  string   // kernel command line
+	Mem     string   // -m; default 512M
+	Timeout time.Duration
+}
+
+// Run is a started VM.
+type Run struct {
+	VM      *vmq.VM
+	tail    *tail
+	started time.Time
+	tb      testing.TB
+}
+
+// Start boots b and returns the running VM. Every run has a deadline.
+func Start(tb testing.TB, name string, b Boot) *Run {
+	tb.Helper()
+	if b.Mem == "" {
+		b.Mem = "512M"
+	}
+	if b.Timeout == 0 {
+		b.Timeout = 2 * time.Minute
+	}
+	cmd := BaseCommand + " -m " + b.Mem
+	fns := []vmq.Fn{vmq.WithQEMUCommand(cmd), vmq.WithVMTimeout(b.Timeout)}
+	if b.CDROM != "" {
+		fns = append(fns, vmq.WithQEMUArgs("-cdrom", b.CDROM))
+	} else {
+		fns = append(fns, vmq.WithKernel(b.Kernel), vmq.WithAppendKernel(b.Append))
+	}
+	t := &tail{}
+	fns = append(fns, vmq.WithSerialOutput(t))
+	r := &Run{tail: t, started: time.Now(), tb: tb}
+	r.VM = vmq.StartT(tb, name, vmq.ArchAMD64, fns...)
+	return r
+}
+
+// Expect waits up to d for s on the console; on failure it reports the
+// serial tail and the VM is killed.
+func (r *Run) Expect(s string, d time.Duration) string {
+	r.tb.Helper()
+	out, err := r.VM.Console.Expect(expect.String(s), expect.WithTimeout(d))
+	if err != nil {
+		r.VM.Kill()
+		r.VM.Wait()
+		r.tb.Fatalf("waiting %v for %q: %v\nserial tail:\n%s", d, s, err, r.tail.String())
+	}
+	return out
+}
+
+// Send types s on the serial console.
+func (r *Run) Send(s string) {
+	r.tb.Helper()
+	if _, err := r.VM.Console.Send(s); err != nil {
+		r.tb.Fatalf("sending %q: %v", s, err)
+	}
+}
+
+// Wait waits for QEMU to exit and returns its exit status and run time.
+func (r *Run) Wait() (int, time.Duration) {
+	r.tb.Helper()
+	err := r.VM.Wait()
+	d := time.Since(r.started)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, d
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return ee.ExitCode(), d
+	}
+	r.tb.Fatalf("QEMU did not exit normally after %v: %v\nserial tail:\n%s", d.Round(time.Millisecond), err, r.tail.String())
+	return -1, d
+}
+
+// WantStatus waits for exit and checks the status.
+func (r *Run) WantStatus(want int) time.Duration {
+	r.tb.Helper()
+	got, d := r.Wait()
+	if got != want {
+		r.tb.Fatalf("QEMU exit status %d, want %d\nserial tail:\n%s", got, want, r.tail.String())
+	}
+	return d
+}
+
+// Serial returns the console output kept so far (the last 64 KiB).
+func (r *Run) Serial() string { return r.tail.String() }
+
+// tail keeps the last 64 KiB written to it.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - 64<<10; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) Close() error { return nil }
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := strings.ReplaceAll(string(t.buf), "\r", "")
+	if lines := strings.Split(s, "\n"); len(lines) > 40 {
+		s = strings.Join(lines[len(lines)-40:], "\n")
+	}
+	return s
+}
