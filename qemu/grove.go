@@ -91,10 +91,10 @@ func requireQEMU(tb testing.TB) {
 
 // Boot describes one QEMU run.
 type Boot struct {
-	Kernel  string   // -kernel image (or empty with CDROM)
-	CDROM   string   // -cdrom ISO
-	Append  string   // kernel command line
-	Mem     string   // -m; default 512M
+	Kernel  string // -kernel image (or empty with CDROM)
+	CDROM   string // -cdrom ISO
+	Append  string // kernel command line
+	Mem     string // -m; default 512M
 	Timeout time.Duration
 }
 
