@@ -42,6 +42,9 @@ func Shutdown(status int) {
 // report (crash=kernel on the command line).
 func CrashKernel() { syscall.RawSyscall(SysGroveCrash, 0, 0, 0) }
 
+// DoubleFault makes the kernel take a double fault (crash=double).
+func DoubleFault() { syscall.RawSyscall(SysGroveCrashDF, 0, 0, 0) }
+
 // Clock reports the calibrated rates.
 func Clock() (tsc, lapicTimer uint64) { return tscHz, lapicHz }
 

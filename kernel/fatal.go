@@ -79,6 +79,15 @@ func sysGroveCrashFn(c *percpu, f *TrapFrame) uint64 {
 	return *wordAt(uintptr(f.RDI)) // RDI = 0: a nil dereference in kernel code
 }
 
+// sysGroveCrashDFFn points IST1 at unmapped memory and faults: delivering
+// the page fault then faults too, which the CPU turns into a double fault on
+// IST2 (crash=double).
+func sysGroveCrashDFFn(c *percpu, f *TrapFrame) uint64 {
+	kprint("kernel: double-faulting on request (crash=double)\n")
+	c.tss.setIST(1, userTop&^0xfff)
+	return *wordAt(uintptr(f.RDI))
+}
+
 func fatalSignal(f *TrapFrame, sig int, addr uint64) {
 	kprint("\nkernel: thread ")
 	kprintDec(uint64(tasks[thisCPU().cur].tid))

@@ -50,8 +50,9 @@ const (
 	SysGroveCrash    = 0x1000 // fault in kernel code on purpose
 	SysGroveMemInfo  = 0x1001 // fill a MemInfo
 	SysGroveShutdown = 0x1002 // power off with an exit status
+	SysGroveCrashDF  = 0x1003 // double fault on purpose
 	groveFirst       = 0x1000
-	groveMax         = 0x1003
+	groveMax         = 0x1004
 )
 
 var linuxCalls = [linuxMax]sysFunc{
@@ -93,6 +94,7 @@ var groveCalls = [groveMax - groveFirst]sysFunc{
 	SysGroveCrash - groveFirst:    sysGroveCrashFn,
 	SysGroveMemInfo - groveFirst:  sysGroveMemInfoFn,
 	SysGroveShutdown - groveFirst: sysGroveShutdownFn,
+	SysGroveCrashDF - groveFirst:  sysGroveCrashDFFn,
 }
 
 func sysMmapFn(c *percpu, f *TrapFrame) uint64 {

@@ -66,6 +66,8 @@ func TestFaultsAreReported(t *testing.T) {
 			"[signal SIGSEGV: segmentation violation", "main.main()"}},
 		{"crash=kernel", "", []string{"kernel: fault in kernel code: page fault (vector 14)",
 			"rip=0x", "grove/kernel.sysGroveCrashFn+0x", "rflags="}},
+		{"crash=double", "", []string{"kernel: fault in kernel code: double fault (vector 8)",
+			"grove/kernel.sysGroveCrashDFFn+0x"}},
 		{"", "32M", []string{"grove: not enough memory: 31 MiB usable"}},
 	} {
 		t.Run(tc.append+tc.mem, func(t *testing.T) {

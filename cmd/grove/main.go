@@ -7,6 +7,7 @@
 //	selftest[=FILTER]  run the in-image tests, print results, power off
 //	crash=nil          dereference nil in Go code (a Go panic with trace)
 //	crash=kernel       fault in kernel code (register dump, symbolized RIP)
+//	crash=double       double fault in the kernel (handled on its own IST stack)
 //	bench              print in-image micro-benchmarks, power off
 package main
 
@@ -32,6 +33,8 @@ func main() {
 			kernel.Shutdown(0)
 		case a == "crash=kernel":
 			kernel.CrashKernel()
+		case a == "crash=double":
+			kernel.DoubleFault()
 		case a == "selftest" || strings.HasPrefix(a, "selftest="):
 			_, filter, _ := strings.Cut(a, "=")
 			_, failed := selftest.Run(os.Stdout, filter)
