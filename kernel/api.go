@@ -15,13 +15,14 @@ import (
 // MemInfo is a snapshot of the page allocator's counters, in pages.
 type MemInfo struct {
 	Total, Free, MinFree, User, Tables uint64
+	Hypervisor                         uint64 // pages given out by AllocPages
 }
 
 func sysGroveMemInfoFn(c *percpu, f *TrapFrame) uint64 {
 	if !kas.access(uintptr(f.RDI), unsafe.Sizeof(MemInfo{}), true) {
 		return eFAULT.ret()
 	}
-	*(*MemInfo)(unsafe.Pointer(uintptr(f.RDI))) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages}
+	*(*MemInfo)(unsafe.Pointer(uintptr(f.RDI))) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages, hvPages}
 	return 0
 }
 
@@ -134,3 +135,6 @@ func setRealtime() {
 func rawSyscall(nr, a1, a2, a3 uintptr) (uintptr, uintptr, syscall.Errno) {
 	return syscall.RawSyscall(nr, a1, a2, a3)
 }
+
+// CPUID executes CPUID on this CPU.
+func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32) { return cpuid(leaf, sub) }

@@ -47,12 +47,15 @@ const (
 	linuxMax         = 335
 
 	// Grove's own calls (package kernel's exported API wraps them).
-	SysGroveCrash    = 0x1000 // fault in kernel code on purpose
-	SysGroveMemInfo  = 0x1001 // fill a MemInfo
-	SysGroveShutdown = 0x1002 // power off with an exit status
-	SysGroveCrashDF  = 0x1003 // double fault on purpose
-	groveFirst       = 0x1000
-	groveMax         = 0x1004
+	SysGroveCrash     = 0x1000 // fault in kernel code on purpose
+	SysGroveMemInfo   = 0x1001 // fill a MemInfo
+	SysGroveShutdown  = 0x1002 // power off with an exit status
+	SysGroveCrashDF   = 0x1003 // double fault on purpose
+	groveFirst        = 0x1000
+	SysGroveLongCall  = 0x1004 // run a registered kernel-context call (longcall.go)
+	SysGrovePageAlloc = 0x1005
+	SysGrovePageFree  = 0x1006
+	groveMax          = 0x1007
 )
 
 var linuxCalls = [linuxMax]sysFunc{
@@ -91,10 +94,13 @@ var linuxCalls = [linuxMax]sysFunc{
 }
 
 var groveCalls = [groveMax - groveFirst]sysFunc{
-	SysGroveCrash - groveFirst:    sysGroveCrashFn,
-	SysGroveMemInfo - groveFirst:  sysGroveMemInfoFn,
-	SysGroveShutdown - groveFirst: sysGroveShutdownFn,
-	SysGroveCrashDF - groveFirst:  sysGroveCrashDFFn,
+	SysGroveCrash - groveFirst:     sysGroveCrashFn,
+	SysGroveMemInfo - groveFirst:   sysGroveMemInfoFn,
+	SysGroveShutdown - groveFirst:  sysGroveShutdownFn,
+	SysGroveCrashDF - groveFirst:   sysGroveCrashDFFn,
+	SysGroveLongCall - groveFirst:  sysGroveLongCallFn,
+	SysGrovePageAlloc - groveFirst: sysGrovePageAllocFn,
+	SysGrovePageFree - groveFirst:  sysGrovePageFreeFn,
 }
 
 func sysMmapFn(c *percpu, f *TrapFrame) uint64 {

@@ -87,10 +87,11 @@ func (as *addressSpace) carve(start, end uintptr) bool {
 		}
 		switch {
 		case v.start < start && v.end > end: // split in two
-			as.vmas[i].end = start
-			if !as.insertAt(i+1, vma{end, v.end, v.prot}) {
-				return false
+			if as.n == maxVMAs {
+				return false // before touching v, so failure changes nothing
 			}
+			as.vmas[i].end = start
+			as.insertAt(i+1, vma{end, v.end, v.prot})
 			return true
 		case v.start < start:
 			as.vmas[i].end = start
@@ -106,9 +107,20 @@ func (as *addressSpace) carve(start, end uintptr) bool {
 
 // setRange makes [start, end) one mapping with prot, merging equal neighbours.
 func (as *addressSpace) setRange(start, end uintptr, prot uint32) bool {
-	if !as.carve(start, end) {
+	// Count the slots carve and insertAt will use before changing anything:
+	// failing halfway would drop mappings whose pages are still mapped.
+	need := as.n + 1
+	for _, v := range as.vmas[:as.n] {
+		if v.start >= start && v.end <= end {
+			need--
+		} else if v.start < start && v.end > end {
+			need++
+		}
+	}
+	if need > maxVMAs {
 		return false
 	}
+	as.carve(start, end)
 	i := 0
 	for i < as.n && as.vmas[i].start < start {
 		i++
@@ -136,7 +148,7 @@ func (as *addressSpace) place(hint, n uintptr, fixed bool) (uintptr, bool) {
 	if ok && as.free(hint, hint+n) {
 		return hint, true
 	}
-	for as.mmapNext+n <= userTop {
+	for n != 0 && as.mmapNext+n > as.mmapNext && as.mmapNext+n <= userTop {
 		a := as.mmapNext
 		as.mmapNext += n
 		if as.free(a, a+n) {

@@ -23,6 +23,7 @@ import (
 func main() {
 	args := os.Args[1:]
 	banner()
+	startGuests(args)
 	for _, a := range args {
 		switch {
 		case a == "crash=nil":

@@ -1,0 +1,40 @@
+package hv
+
+import (
+	"fmt"
+	"os"
+)
+
+// Guest console output: bytes from console_io and port 0xe9 are collected
+// per domain and printed a line at a time as "(dN) line".
+
+const maxLine = 256
+
+// consoleBytes appends guest output and flushes complete lines.
+func (d *Domain) consoleBytes(b []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range b {
+		if c == '\n' || d.console.Len() >= maxLine {
+			d.flushLocked()
+			if c == '\n' {
+				continue
+			}
+		}
+		if c == '\r' || (c < 0x20 && c != '\t') || c == 0x7f {
+			c = '.' // keep the host console sane
+		}
+		d.console.WriteByte(c)
+	}
+}
+
+// flushLocked prints the pending line. Caller holds d.mu.
+func (d *Domain) flushLocked() {
+	fmt.Fprintf(os.Stdout, "(d%d) %s\n", d.ID, d.console.String())
+	d.console.Reset()
+}
+
+// logf prints a hypervisor message about the domain.
+func (d *Domain) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stdout, "(d%d) %s\n", d.ID, fmt.Sprintf(format, args...))
+}

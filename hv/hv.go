@@ -1,0 +1,214 @@
+// Package hv is Grove's hypervisor: domains of PVH guests run with AMD SVM
+// and nested paging (package svm), vCPUs scheduled by a per-CPU loop
+// (sched.go), exits handled by a table (exits.go), and Grove's own hypercall
+// table (hypercall.go, ABI in package abi). It knows nothing of how the
+// image booted; it gets physical pages and guest-entry long calls from
+// package kernel.
+package hv
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"grove/errno"
+	"grove/hv/abi"
+	"grove/hv/svm"
+)
+
+const (
+	timerVector   = abi.TimerVector
+	maxPauseCount = 255
+	// DefaultSlice is the scheduler's time slice unless configured.
+	DefaultSlice = 10 * time.Millisecond
+)
+
+// Hypervisor owns the domains and the scheduler.
+type Hypervisor struct {
+	sched *Scheduler
+
+	mu      sync.Mutex // guards domains and nextID; lock order: before Scheduler.mu
+	domains map[DomID]*Domain
+	nextID  DomID
+}
+
+// Start enables SVM and starts the scheduler loop. It returns svm.ErrNoSVM
+// (whose text says what to do) when the CPU cannot run guests.
+func Start(slice time.Duration) (*Hypervisor, error) {
+	if err := svm.Enable(); err != nil {
+		return nil, err
+	}
+	if slice <= 0 {
+		slice = DefaultSlice
+	}
+	h := &Hypervisor{sched: newScheduler(slice), domains: map[DomID]*Domain{}}
+	go h.sched.loop()
+	return h, nil
+}
+
+// CreateDomain builds a domain from cfg. Like Xen's, a new domain starts
+// paused once: Unpause starts it. The privileged domain becomes dom0.
+func (h *Hypervisor) CreateDomain(cfg Config) (*Domain, error) {
+	if cfg.MemoryMB < 2 || cfg.MemoryMB > 16384 {
+		return nil, fmt.Errorf("domain %q: memory %d MiB out of range 2..16384", cfg.Name, cfg.MemoryMB)
+	}
+	h.mu.Lock()
+	id := h.nextID
+	if cfg.Privileged {
+		if _, taken := h.domains[0]; taken {
+			h.mu.Unlock()
+			return nil, fmt.Errorf("domain %q: there is already a control domain", cfg.Name)
+		}
+		id = 0
+	} else {
+		for id == 0 || h.domains[id] != nil {
+			id++
+		}
+		h.nextID = id + 1
+	}
+	d := &Domain{ID: id, Name: cfg.Name, Privileged: cfg.Privileged, hv: h,
+		state: domPaused, pauseCount: 1}
+	h.domains[id] = d
+	h.mu.Unlock()
+	if err := d.build(cfg); err != nil {
+		h.mu.Lock()
+		delete(h.domains, id)
+		h.mu.Unlock()
+		return nil, fmt.Errorf("domain %q: %w", cfg.Name, err)
+	}
+	return d, nil
+}
+
+func (d *Domain) build(cfg Config) error {
+	n := svm.ASIDs
+	if n < 2 {
+		n = 2
+	}
+	d.asid = 1 + uint32(d.ID)%(n-1) // shared ASIDs are flushed on switch (sched.go)
+	ram, err := newGuestRAM(uint64(cfg.MemoryMB) << 20)
+	if err != nil {
+		return err
+	}
+	d.ram = ram
+	entry, err := loadPVH(ram, cfg.Image)
+	if err != nil {
+		ram.free()
+		return err
+	}
+	v, err := newVCPU(d, 0, entry, 0)
+	if err != nil {
+		ram.free()
+		return err
+	}
+	v.state = vcpuPaused
+	d.vcpus = []*VCPU{v}
+	return nil
+}
+
+// Pause adds a controller pause and returns once no vCPU of d runs.
+func (d *Domain) Pause() error {
+	s := d.hv.sched
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.state >= domCrashed {
+		return errno.EINVAL
+	}
+	if d.pauseCount == maxPauseCount {
+		return errno.EOVERFLOW
+	}
+	d.pauseCount++
+	d.state = domPaused
+	for _, v := range d.vcpus {
+		for v.state == vcpuRunning {
+			s.offCPU.Wait()
+		}
+		if v.state == vcpuRunnable {
+			s.removeLocked(v)
+		}
+		if v.state != vcpuDead {
+			v.state = vcpuPaused
+		}
+	}
+	return nil
+}
+
+// Unpause drops a controller pause; at zero the domain runs again.
+func (d *Domain) Unpause() error {
+	s := d.hv.sched
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.pauseCount == 0 || d.state >= domCrashed {
+		return errno.EINVAL
+	}
+	d.pauseCount--
+	if d.pauseCount > 0 {
+		return nil
+	}
+	d.state = domRunning
+	for _, v := range d.vcpus {
+		if v.state == vcpuPaused {
+			s.enqueueLocked(v)
+		}
+	}
+	return nil
+}
+
+func (d *Domain) pausePending() bool {
+	s := d.hv.sched
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return d.state != domRunning
+}
+
+// removeLocked takes v off the run queue. Caller holds s.mu.
+func (s *Scheduler) removeLocked(v *VCPU) {
+	for i, q := range s.runq {
+		if q == v {
+			s.runq = append(s.runq[:i], s.runq[i+1:]...)
+			return
+		}
+	}
+}
+
+// endLocked stops a crashed or shut-down domain. Caller holds sched.mu.
+func (d *Domain) endLocked(st domState, why string) {
+	d.state, d.crashReason = st, why
+	for _, v := range d.vcpus {
+		if v.state == vcpuRunnable {
+			d.hv.sched.removeLocked(v)
+		}
+		v.state = vcpuDead
+	}
+	d.mu.Lock()
+	if d.console.Len() > 0 {
+		d.flushLocked()
+	}
+	d.mu.Unlock()
+	if st == domCrashed {
+		d.logf("crashed: %s", why)
+	} else {
+		d.logf("shut down (%s)", why)
+	}
+}
+
+// Info is a domain's summary (getdomaininfo).
+type Info struct {
+	ID         DomID
+	Name       string
+	State      string
+	PauseCount int
+	MemoryMB   int
+	Exits      uint64
+}
+
+// Info reports d's state.
+func (d *Domain) Info() Info {
+	s := d.hv.sched
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var exits uint64
+	for _, v := range d.vcpus {
+		exits += v.exits
+	}
+	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits}
+}

@@ -1,0 +1,96 @@
+package hv
+
+import (
+	"fmt"
+	"time"
+
+	"grove/errno"
+	"grove/hv/abi"
+	"grove/kernel"
+)
+
+// The hypercall table (ABI in package abi). Handlers get the vCPU and the
+// five argument registers and return RAX plus what happens to the vCPU.
+
+type hcallFn func(v *VCPU, a [5]uint64) (int64, outcome, string)
+
+var hypercalls = map[uint64]hcallFn{
+	abi.SetTimerOp: hcallSetTimer,
+	abi.ConsoleIO:  hcallConsoleIO,
+	abi.SchedOp:    hcallSchedOp,
+	abi.Sysctl:     hcallPrivileged,
+	abi.Domctl:     hcallPrivileged,
+}
+
+func hypercall(v *VCPU) (outcome, string) {
+	nr := v.vmcb.RAX()
+	a := [5]uint64{v.regs.RDI, v.regs.RSI, v.regs.RDX, v.regs.R10, v.regs.R8}
+	fn, ok := hypercalls[nr]
+	if !ok {
+		v.vmcb.SetRAX(uint64(errno.ENOSYS.Ret()))
+		return resume, ""
+	}
+	ret, out, why := fn(v, a)
+	v.vmcb.SetRAX(uint64(ret))
+	return out, why
+}
+
+func hcallConsoleIO(v *VCPU, a [5]uint64) (int64, outcome, string) {
+	if a[0] != abi.ConsoleWrite {
+		return errno.ENOSYS.Ret(), resume, ""
+	}
+	if a[1] > abi.ConsoleMax {
+		return errno.EINVAL.Ret(), resume, ""
+	}
+	b, err := v.copyIn(a[2], int(a[1]))
+	if err != nil {
+		return errno.EFAULT.Ret(), resume, ""
+	}
+	v.dom.consoleBytes(b)
+	return int64(len(b)), resume, ""
+}
+
+func hcallSchedOp(v *VCPU, a [5]uint64) (int64, outcome, string) {
+	switch a[0] {
+	case abi.SchedYield:
+		return 0, yield, ""
+	case abi.SchedBlock:
+		if v.irq {
+			return 0, resume, ""
+		}
+		return 0, blockIt, ""
+	case abi.SchedSleep:
+		v.wakeAt = kernel.Nanotime() + int64(min(a[1], uint64(time.Hour)))
+		return 0, blockIt, ""
+	case abi.SchedShutdown:
+		switch a[1] {
+		case abi.ShutdownPoweroff:
+			return 0, shutdown, "poweroff"
+		case abi.ShutdownReboot:
+			return 0, shutdown, "reboot"
+		case abi.ShutdownCrash:
+			return 0, crashIt, fmt.Sprintf("guest requested crash at rip=%#x", v.vmcb.RIP())
+		}
+		return errno.EINVAL.Ret(), resume, ""
+	}
+	return errno.ENOSYS.Ret(), resume, ""
+}
+
+// hcallSetTimer arms the vCPU's one-shot timer at a TSC deadline (0 stops
+// it); when it passes the guest gets abi.TimerVector.
+func hcallSetTimer(v *VCPU, a [5]uint64) (int64, outcome, string) {
+	v.timerTSC = a[0]
+	if a[0] != 0 {
+		v.dom.hv.sched.armTimer(v, kernel.TSCToNanotime(a[0]))
+	}
+	return 0, resume, ""
+}
+
+// hcallPrivileged guards the control interfaces: only the control domain
+// may use them.
+func hcallPrivileged(v *VCPU, a [5]uint64) (int64, outcome, string) {
+	if !v.dom.Privileged {
+		return errno.EPERM.Ret(), resume, ""
+	}
+	return errno.ENOSYS.Ret(), resume, ""
+}

@@ -1,0 +1,11 @@
+// Package svm is Grove's access to AMD SVM (AMD64 Architecture Programmer's
+// Manual vol. 2, chapter 15; VMCB layout in appendix B): turning SVM on per
+// CPU, the VMCB as an identity-mapped physical page with named fields, the
+// shared I/O and MSR permission maps, and the VMRUN path. It decides
+// nothing: exit handling and scheduling live in package hv.
+//
+// VMRUN runs as a kernel long call (kernel/longcall.go): in kernel context,
+// with interrupts off, so the sequence CLGI; STI; VMRUN; CLI; STGI leaves a
+// host interrupt that ended the guest's run pending until the thread
+// resumes, where the kernel takes it as usual.
+package svm

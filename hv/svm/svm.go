@@ -1,0 +1,130 @@
+package svm
+
+import (
+	"errors"
+	"sync"
+
+	"grove/kernel"
+)
+
+// MSRs (APM vol. 2, 15.30 and appendix A).
+const (
+	msrEFER      = 0xc0000080
+	msrVMHSAVEPA = 0xc0010117
+	eferSVME     = 1 << 12
+)
+
+// ErrNoSVM is returned where the CPU lacks SVM or nested paging.
+var ErrNoSVM = errors.New("no AMD SVM with nested paging: run QEMU with -cpu max, or enable SVM in firmware")
+
+// Host is the per-CPU SVM state: the host save area and the page VMSAVE and
+// VMLOAD use for the host's FS/GS/TR/SYSCALL state around a guest's run.
+type Host struct {
+	HSave, HostVMCB uintptr
+}
+
+var (
+	enableOnce sync.Once
+	enableErr  error
+	host       Host // boot CPU; more CPUs get their own when SMP arrives
+	iopm       uintptr
+	msrpm      uintptr
+	// ASIDs is how many ASIDs the CPU has (ASID 0 is the host's).
+	ASIDs uint32
+)
+
+const (
+	iopmPages  = 3 // 12 KiB
+	msrpmPages = 2 // 8 KiB
+)
+
+// Enable turns SVM on (once) and returns ErrNoSVM when it is missing.
+func Enable() error {
+	enableOnce.Do(func() { enableErr = enable() })
+	return enableErr
+}
+
+func enable() error {
+	f := kernel.CPUFeatures()
+	if !f.SVM || !f.NPT {
+		return ErrNoSVM
+	}
+	ASIDs = f.ASIDs
+	var err error
+	if host.HSave, err = kernel.AllocPages(1, 1); err != nil {
+		return err
+	}
+	if host.HostVMCB, err = kernel.AllocPages(1, 1); err != nil {
+		return err
+	}
+	// Intercept every port and MSR: both maps all ones.
+	if iopm, err = kernel.AllocPages(iopmPages, 1); err != nil {
+		return err
+	}
+	if msrpm, err = kernel.AllocPages(msrpmPages, 1); err != nil {
+		return err
+	}
+	fill(iopm, iopmPages*kernel.PageSize)
+	fill(msrpm, msrpmPages*kernel.PageSize)
+	passMSRs()
+	wrmsr(msrEFER, rdmsr(msrEFER)|eferSVME)
+	wrmsr(msrVMHSAVEPA, uint64(host.HSave))
+	return nil
+}
+
+func fill(pa uintptr, n int) {
+	b := bytesAt(pa, n)
+	for i := range b {
+		b[i] = 0xff
+	}
+}
+
+// Regs are the guest's general registers that the VMCB does not hold
+// (RAX, RSP and RIP live in the VMCB). vmrun_amd64.s uses go_asm.h offsets.
+type Regs struct {
+	RBX, RCX, RDX, RSI, RDI, RBP uint64
+	R8, R9, R10, R11, R12, R13   uint64
+	R14, R15                     uint64
+	fpu                          [512 + 16]byte // guest FXSAVE image
+}
+
+// FPU returns the 16-byte-aligned FXSAVE area.
+func (r *Regs) fpuAddr() uintptr { return alignUp(addrOf(&r.fpu[0]), 16) }
+
+// InitFPU gives the guest the power-on x87/SSE state (FCW 0x37f, MXCSR 0x1f80).
+func (r *Regs) InitFPU() {
+	b := bytesAt(r.fpuAddr(), 512)
+	clear(b)
+	b[0], b[1] = 0x7f, 0x03
+	b[24], b[25] = 0x80, 0x1f
+	b[28], b[29] = 0xbf, 0xff // MXCSR_MASK
+}
+
+// runArgs is what the long call receives (one pointer: it must not allocate).
+type runArgs struct {
+	vmcb, hostVMCB uintptr
+	regs           *Regs
+	fpu            uintptr
+}
+
+const longCallVMRUN = 0
+
+func init() {
+	kernel.RegisterLongCall(longCallVMRUN, runGuest)
+}
+
+// runGuest runs in kernel context (kernel/longcall.go).
+func runGuest(a, _ uintptr) uintptr {
+	args := (*runArgs)(ptr(a))
+	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu)
+	return 0
+}
+
+// Run enters the guest of vmcb until its next #VMEXIT or the deadline
+// (kernel.Nanotime) and returns the exit code.
+func Run(vmcb VMCB, regs *Regs, deadline int64) uint64 {
+	args := runArgs{vmcb: vmcb.PA, hostVMCB: host.HostVMCB, regs: regs, fpu: regs.fpuAddr()}
+	kernel.LongCall(longCallVMRUN, addrOf(&args), 0, deadline)
+	keepAlive(&args)
+	return vmcb.ExitCode()
+}

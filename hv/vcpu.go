@@ -1,0 +1,70 @@
+package hv
+
+import (
+	"errors"
+	"sync"
+
+	"grove/hv/svm"
+	"grove/kernel"
+)
+
+var errFault = errors.New("bad guest address")
+
+// vcpuState is where a vCPU is in its life.
+type vcpuState int
+
+const (
+	vcpuRunnable vcpuState = iota
+	vcpuRunning
+	vcpuBlocked // waiting for its timer or an event
+	vcpuPaused  // its domain is paused
+	vcpuDead    // domain crashed, shut down or destroyed
+)
+
+// VCPU is data, not a goroutine: a scheduler loop runs it (sched.go).
+type VCPU struct {
+	dom  *Domain
+	id   int
+	vmcb svm.VMCB
+	regs svm.Regs
+
+	// Guarded by the scheduler's mu.
+	state    vcpuState
+	wakeAt   int64  // kernel.Nanotime deadline of a sleep, 0 = none
+	timerTSC uint64 // set_timer_op deadline, 0 = off
+	irq      bool   // a timer interrupt waits for injection
+	flushed  bool   // TLB flushed for the current ASID
+	exits    uint64
+	ranOnce  sync.Once
+}
+
+// Segment attributes (VMCB format: descriptor bits 40-47, 52-55).
+const (
+	attrCode32 = 0xc9b
+	attrData   = 0xc93
+	attrTSS    = 0x08b
+	attrLDT    = 0x082
+)
+
+// newVCPU allocates the VMCB and sets the PVH start state: 32-bit protected
+// mode, paging off, flat segments, EIP = entry, EBX = start info.
+func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
+	pa, err := kernel.AllocPages(1, 1)
+	if err != nil {
+		return nil, err
+	}
+	v := &VCPU{dom: d, id: id, vmcb: svm.VMCB{PA: pa}}
+	v.regs.InitFPU()
+	v.regs.RBX = uint64(ebx)
+	svm.InitGuest(v.vmcb, svm.GuestInit{
+		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(entry),
+		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT,
+	})
+	return v, nil
+}
+
+func (v *VCPU) free() { kernel.FreePages(v.vmcb.PA, 1) }
+
+// advance moves RIP past an intercepted instruction of n bytes (no NRIPS
+// under TCG: the length is known per exit kind).
+func (v *VCPU) advance(n uint64) { v.vmcb.SetRIP(v.vmcb.RIP() + n) }
