@@ -212,3 +212,24 @@ func (d *Domain) Info() Info {
 	}
 	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits}
 }
+
+// Domain returns the domain with id, if any.
+func (h *Hypervisor) Domain(id DomID) (*Domain, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d, ok := h.domains[id]
+	return d, ok
+}
+
+// Domains lists the domains in id order.
+func (h *Hypervisor) Domains() []*Domain {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Domain, 0, len(h.domains))
+	for id := 0; id <= 0xffff && len(out) < len(h.domains); id++ {
+		if d, ok := h.domains[DomID(id)]; ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}

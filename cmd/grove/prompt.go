@@ -22,10 +22,14 @@ func prompt() {
 		if !in.Scan() {
 			return
 		}
-		switch cmd := strings.TrimSpace(in.Text()); cmd {
+		cmd := strings.TrimSpace(in.Text())
+		if domainCommand(cmd) {
+			continue
+		}
+		switch cmd {
 		case "":
 		case "help":
-			fmt.Println("commands: mem, uptime, gc, halt")
+			fmt.Println("commands: mem, uptime, gc, list, pause ID, unpause ID, halt")
 		case "mem":
 			m := kernel.ReadMemInfo()
 			var s runtime.MemStats
