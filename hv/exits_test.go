@@ -26,7 +26,13 @@ func fakeVCPU(t *testing.T) *VCPU {
 	}
 	t.Cleanup(func() { syscall.Munmap(page) })
 	pa := uintptr(unsafe.Pointer(&page[0]))
-	d := &Domain{ID: 3, Name: "test"}
+	ram, err := syscall.Mmap(-1, 0, 2*hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Munmap(ram) })
+	d := &Domain{ID: 3, Name: "test", ram: &guestRAM{size: hugePage,
+		chunks: []uintptr{uintptr(unsafe.Pointer(&ram[0]))}}}
 	return &VCPU{dom: d, vmcb: svm.VMCB{PA: pa}}
 }
 
@@ -110,9 +116,27 @@ func TestUnknownHypercall(t *testing.T) {
 			}
 		})
 	}
-	v.vmcb.Set(tRAX, abi.Domctl)
-	if hypercall(v); int64(v.vmcb.RAX()) != -1 {
-		t.Fatalf("domctl from a domU: %d, want -EPERM", int64(v.vmcb.RAX()))
+	// domctl from a domU, following Xen's order of checks.
+	ctl := abi.Ctl{Cmd: abi.DomctlGetInfo, Version: abi.DomctlVersion}
+	for _, tc := range []struct {
+		name string
+		ptr  uint64
+		ctl  abi.Ctl
+		want int64
+	}{
+		{"bad-pointer", 0x7ff00000, ctl, -14},
+		{"bad-version", 0x2000, abi.Ctl{Cmd: abi.DomctlGetInfo, Version: 99}, -13},
+		{"not-privileged", 0x3000, ctl, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v.dom.ram.write(0x2000, tc.ctl.Encode())
+			v.dom.ram.write(0x3000, tc.ctl.Encode())
+			v.vmcb.Set(tRAX, abi.Domctl)
+			v.regs.RDI = tc.ptr
+			if hypercall(v); int64(v.vmcb.RAX()) != tc.want {
+				t.Fatalf("domctl: %d, want %d", int64(v.vmcb.RAX()), tc.want)
+			}
+		})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"grove/errno"
 	"grove/hv/abi"
 	"grove/hv/svm"
+	"grove/rcu"
 )
 
 const (
@@ -26,6 +27,7 @@ const (
 // Hypervisor owns the domains and the scheduler.
 type Hypervisor struct {
 	sched *Scheduler
+	rcu   *rcu.State // readers: scheduler loops and hypercalls look domains up
 
 	mu      sync.Mutex // guards domains and nextID; lock order: before Scheduler.mu
 	domains map[DomID]*Domain
@@ -41,7 +43,7 @@ func Start(slice time.Duration) (*Hypervisor, error) {
 	if slice <= 0 {
 		slice = DefaultSlice
 	}
-	h := &Hypervisor{sched: newScheduler(slice), domains: map[DomID]*Domain{}}
+	h := &Hypervisor{sched: newScheduler(slice), domains: map[DomID]*Domain{}, rcu: rcu.New(4)}
 	go h.sched.loop()
 	return h, nil
 }
@@ -184,9 +186,12 @@ func (d *Domain) endLocked(st domState, why string) {
 		d.flushLocked()
 	}
 	d.mu.Unlock()
-	if st == domCrashed {
+	switch st {
+	case domCrashed:
 		d.logf("crashed: %s", why)
-	} else {
+	case domDying:
+		d.logf("destroyed")
+	default:
 		d.logf("shut down (%s)", why)
 	}
 }
@@ -232,4 +237,36 @@ func (h *Hypervisor) Domains() []*Domain {
 		}
 	}
 	return out
+}
+
+// Destroy ends d and removes it; its memory goes back to the kernel after
+// an RCU grace period, when no reader can still hold the domain.
+func (h *Hypervisor) Destroy(d *Domain) error {
+	s := h.sched
+	s.mu.Lock()
+	for _, v := range d.vcpus {
+		for v.state == vcpuRunning {
+			s.offCPU.Wait()
+		}
+	}
+	if d.state != domCrashed && d.state != domShutdown {
+		d.endLocked(domDying, "destroyed")
+	}
+	d.state = domDying
+	for asid, v := range s.asidOwner {
+		if v.dom == d {
+			delete(s.asidOwner, asid)
+		}
+	}
+	s.mu.Unlock()
+	h.mu.Lock()
+	delete(h.domains, d.ID)
+	h.mu.Unlock()
+	h.rcu.Call(func() {
+		for _, v := range d.vcpus {
+			v.free()
+		}
+		d.ram.free()
+	})
+	return nil
 }

@@ -18,8 +18,6 @@ var hypercalls = map[uint64]hcallFn{
 	abi.SetTimerOp: hcallSetTimer,
 	abi.ConsoleIO:  hcallConsoleIO,
 	abi.SchedOp:    hcallSchedOp,
-	abi.Sysctl:     hcallPrivileged,
-	abi.Domctl:     hcallPrivileged,
 }
 
 func hypercall(v *VCPU) (outcome, string) {
@@ -84,13 +82,4 @@ func hcallSetTimer(v *VCPU, a [5]uint64) (int64, outcome, string) {
 		v.dom.hv.sched.armTimer(v, kernel.TSCToNanotime(a[0]))
 	}
 	return 0, resume, ""
-}
-
-// hcallPrivileged guards the control interfaces: only the control domain
-// may use them.
-func hcallPrivileged(v *VCPU, a [5]uint64) (int64, outcome, string) {
-	if !v.dom.Privileged {
-		return errno.EPERM.Ret(), resume, ""
-	}
-	return errno.ENOSYS.Ret(), resume, ""
 }

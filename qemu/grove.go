@@ -27,7 +27,7 @@ const (
 )
 
 // BaseCommand is the plain QEMU line from FACTS.md, without -m and -kernel.
-const BaseCommand = "qemu-system-x86_64 -machine q35 -cpu max -nographic -no-reboot " +
+const BaseCommand = "qemu-system-x86_64 -machine q35 -nographic -no-reboot " +
 	"-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 
 // Images are the artefacts a test run boots.
@@ -95,6 +95,7 @@ type Boot struct {
 	CDROM   string // -cdrom ISO
 	Append  string // kernel command line
 	Mem     string // -m; default 512M
+	CPU     string // -cpu; default max
 	Timeout time.Duration
 }
 
@@ -115,7 +116,10 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 	if b.Timeout == 0 {
 		b.Timeout = 2 * time.Minute
 	}
-	cmd := BaseCommand + " -m " + b.Mem
+	if b.CPU == "" {
+		b.CPU = "max"
+	}
+	cmd := BaseCommand + " -cpu " + b.CPU + " -m " + b.Mem
 	fns := []vmq.Fn{vmq.WithQEMUCommand(cmd), vmq.WithVMTimeout(b.Timeout)}
 	if b.CDROM != "" {
 		fns = append(fns, vmq.WithQEMUArgs("-cdrom", b.CDROM))
@@ -133,13 +137,54 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 // serial tail and the VM is killed.
 func (r *Run) Expect(s string, d time.Duration) string {
 	r.tb.Helper()
-	out, err := r.VM.Console.Expect(expect.String(s), expect.WithTimeout(d))
+	out, err := r.expect(d, expect.String(s))
 	if err != nil {
-		r.VM.Kill()
-		r.VM.Wait()
 		r.tb.Fatalf("waiting %v for %q: %v\nserial tail:\n%s", d, s, err, r.tail.String())
 	}
 	return out
+}
+
+// ExpectAll waits up to d until every string has appeared, in any order
+// (guests print interleaved).
+func (r *Run) ExpectAll(d time.Duration, ss ...string) {
+	r.tb.Helper()
+	var opts []expect.ExpectOpt
+	for _, s := range ss {
+		opts = append(opts, expect.String(s))
+	}
+	if _, err := r.expect(d, expect.All(opts...)); err != nil {
+		r.tb.Fatalf("waiting %v for all of %q: %v\nserial tail:\n%s", d, ss, err, r.tail.String())
+	}
+}
+
+// expect enforces d as a deadline for the whole wait: go-expect's own
+// timeout restarts with every byte, so a chatty guest would never time out.
+func (r *Run) expect(d time.Duration, m expect.ExpectOpt) (string, error) {
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := r.VM.Console.Expect(m, expect.WithTimeout(d))
+		done <- result{out, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			r.kill()
+		}
+		return res.out, res.err
+	case <-time.After(d):
+		r.kill()
+		<-done
+		return "", fmt.Errorf("deadline of %v passed", d)
+	}
+}
+
+func (r *Run) kill() {
+	r.VM.Kill()
+	r.VM.Wait()
 }
 
 // Send types s on the serial console.
@@ -178,6 +223,13 @@ func (r *Run) WantStatus(want int) time.Duration {
 
 // Serial returns the console output kept so far (the last 64 KiB).
 func (r *Run) Serial() string { return r.tail.String() }
+
+// All returns all console output kept (the last 64 KiB), CRs removed.
+func (r *Run) All() string {
+	r.tail.mu.Lock()
+	defer r.tail.mu.Unlock()
+	return strings.ReplaceAll(string(r.tail.buf), "\r", "")
+}
 
 // tail keeps the last 64 KiB written to it.
 type tail struct {

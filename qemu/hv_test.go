@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,10 +58,11 @@ func TestHypercallResults(t *testing.T) {
 	im := Build(t)
 	r := Start(t, "results", Boot{Kernel: im.Grove, Append: "guest=results guest=cpuid"})
 	for _, want := range []string{
-		"(d1) badptr fffffff2",  // -EFAULT
-		"(d1) unknown ffffffda", // -ENOSYS
-		"(d1) domctl ffffffff",  // -EPERM: domU calling domctl
-		"(d1) toolong ffffffea", // -EINVAL
+		"(d1) badptr fffffff2",         // -EFAULT
+		"(d1) unknown ffffffda",        // -ENOSYS
+		"(d1) domctl ffffffff",         // -EPERM: domU calling domctl
+		"(d1) domctl-version fffffff3", // -EACCES: version checked first, as in Xen
+		"(d1) toolong ffffffea",        // -EINVAL
 		"(d1) shut down (poweroff)",
 	} {
 		r.Expect(want, 30*time.Second)
@@ -98,6 +100,54 @@ func TestPauseStopsHeartbeat(t *testing.T) {
 	r.Expect(beat(1, frozen+2), 10*time.Second)
 	r.Send("unpause 1\r")
 	r.Expect("unpause d1: invalid argument (EINVAL)", 10*time.Second) // count already 0
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}
+
+// settle lets the serial tail catch up with what Expect has seen.
+func settle() { time.Sleep(100 * time.Millisecond) }
+
+// The control domain (the ctl guest) pauses d2 through domctl for 1.5 s.
+func TestControlDomainPause(t *testing.T) {
+	im := Build(t)
+	r := Start(t, "dom0", Boot{Kernel: im.Grove, Append: "guest=ctl guest=heartbeat guest=heartbeat guest=heartbeat"})
+	r.Expect("(d0) pause 00000000", 30*time.Second)
+	t0 := time.Now()
+	r.Expect("(d0) flags 00000002", 10*time.Second) // getdomaininfo says paused
+	r.Expect("(d0) unpause 00000000", 10*time.Second)
+	held := time.Since(t0)
+	settle()
+	// What the console showed between the pause and the unpause.
+	all := r.All()
+	during := all[strings.Index(all, "(d0) pause 00000000"):strings.Index(all, "(d0) unpause 00000000")]
+	if strings.Contains(during, "(d2) beat") || held < time.Second {
+		t.Fatalf("d2 beat while paused (held %v):\n%s", held, during)
+	}
+	if n := strings.Count(during, "(d1) beat"); n < 5 {
+		t.Fatalf("d1 beat only %d times during d2's pause:\n%s", n, during)
+	}
+	frozen := lastBeat(all[:strings.Index(all, "(d0) pause 00000000")], 2)
+	for _, want := range []string{
+		"(d0) unpause-again ffffffea", // EINVAL: count already 0
+		"(d0) pause-self ffffffea",    // EINVAL
+		"(d0) getinfo-99 fffffffd",    // ESRCH
+		"(d0) bad-version fffffff3",   // EACCES
+	} {
+		r.Expect(want, 10*time.Second)
+	}
+	r.Expect(beat(2, frozen+3), 10*time.Second) // resumed
+	r.Expect(beat(0, 5), 10*time.Second)        // dom0 and three domUs all beat
+	r.Expect(beat(3, lastBeat(r.Serial(), 3)+2), 10*time.Second)
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}
+
+// Without SVM (-cpu qemu64) Grove says why and keeps running without guests.
+func TestNoSVM(t *testing.T) {
+	im := Build(t)
+	r := Start(t, "nosvm", Boot{Kernel: im.Grove, Append: "guest=heartbeat", CPU: "qemu64"})
+	r.Expect("no AMD SVM with nested paging: run QEMU with -cpu max, or enable SVM in firmware", 30*time.Second)
+	r.Expect("grove> ", 10*time.Second)
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
 }

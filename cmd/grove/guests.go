@@ -19,6 +19,8 @@ var builtinGuests = map[string]func() ([]byte, error){
 	"unmapped":  asm.Unmapped,
 	"triple":    asm.TripleFault,
 	"fuzz":      func() ([]byte, error) { return asm.Fuzz(100_000) },
+	// ctl is privileged (dom0): it pauses d2 for 1.5 s through domctl.
+	"ctl": func() ([]byte, error) { return asm.Control(2, 1_500_000_000) },
 }
 
 var hyp *hv.Hypervisor
@@ -53,7 +55,8 @@ func startGuests(args []string) {
 		img, err := build()
 		if err == nil {
 			var d *hv.Domain
-			if d, err = h.CreateDomain(hv.Config{Name: n, MemoryMB: 4, Image: img}); err == nil {
+			cfg := hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: n == "ctl"}
+			if d, err = h.CreateDomain(cfg); err == nil {
 				fmt.Printf("grove: created d%d (%s)\n", d.ID, n)
 				err = d.Unpause()
 			}

@@ -72,8 +72,12 @@ func Results() ([]byte, error) {
 	p.printHex("badptr ", "1")
 	p.hypercall(999, 0, 0, 0)
 	p.printHex("unknown ", "2")
-	p.hypercall(abi.Domctl, 0x1000, 0, 0)
+	ctl := p.Data(abi.Ctl{Cmd: abi.DomctlGetInfo, Version: abi.DomctlVersion}.Encode())
+	p.hypercall(abi.Domctl, ctl, 0, 0)
 	p.printHex("domctl ", "3")
+	old := p.Data(abi.Ctl{Cmd: abi.DomctlGetInfo, Version: 0}.Encode())
+	p.hypercall(abi.Domctl, old, 0, 0)
+	p.printHex("domctl-version ", "5")
 	p.hypercall(abi.ConsoleIO, abi.ConsoleWrite, abi.ConsoleMax+1, DataBase)
 	p.printHex("toolong ", "4")
 	return p.poweroff().Image()
@@ -118,4 +122,34 @@ func Fuzz(n uint32) ([]byte, error) {
 	p.Load(count).Inc(EAX).Store(count).CmpImm(EAX, n).Jb("loop")
 	p.write("fuzz done\n")
 	return p.poweroff().Image()
+}
+
+// Control is a control-domain guest: it exercises domctl on domain target
+// (pause for holdNS, then unpause) and the error paths, printing each
+// result, then beats like Heartbeat.
+func Control(target uint16, holdNS uint32) ([]byte, error) {
+	p := New()
+	call := func(cmd uint32, dom uint16, version uint32, label string) uint32 {
+		c := p.Data(abi.Ctl{Cmd: cmd, Version: version, Domain: dom}.Encode())
+		p.hypercall(abi.Domctl, c, 0, 0)
+		p.printHex(label+" ", label)
+		return c
+	}
+	p.hypercall(abi.SchedOp, abi.SchedSleep, 300_000_000, 0)
+	call(abi.DomctlPause, target, abi.DomctlVersion, "pause")
+	p.hypercall(abi.SchedOp, abi.SchedSleep, holdNS, 0)
+	info := call(abi.DomctlGetInfo, target, abi.DomctlVersion, "getinfo")
+	p.Load(info + abi.UnionOff + 4)
+	p.printHex("flags ", "flags")
+	call(abi.DomctlUnpause, target, abi.DomctlVersion, "unpause")
+	call(abi.DomctlUnpause, target, abi.DomctlVersion, "unpause-again")
+	call(abi.DomctlPause, 0, abi.DomctlVersion, "pause-self")
+	call(abi.DomctlGetInfo, 99, abi.DomctlVersion, "getinfo-99")
+	call(abi.DomctlGetInfo, target, 0, "bad-version")
+	counter := p.Data(make([]byte, 4))
+	p.Label("top").Load(counter).Inc(EAX).Store(counter)
+	p.printHex("beat ", "b")
+	p.hypercall(abi.SchedOp, abi.SchedSleep, 100_000_000, 0)
+	p.Jmp("top")
+	return p.Image()
 }

@@ -1,0 +1,68 @@
+// Package errno holds Grove's error numbers. Each value is the Linux errno
+// number of the same name, so the hypercall layer can hand a value back to a
+// guest unchanged (as -errno in RAX) and errors.Is works from there up to
+// grovectl.
+//
+// errno owns nothing but the numbers and their names; it must never grow
+// wrapping or context: callers above the hypercall layer add the object with
+// fmt.Errorf("group 7: %w", err).
+package errno
+
+import "strconv"
+
+// Errno is a Linux/Xen error number. The zero value is not an error and is
+// never returned as one.
+type Errno uintptr
+
+// Linux x86_64 numbers (include/uapi/asm-generic/errno-base.h, errno.h).
+const (
+	EPERM     Errno = 1
+	ESRCH     Errno = 3
+	EACCES    Errno = 13
+	EFAULT    Errno = 14
+	EBUSY     Errno = 16
+	EEXIST    Errno = 17
+	EINVAL    Errno = 22
+	ENOMEM    Errno = 12
+	ENOSPC    Errno = 28
+	ENOSYS    Errno = 38
+	EOVERFLOW Errno = 75
+)
+
+type info struct{ name, text string }
+
+// The texts name Grove's objects where the errno has one meaning here, so a
+// log line reads "no such domain or group (ESRCH)" instead of "no such process".
+var table = map[Errno]info{
+	EPERM:     {"EPERM", "operation not permitted"},
+	ESRCH:     {"ESRCH", "no such domain or group"},
+	EACCES:    {"EACCES", "interface version mismatch"},
+	EFAULT:    {"EFAULT", "bad guest address"},
+	EBUSY:     {"EBUSY", "busy"},
+	EEXIST:    {"EEXIST", "already exists"},
+	EINVAL:    {"EINVAL", "invalid argument"},
+	ENOMEM:    {"ENOMEM", "out of memory"},
+	ENOSPC:    {"ENOSPC", "table full"},
+	ENOSYS:    {"ENOSYS", "function not implemented"},
+	EOVERFLOW: {"EOVERFLOW", "count would overflow"},
+}
+
+// Error returns e.g. "no such domain or group (ESRCH)".
+func (e Errno) Error() string {
+	if in, ok := table[e]; ok {
+		return in.text + " (" + in.name + ")"
+	}
+	return "errno " + strconv.FormatUint(uint64(e), 10)
+}
+
+// Name returns the symbolic name, e.g. "ESRCH", or "errno N" if unknown.
+func (e Errno) Name() string {
+	if in, ok := table[e]; ok {
+		return in.name
+	}
+	return "errno " + strconv.FormatUint(uint64(e), 10)
+}
+
+// Ret is the hypercall return value for e: its negation, as Xen and Linux
+// return it in RAX.
+func (e Errno) Ret() int64 { return -int64(e) }
