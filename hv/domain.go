@@ -106,3 +106,45 @@ func pvhEntry(p *elf.Prog) (uint32, bool) {
 	}
 	return 0, false
 }
+
+// PVH start of day (xen/include/public/arch-x86/hvm/start_info.h, version
+// 1): start_info, the memory map and the command line sit in low guest RAM;
+// EBX points at start_info.
+const (
+	startInfoGPA = 0x6000
+	memmapGPA    = 0x6100
+	cmdlineGPA   = 0x6400
+	maxCmdline   = 1023
+)
+
+func writeStartInfo(ram *guestRAM, cmdline string) (uint32, error) {
+	if len(cmdline) > maxCmdline {
+		return 0, fmt.Errorf("command line is %d bytes, at most %d", len(cmdline), maxCmdline)
+	}
+	le := binary.LittleEndian
+	mm := make([]byte, 0, 3*24)
+	for _, e := range []struct {
+		addr, size uint64
+		typ        uint32
+	}{{0, 0x9f000, 1}, {0x9f000, 0x100000 - 0x9f000, 2}, {0x100000, ram.size - 0x100000, 1}} {
+		mm = le.AppendUint64(mm, e.addr)
+		mm = le.AppendUint64(mm, e.size)
+		mm = le.AppendUint32(mm, e.typ)
+		mm = le.AppendUint32(mm, 0)
+	}
+	si := make([]byte, 56)
+	le.PutUint32(si[0:], 0x336ec578) // XEN_HVM_START_MAGIC_VALUE
+	le.PutUint32(si[4:], 1)          // version
+	le.PutUint64(si[24:], cmdlineGPA)
+	le.PutUint64(si[40:], memmapGPA)
+	le.PutUint32(si[48:], 3)
+	for _, w := range []struct {
+		gpa uint64
+		b   []byte
+	}{{startInfoGPA, si}, {memmapGPA, mm}, {cmdlineGPA, append([]byte(cmdline), 0)}} {
+		if err := ram.write(w.gpa, w.b); err != nil {
+			return 0, err
+		}
+	}
+	return startInfoGPA, nil
+}

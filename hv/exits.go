@@ -167,10 +167,7 @@ func exitMSR(v *VCPU) (outcome, string) {
 
 func exitHLT(v *VCPU) (outcome, string) {
 	v.advance(1)
-	if v.irq {
-		return resume, ""
-	}
-	return blockIt, ""
+	return blockIt, "" // finish keeps it runnable if an interrupt is pending
 }
 
 func exitVMMCALL(v *VCPU) (outcome, string) {

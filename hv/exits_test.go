@@ -56,7 +56,6 @@ func TestExitOutcomes(t *testing.T) {
 	}{
 		{"cpuid", svm.ExitCPUID, func(v *VCPU) { v.vmcb.Set(tRAX, abi.CPUIDSignature) }, resume, "", 0x1002},
 		{"hlt", svm.ExitHLT, nil, blockIt, "", 0x1001},
-		{"hlt-with-irq", svm.ExitHLT, func(v *VCPU) { v.irq = true }, resume, "", 0x1001},
 		{"out-e9", svm.ExitIOIO, func(v *VCPU) {
 			v.vmcb.Set(tExitInfo1, abi.DebugPort<<16|1<<4)
 			v.vmcb.Set(tExitInfo2, 0x1005)

@@ -97,7 +97,12 @@ func (d *Domain) build(cfg Config) error {
 		ram.free()
 		return err
 	}
-	v, err := newVCPU(d, 0, entry, 0)
+	si, err := writeStartInfo(ram, cfg.Cmdline)
+	if err != nil {
+		ram.free()
+		return err
+	}
+	v, err := newVCPU(d, 0, entry, si)
 	if err != nil {
 		ram.free()
 		return err

@@ -53,9 +53,6 @@ func hcallSchedOp(v *VCPU, a [5]uint64) (int64, outcome, string) {
 	case abi.SchedYield:
 		return 0, yield, ""
 	case abi.SchedBlock:
-		if v.irq {
-			return 0, resume, ""
-		}
 		return 0, blockIt, ""
 	case abi.SchedSleep:
 		v.wakeAt = kernel.Nanotime() + int64(min(a[1], uint64(time.Hour)))

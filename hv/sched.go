@@ -49,12 +49,18 @@ func (s *Scheduler) wake(v *VCPU, irq bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if irq {
-		v.irq = true
+		v.irqRaised++
 	}
-	if v.state == vcpuBlocked && (irq || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt) {
+	if v.state == vcpuBlocked && v.wakeableLocked() {
 		v.wakeAt = 0
 		s.enqueueLocked(v)
 	}
+}
+
+// wakeableLocked: an interrupt is pending or the sleep is over. Caller
+// holds s.mu.
+func (v *VCPU) wakeableLocked() bool {
+	return v.irqPendingLocked() || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
 }
 
 func (s *Scheduler) armTimer(v *VCPU, at int64) {
@@ -93,9 +99,11 @@ func (s *Scheduler) runSlice(v *VCPU) {
 		s.prepare(v)
 		code := svm.Run(v.vmcb, &v.regs, deadline)
 		v.exits++
-		if v.irq && !v.vmcb.VIRQPending() {
-			v.irq = false // the guest took its timer interrupt
+		s.mu.Lock()
+		if !v.vmcb.VIRQPending() {
+			v.irqDelivered = v.irqInjected // the guest took what was injected
 		}
+		s.mu.Unlock()
 		out, why := handleExit(v, code)
 		if out == resume && kernel.Nanotime() < deadline && !v.dom.pausePending() {
 			continue
@@ -110,9 +118,11 @@ func (s *Scheduler) prepare(v *VCPU) {
 	s.mu.Lock()
 	owner := s.asidOwner[v.dom.asid]
 	s.asidOwner[v.dom.asid] = v
+	v.irqInjected = v.irqRaised
+	pending := v.irqPendingLocked()
 	s.mu.Unlock()
 	v.vmcb.FlushTLB(owner != v) // another vCPU used this ASID since
-	v.vmcb.SetVIRQ(v.irq, timerVector)
+	v.vmcb.SetVIRQ(pending, timerVector)
 }
 
 // finish applies an exit outcome that ends the vCPU's turn.
@@ -131,6 +141,8 @@ func (s *Scheduler) finish(v *VCPU, out outcome, why string) {
 	case d.state != domRunning:
 		v.state = vcpuPaused
 		return
+	case out == blockIt && v.wakeableLocked():
+		v.wakeAt = 0 // its wake-up came while it was still running
 	case out == blockIt:
 		v.state = vcpuBlocked
 		if v.wakeAt != 0 {

@@ -32,10 +32,13 @@ type VCPU struct {
 	state    vcpuState
 	wakeAt   int64  // kernel.Nanotime deadline of a sleep, 0 = none
 	timerTSC uint64 // set_timer_op deadline, 0 = off
-	irq      bool   // a timer interrupt waits for injection
-	flushed  bool   // TLB flushed for the current ASID
-	exits    uint64
-	ranOnce  sync.Once
+	// Timer interrupts: raised by the timer, injected by prepare, and
+	// delivered once the guest took the injected one. Counting instead of a
+	// flag means a timer that fires while the guest runs is never lost.
+	irqRaised, irqInjected, irqDelivered uint64
+	flushed                              bool // TLB flushed for the current ASID
+	exits                                uint64
+	ranOnce                              sync.Once
 }
 
 // Segment attributes (VMCB format: descriptor bits 40-47, 52-55).
@@ -64,6 +67,10 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 }
 
 func (v *VCPU) free() { kernel.FreePages(v.vmcb.PA, 1) }
+
+// irqPendingLocked reports an interrupt not yet taken. Caller holds the
+// scheduler's mu.
+func (v *VCPU) irqPendingLocked() bool { return v.irqRaised != v.irqDelivered }
 
 // advance moves RIP past an intercepted instruction of n bytes (no NRIPS
 // under TCG: the length is known per exit kind).

@@ -110,7 +110,7 @@ func init() {
 	// The boot path (entry64 -> bootMain -> ...) is reached only from the
 	// trampoline; this reference keeps the linker from dropping it.
 	bootAddrs()
-	if OnGrove() {
+	if OnGrove() && !isGuest { // a guest has no CMOS clock of its own
 		setRealtime()
 	}
 }
@@ -138,3 +138,9 @@ func rawSyscall(nr, a1, a2, a3 uintptr) (uintptr, uintptr, syscall.Errno) {
 
 // CPUID executes CPUID on this CPU.
 func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32) { return cpuid(leaf, sub) }
+
+// ModuleBytes returns a boot module's contents (read-only: it is the
+// loader's copy in reserved physical memory).
+func ModuleBytes(m Module) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(m.Base))), m.Len)
+}

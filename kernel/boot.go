@@ -8,7 +8,6 @@ import "unsafe"
 // initial stack. It runs before the runtime: no allocation, no goroutines.
 
 const (
-	minMemory     = 64 << 20 // below this, refuse to boot
 	mainStackSize = 256 << 10
 	lowReserved   = 1 << 20 // real-mode area, BIOS, option ROMs
 )
@@ -30,7 +29,7 @@ var (
 
 func bootMain(magic, info uint64) {
 	booted = true
-	consoleInit()
+	hwConsoleInit()
 	kprint("grove: kernel starting\n")
 	if err := parseBootInfo(magic, info, identityMem{}, &Boot); err != nil {
 		bootFail(err.Error())
@@ -46,8 +45,8 @@ func bootMain(magic, info uint64) {
 	cpuInit(&cpus[0], 0, stacks)
 	idtInit()
 	syscallInit()
-	interruptsInit()
-	calibrate()
+	hwInterruptsInit()
+	hwCalibrate()
 	_, _, ecx, _ := cpuid(1, 0)
 	hasRDRAND = ecx&(1<<30) != 0
 	sp := tasksInit(&cpus[0])
@@ -72,7 +71,9 @@ func memInit() {
 	if usable := Boot.UsableBytes(); usable < minMemory {
 		kprint("grove: not enough memory: ")
 		kprintDec(usable >> 20)
-		kprint(" MiB usable, at least 64 MiB needed (try qemu -m 512M)\n")
+		kprint(" MiB usable, at least ")
+		kprintDec(minMemory >> 20)
+		kprint(" MiB needed\n")
 		shutdown(1)
 	}
 	npages := top / pageSize
@@ -163,20 +164,6 @@ func pdFor(pa uintptr) *[512]uint64 {
 		t = tableAt(uintptr(*e & pteAddrMask))
 	}
 	return t
-}
-
-// interruptsInit masks the legacy PICs (remapped off the exception vectors
-// first) and enables the local APIC with a one-shot timer.
-func interruptsInit() {
-	for _, b := range [...][2]uint8{{0x20, 0x11}, {0xa0, 0x11}, {0x21, 0x20}, {0xa1, 0x28},
-		{0x21, 4}, {0xa1, 2}, {0x21, 1}, {0xa1, 1}, {0x21, 0xff}, {0xa1, 0xff}} {
-		outb(uint16(b[0]), b[1])
-	}
-	lapicBase = uintptr(rdmsr(msrAPICBase) &^ 0xfff)
-	apic.Base = uint32(lapicBase)
-	lapicWrite(0xf0, 0x100|vecSpurious) // SVR: enabled, spurious vector
-	apic.Enable()
-	apic.SetTimer(vecTimer, 0) // one-shot
 }
 
 // tasksInit creates the idle task and the main thread, and returns the main

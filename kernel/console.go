@@ -1,56 +1,19 @@
 package kernel
 
-import "github.com/usbarmory/tamago/soc/intel/uart"
+import "unsafe"
 
-// The console is COM1 through tamago's 16550 driver. Its Init sets no line
-// parameters, so the kernel programs 115200 8N1 first (real boards need it;
-// QEMU ignores it).
-var com1 = uart.UART{Index: 1, Base: 0x3f8}
+// The console: COM1 on metal, console_io hypercalls in a guest
+// (platform_*.go). These helpers never allocate (kernel context).
 
-func consoleInit() {
-	const base = 0x3f8
-	outb(base+1, 0x00) // IER: no interrupts
-	outb(base+3, 0x80) // LCR: DLAB
-	outb(base+0, 0x01) // DLL: 115200 baud
-	outb(base+1, 0x00) // DLM
-	outb(base+3, 0x03) // LCR: 8N1
-	outb(base+2, 0xc7) // FCR: FIFO on, cleared, 14-byte threshold
-	com1.Init()
-}
+func consoleWrite(b []byte) { hwPut(b) }
 
-func consoleWrite(b []byte) {
-	for _, c := range b {
-		if c == '\n' {
-			com1.Tx('\r')
-		}
-		com1.Tx(c)
-	}
-}
-
-// consoleRead takes what is in the receive FIFO without waiting.
-func consoleRead(b []byte) int {
-	n := 0
-	for n < len(b) {
-		c, ok := com1.Rx()
-		if !ok {
-			break
-		}
-		if c == '\r' {
-			c = '\n'
-		}
-		b[n] = c
-		n++
-	}
-	return n
-}
+// consoleRead takes what input is there without waiting.
+func consoleRead(b []byte) int { return hwGet(b) }
 
 // kprint writes a string from kernel context (no allocation).
 func kprint(s string) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			com1.Tx('\r')
-		}
-		com1.Tx(s[i])
+	if len(s) > 0 {
+		hwPut(unsafe.Slice(unsafe.StringData(s), len(s)))
 	}
 }
 

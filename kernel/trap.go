@@ -18,7 +18,7 @@ func trap(f *TrapFrame) {
 	case v < 32:
 		exception(c, f)
 	default:
-		apic.ClearInterrupt()
+		hwEOI()
 	}
 	schedule(c, f, false) // no-op unless the running task blocked or exited
 	deliverPending(c, f)

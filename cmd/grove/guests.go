@@ -7,6 +7,7 @@ import (
 
 	"grove/guests/asm"
 	"grove/hv"
+	"grove/kernel"
 )
 
 // builtinGuests are the tiny assembly guests compiled into the image, started
@@ -37,7 +38,7 @@ func startGuests(args []string) {
 			names = append(names, n)
 		}
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && kernel.Boot.NMods == 0 {
 		return
 	}
 	h, err := hv.Start(hv.DefaultSlice)
@@ -46,6 +47,7 @@ func startGuests(args []string) {
 		return
 	}
 	hyp = h
+	startModuleGuests(h)
 	for _, n := range names {
 		build, ok := builtinGuests[n]
 		if !ok {
@@ -108,4 +110,19 @@ func domainCommand(cmd string) bool {
 		fmt.Printf("%sd d%d\n", f[0], id)
 	}
 	return true
+}
+
+// startModuleGuests runs each boot module that is a PVH ELF as a domain.
+func startModuleGuests(h *hv.Hypervisor) {
+	for i, m := range kernel.Boot.Mods[:kernel.Boot.NMods] {
+		img := kernel.ModuleBytes(m)
+		d, err := h.CreateDomain(hv.Config{Name: fmt.Sprintf("module%d", i), MemoryMB: 64, Image: img, Cmdline: "guest"})
+		if err == nil {
+			fmt.Printf("grove: created d%d (module %d)\n", d.ID, i)
+			err = d.Unpause()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "grove: module %d: %v\n", i, err)
+		}
+	}
 }

@@ -1,0 +1,68 @@
+//go:build groveguest
+
+package kernel
+
+import "unsafe"
+
+// The guest platform: Grove's own image (or any program on this kernel) run
+// as a PVH guest of Grove. Console, timer and power-off are hypercalls; the
+// TSC rate comes from the hypervisor's CPUID leaf; the timer interrupt is a
+// virtual interrupt that needs no EOI. Numbers are Grove's hypercall ABI
+// (hv/abi, which kernel may not import: it sits below hv).
+const (
+	isGuest   = true
+	minMemory = 24 << 20
+
+	hcSetTimer     = 15
+	hcConsoleIO    = 18
+	hcSchedOp      = 29
+	consoleWriteOp = 0
+	consoleMax     = 4096
+	schedShutdown  = 2
+	shutdownOff    = 0
+	shutdownCrash  = 3
+	cpuidTiming    = 0x40000010
+)
+
+// hypercall is VMMCALL with RAX = nr and RDI, RSI, RDX = a, b, c.
+func hypercall(nr, a, b, c uintptr) uintptr
+
+func hwConsoleInit() {}
+
+func hwPut(b []byte) {
+	for len(b) > 0 {
+		n := min(len(b), consoleMax)
+		hypercall(hcConsoleIO, consoleWriteOp, uintptr(n), uintptr(unsafe.Pointer(&b[0])))
+		b = b[n:]
+	}
+}
+
+func hwGet(b []byte) int { return 0 }
+
+func hwInterruptsInit() {}
+
+func hwEOI() {}
+
+func hwCalibrate() {
+	khz, _, _, _ := cpuid(cpuidTiming, 0)
+	if khz == 0 {
+		khz = 1_000_000 // not under Grove: assume 1 GHz rather than divide by zero
+	}
+	tscHz = uint64(khz) * 1000
+	tscMul = (1_000_000_000 << 32) / tscHz
+	tsc0 = rdtsc()
+}
+
+func hwTimerArm(ns int64) {
+	hypercall(hcSetTimer, uintptr(rdtsc()+uint64(ns)*tscHz/1_000_000_000), 0, 0)
+}
+
+func hwTimerStop() { hypercall(hcSetTimer, 0, 0, 0) }
+
+func hwPowerOff(code int) {
+	reason := uintptr(shutdownOff)
+	if code != 0 {
+		reason = shutdownCrash
+	}
+	hypercall(hcSchedOp, schedShutdown, reason, 0)
+}
