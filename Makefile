@@ -3,7 +3,11 @@ SHELL := /bin/bash
 GO      ?= go
 OUT     := out
 IMAGE   := $(OUT)/grove.elf
-APPEND  ?=
+# The demo: an assembly control domain (dom0) that pauses d2 for 1.5 s
+# through domctl, and three Go heartbeat guests as boot modules.
+APPEND  ?= guest=dom0
+HEARTBEAT := $(OUT)/heartbeat.elf
+DEMO_MODULES := $(HEARTBEAT) name=web1 period=1s,$(HEARTBEAT) name=web2 period=1s,$(HEARTBEAT) name=db1 period=1s
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 # -T/-R put the image at 2 MiB with page-aligned segments at a constant
 # file offset, which the multiboot loader and groveimg rely on.
@@ -11,7 +15,7 @@ KERNEL_LDFLAGS := -T 0x200000 -R 0x1000
 QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all image iso run test test-host test-selftest test-qemu bench prereqs vet clean
+.PHONY: all image guests iso run test test-host test-selftest test-qemu bench prereqs vet clean
 
 all: image
 
@@ -23,14 +27,20 @@ image:
 	$(KERNEL_ENV) $(GO) build -trimpath -ldflags='$(KERNEL_LDFLAGS)' -o $(OUT)/grove.linked ./cmd/grove
 	$(GO) run ./cmd/groveimg -o $(IMAGE) $(OUT)/grove.linked
 
+# Go guests: the same kernel layer in its guest flavour, PVH-only images.
+guests:
+	@mkdir -p $(OUT)
+	$(KERNEL_ENV) $(GO) build -tags groveguest -trimpath -ldflags='$(KERNEL_LDFLAGS)' -o $(OUT)/heartbeat.linked ./guests/heartbeat
+	$(GO) run ./cmd/groveimg -protocols=pvh -o $(HEARTBEAT) $(OUT)/heartbeat.linked
+
 iso: prereqs image
 	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"
 	@echo "wrote $(OUT)/grove.iso (boot it: $(QEMU) -nographic -cdrom $(OUT)/grove.iso)"
 
 # The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
-run: prereqs image
+run: prereqs image guests
 	@echo "Booting Grove in QEMU (console on this terminal; quit with Ctrl-A X or 'halt')"
-	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)"
+	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)" -initrd "$(DEMO_MODULES)"
 
 vet:
 	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/...
@@ -44,7 +54,7 @@ test-host:
 test-selftest: image
 	./scripts/selftest.sh $(IMAGE)
 
-test-qemu: image
+test-qemu: image guests
 	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
 
 bench: prereqs image

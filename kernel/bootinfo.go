@@ -32,7 +32,15 @@ type MemRegion struct {
 // Module is a blob the boot loader loaded (multiboot module / PVH modlist).
 type Module struct {
 	Base, Len uint64
+	cmdline   [maxModCmdline]byte
+	cmdLen    int
 }
+
+// Cmdline is the module's string from the loader (multiboot: what follows
+// the file name on QEMU's -initrd or GRUB's module line).
+func (m *Module) Cmdline() string { return string(m.cmdline[:m.cmdLen]) }
+
+const maxModCmdline = 256
 
 // BootInfo is what Grove keeps of the boot loader's data. It is copied into
 // this fixed-size value first thing, so the loader's pages can be reused.
@@ -98,7 +106,8 @@ func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
 			if end < start {
 				return bootError("multiboot module ends before it starts")
 			}
-			out.Mods[out.NMods] = Module{uint64(start), uint64(end - start)}
+			out.Mods[out.NMods] = Module{Base: uint64(start), Len: uint64(end - start)}
+			readModString(m, uint64(le.Uint32(e[8:])), &out.Mods[out.NMods])
 			out.NMods++
 		}
 	}
@@ -144,7 +153,8 @@ func parsePVH(info uint64, m physReader, out *BootInfo) error {
 		if e == nil {
 			return bootError("PVH module list out of range")
 		}
-		out.Mods[out.NMods] = Module{le.Uint64(e[0:]), le.Uint64(e[8:])}
+		out.Mods[out.NMods] = Module{Base: le.Uint64(e[0:]), Len: le.Uint64(e[8:])}
+		readModString(m, le.Uint64(e[16:]), &out.Mods[out.NMods])
 		out.NMods++
 	}
 	if le.Uint32(b[4:]) < 1 || le.Uint64(b[40:]) == 0 {
@@ -190,6 +200,42 @@ func dropImagePath(out *BootInfo) {
 		i++
 	}
 	out.cmdlineLen = copy(out.cmdline[:], c[i:])
+}
+
+// readModString copies a module's string, dropping a leading file path as
+// for the kernel's own command line.
+func readModString(m physReader, addr uint64, mod *Module) {
+	if addr == 0 {
+		return
+	}
+	for mod.cmdLen < maxModCmdline {
+		c := m.read(addr+uint64(mod.cmdLen), 1)
+		if c == nil || c[0] == 0 {
+			break
+		}
+		mod.cmdline[mod.cmdLen] = c[0]
+		mod.cmdLen++
+	}
+	words := mod.cmdline[:mod.cmdLen]
+	i := 0
+	for i < len(words) && words[i] != ' ' {
+		i++
+	}
+	if first := words[:i]; !containsByte(first, '=') {
+		for i < len(words) && words[i] == ' ' {
+			i++
+		}
+		mod.cmdLen = copy(mod.cmdline[:], words[i:])
+	}
+}
+
+func containsByte(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 func readCString(m physReader, addr uint64, out *BootInfo) {

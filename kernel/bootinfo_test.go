@@ -23,9 +23,9 @@ func wantModules(ms [][2]uint64, multiboot bool) []Module {
 	var out []Module
 	for _, m := range ms[:min(len(ms), maxModules)] {
 		if multiboot {
-			out = append(out, Module{m[0], m[1] - m[0]})
+			out = append(out, Module{Base: m[0], Len: m[1] - m[0]})
 		} else {
-			out = append(out, Module{m[0], m[1]})
+			out = append(out, Module{Base: m[0], Len: m[1]})
 		}
 	}
 	return out

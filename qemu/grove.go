@@ -36,6 +36,8 @@ type Images struct {
 	Linked string // the Go ELF before groveimg
 	Grove  string // multiboot + PVH image (what `make image` produces)
 	PVH    string // PVH-only image, to exercise that path under QEMU
+	// Heartbeat is the Go heartbeat guest (guests/heartbeat, groveguest).
+	Heartbeat string
 }
 
 var (
@@ -61,8 +63,12 @@ func build() (Images, error) {
 		return Images{}, err
 	}
 	im := Images{Dir: dir, Linked: filepath.Join(dir, "grove.linked"),
-		Grove: filepath.Join(dir, "grove.elf"), PVH: filepath.Join(dir, "grove-pvh.elf")}
+		Grove: filepath.Join(dir, "grove.elf"), PVH: filepath.Join(dir, "grove-pvh.elf"),
+		Heartbeat: filepath.Join(dir, "heartbeat.elf")}
+	hbLinked := filepath.Join(dir, "heartbeat.linked")
 	steps := [][]string{
+		{"go", "build", "-tags", "groveguest", "-trimpath", "-ldflags=-T 0x200000 -R 0x1000", "-o", hbLinked, "grove/guests/heartbeat"},
+		{"go", "run", "grove/cmd/groveimg", "-protocols=pvh", "-o", im.Heartbeat, hbLinked},
 		{"go", "build", "-trimpath", "-ldflags=-T 0x200000 -R 0x1000", "-o", im.Linked, "grove/cmd/grove"},
 		{"go", "run", "grove/cmd/groveimg", "-o", im.Grove, im.Linked},
 		{"go", "run", "grove/cmd/groveimg", "-protocols=pvh", "-o", im.PVH, im.Linked},
@@ -96,6 +102,7 @@ type Boot struct {
 	Append  string // kernel command line
 	Mem     string // -m; default 512M
 	CPU     string // -cpu; default max
+	Initrd  string // -initrd (multiboot modules: "FILE ARGS,FILE ARGS")
 	Timeout time.Duration
 }
 
@@ -125,6 +132,9 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 		fns = append(fns, vmq.WithQEMUArgs("-cdrom", b.CDROM))
 	} else {
 		fns = append(fns, vmq.WithKernel(b.Kernel), vmq.WithAppendKernel(b.Append))
+		if b.Initrd != "" {
+			fns = append(fns, vmq.WithQEMUArgs("-initrd", b.Initrd))
+		}
 	}
 	t := &tail{}
 	fns = append(fns, vmq.WithSerialOutput(t))

@@ -151,3 +151,30 @@ func TestNoSVM(t *testing.T) {
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
 }
+
+// Go guests (the kernel in its guest flavour) under an asm control domain:
+// all beat, the paused one stops, a crashing one is reported and the others
+// go on.
+func TestGoGuests(t *testing.T) {
+	im := Build(t)
+	hb := im.Heartbeat
+	r := Start(t, "goguests", Boot{Kernel: im.Grove, Append: "guest=ctl",
+		Initrd: hb + " name=web1," + hb + " name=web2," + hb + " name=db1 crashafter=20"})
+	r.Expect("(d0) pause 00000000", 30*time.Second)
+	r.Expect("(d0) unpause 00000000", 10*time.Second)
+	settle()
+	all := r.All()
+	during := all[strings.Index(all, "(d0) pause 00000000"):strings.Index(all, "(d0) unpause 00000000")]
+	if strings.Contains(during, "(d2) beat") || strings.Count(during, "(d1) beat") < 5 {
+		t.Fatalf("during d2's pause:\n%s", during)
+	}
+	r.Expect("(d3) panic: runtime error: invalid memory address or nil pointer dereference", 30*time.Second)
+	r.Expect("(d3) crashed: guest requested crash", 10*time.Second)
+	settle()
+	one, two := lastBeat(r.All(), 1), lastBeat(r.All(), 2)
+	r.ExpectAll(10*time.Second, beat(1, one+5), beat(2, two+5))
+	r.Send("list\r")
+	r.Expect("db1", 10*time.Second)
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}

@@ -21,7 +21,9 @@ var builtinGuests = map[string]func() ([]byte, error){
 	"triple":    asm.TripleFault,
 	"fuzz":      func() ([]byte, error) { return asm.Fuzz(100_000) },
 	// ctl is privileged (dom0): it pauses d2 for 1.5 s through domctl.
-	"ctl": func() ([]byte, error) { return asm.Control(2, 1_500_000_000) },
+	"ctl": func() ([]byte, error) { return asm.Control(2, 1_500_000_000, 100_000_000) },
+	// dom0 is ctl for the demo (make run): it beats every 4 s.
+	"dom0": func() ([]byte, error) { return asm.Control(2, 1_500_000_000, 4_000_000_000) },
 }
 
 var hyp *hv.Hypervisor
@@ -57,7 +59,7 @@ func startGuests(args []string) {
 		img, err := build()
 		if err == nil {
 			var d *hv.Domain
-			cfg := hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: n == "ctl"}
+			cfg := hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: n == "ctl" || n == "dom0"}
 			if d, err = h.CreateDomain(cfg); err == nil {
 				fmt.Printf("grove: created d%d (%s)\n", d.ID, n)
 				err = d.Unpause()
@@ -112,13 +114,24 @@ func domainCommand(cmd string) bool {
 	return true
 }
 
-// startModuleGuests runs each boot module that is a PVH ELF as a domain.
+// startModuleGuests runs each boot module as a domain. The module's string
+// (QEMU: -initrd "FILE name=web1 mem=64 period=1s,...") names the domain
+// (name=), sizes it (mem= MiB, default 64) and is the guest's command line.
 func startModuleGuests(h *hv.Hypervisor) {
-	for i, m := range kernel.Boot.Mods[:kernel.Boot.NMods] {
-		img := kernel.ModuleBytes(m)
-		d, err := h.CreateDomain(hv.Config{Name: fmt.Sprintf("module%d", i), MemoryMB: 64, Image: img, Cmdline: "guest"})
+	for i := range kernel.Boot.Mods[:kernel.Boot.NMods] {
+		m := &kernel.Boot.Mods[i]
+		cfg := hv.Config{Name: fmt.Sprintf("module%d", i), MemoryMB: 64, Image: kernel.ModuleBytes(*m), Cmdline: m.Cmdline()}
+		for _, w := range strings.Fields(cfg.Cmdline) {
+			if v, ok := strings.CutPrefix(w, "name="); ok {
+				cfg.Name = v
+			}
+			if v, ok := strings.CutPrefix(w, "mem="); ok {
+				fmt.Sscanf(v, "%d", &cfg.MemoryMB)
+			}
+		}
+		d, err := h.CreateDomain(cfg)
 		if err == nil {
-			fmt.Printf("grove: created d%d (module %d)\n", d.ID, i)
+			fmt.Printf("grove: created d%d (%s)\n", d.ID, cfg.Name)
 			err = d.Unpause()
 		}
 		if err != nil {

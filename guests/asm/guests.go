@@ -127,7 +127,7 @@ func Fuzz(n uint32) ([]byte, error) {
 // Control is a control-domain guest: it exercises domctl on domain target
 // (pause for holdNS, then unpause) and the error paths, printing each
 // result, then beats like Heartbeat.
-func Control(target uint16, holdNS uint32) ([]byte, error) {
+func Control(target uint16, holdNS, beatNS uint32) ([]byte, error) {
 	p := New()
 	call := func(cmd uint32, dom uint16, version uint32, label string) uint32 {
 		c := p.Data(abi.Ctl{Cmd: cmd, Version: version, Domain: dom}.Encode())
@@ -149,7 +149,7 @@ func Control(target uint16, holdNS uint32) ([]byte, error) {
 	counter := p.Data(make([]byte, 4))
 	p.Label("top").Load(counter).Inc(EAX).Store(counter)
 	p.printHex("beat ", "b")
-	p.hypercall(abi.SchedOp, abi.SchedSleep, 100_000_000, 0)
+	p.hypercall(abi.SchedOp, abi.SchedSleep, beatNS, 0)
 	p.Jmp("top")
 	return p.Image()
 }
