@@ -40,7 +40,7 @@ iso: prereqs image
 # The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
 run: prereqs image guests
 	@echo "Booting Grove in QEMU (console on this terminal; quit with Ctrl-A X or 'halt')"
-	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)" -initrd "$(DEMO_MODULES)"
+	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)" -initrd "$(DEMO_MODULES)" || [ $$? -eq 33 ]
 
 vet:
 	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/...

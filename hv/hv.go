@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"grove/errno"
 	"grove/hv/abi"
@@ -209,6 +210,10 @@ type Info struct {
 	PauseCount int
 	MemoryMB   int
 	Exits      uint64
+	// OverheadKB is host memory the domain costs beyond its RAM: nested
+	// page tables and one VMCB per vCPU (kernel pages), and the Go-heap
+	// Domain and VCPU structs.
+	OverheadKB int
 }
 
 // Info reports d's state.
@@ -220,7 +225,13 @@ func (d *Domain) Info() Info {
 	for _, v := range d.vcpus {
 		exits += v.exits
 	}
-	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits}
+	pages := len(d.vcpus)
+	if d.ram.npt != nil {
+		pages += d.ram.npt.Pages()
+	}
+	heap := int(unsafe.Sizeof(Domain{})) + len(d.vcpus)*int(unsafe.Sizeof(VCPU{}))
+	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits,
+		pages*4 + (heap+1023)/1024}
 }
 
 // Domain returns the domain with id, if any.

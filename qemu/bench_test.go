@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,4 +101,80 @@ func BenchmarkSyscalls(b *testing.B) {
 	}
 	b.Logf("in-image: getpid %.0f ns, nanosleep(0) %.0f ns (%.1fx getpid), futex ping-pong %.0f ns/round trip (%.1fx getpid)",
 		got["getpid"], got["nanosleep0"], got["nanosleep0"]/got["getpid"], got["futex-pingpong"], got["futex-pingpong"]/got["getpid"])
+}
+
+var (
+	tscLine    = regexp.MustCompile(`clock: TSC (\d+) MHz`)
+	cyclesLine = regexp.MustCompile(`\(d1\) (null-hypercall|cpuid-exit) (hi|lo) ([0-9a-f]{8})`)
+)
+
+// BenchmarkExits: 100,000 null hypercalls against 100,000 CPUID exits,
+// timed by the guest with RDTSC in the same run.
+func BenchmarkExits(b *testing.B) {
+	im := Build(b)
+	r := Start(b, "exits", Boot{Kernel: im.Grove, Append: "guest=bench", Timeout: 5 * time.Minute})
+	r.Expect("(d1) shut down", 4*time.Minute)
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+	all := r.All()
+	m := tscLine.FindStringSubmatch(all)
+	if m == nil {
+		b.Fatal("no TSC rate in the banner")
+	}
+	mhz, _ := strconv.ParseFloat(m[1], 64)
+	cycles := map[string]uint64{}
+	for _, c := range cyclesLine.FindAllStringSubmatch(all, -1) {
+		v, _ := strconv.ParseUint(c[3], 16, 32)
+		if c[2] == "hi" {
+			v <<= 32
+		}
+		cycles[c[1]] += v
+	}
+	const n = 100_000
+	null, cpuid := float64(cycles["null-hypercall"])/n, float64(cycles["cpuid-exit"])/n
+	if null == 0 || cpuid == 0 {
+		b.Fatalf("missing figures in:\n%s", r.Serial())
+	}
+	b.ReportMetric(null, "cycles-null-hypercall")
+	b.ReportMetric(cpuid, "cycles-cpuid-exit")
+	b.ReportMetric(null/mhz*1000, "ns-null-hypercall")
+	b.ReportMetric(cpuid/mhz*1000, "ns-cpuid-exit")
+	b.ReportMetric(null/cpuid, "ratio-null/cpuid")
+}
+
+// BenchmarkGuestStart: QEMU start to Grove's prompt, and to each Go guest's
+// first line; and the hypervisor memory each domain costs beyond its RAM.
+func BenchmarkGuestStart(b *testing.B) {
+	im := Build(b)
+	hb := im.Heartbeat
+	r := Start(b, "start", Boot{Kernel: im.Grove, Initrd: hb + " name=a," + hb + " name=b," + hb + " name=c"})
+	t0 := r.started
+	r.Expect("clock: TSC", 30*time.Second)
+	grove := time.Since(t0) // banner done: Grove is up
+	r.Expect("(d1) heartbeat: Go", 30*time.Second)
+	first := time.Since(t0)
+	r.Expect("(d3) heartbeat: Go", 30*time.Second)
+	last := time.Since(t0)
+	if !strings.Contains(r.All(), "(d2) heartbeat: Go") {
+		b.Fatalf("d2 never started:\n%s", r.Serial())
+	}
+	r.Send("list\r")
+	out := r.Expect("d3   c", 10*time.Second)
+	out += r.Expect("KiB", 10*time.Second)
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+	b.ReportMetric(float64(grove.Milliseconds()), "ms-grove-ready")
+	b.ReportMetric(float64(first.Milliseconds()), "ms-first-guest-output")
+	b.ReportMetric(float64(last.Milliseconds()), "ms-third-guest-output")
+	b.ReportMetric(float64((last - grove).Milliseconds()), "ms-guests-after-grove")
+	kb := regexp.MustCompile(`overhead=(\d+)KiB`).FindAllStringSubmatch(out, -1)
+	if len(kb) == 0 {
+		b.Fatalf("no overhead figures in:\n%s", out)
+	}
+	worst := 0
+	for _, m := range kb {
+		v, _ := strconv.Atoi(m[1])
+		worst = max(worst, v)
+	}
+	b.ReportMetric(float64(worst), "KiB-overhead-per-domain")
 }

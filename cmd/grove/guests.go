@@ -20,6 +20,7 @@ var builtinGuests = map[string]func() ([]byte, error){
 	"unmapped":  asm.Unmapped,
 	"triple":    asm.TripleFault,
 	"fuzz":      func() ([]byte, error) { return asm.Fuzz(100_000) },
+	"bench":     func() ([]byte, error) { return asm.Bench(100_000) },
 	// ctl is privileged (dom0): it pauses d2 for 1.5 s through domctl.
 	"ctl": func() ([]byte, error) { return asm.Control(2, 1_500_000_000, 100_000_000) },
 	// dom0 is ctl for the demo (make run): it beats every 4 s.
@@ -84,7 +85,8 @@ func domainCommand(cmd string) bool {
 	if f[0] == "list" {
 		for _, d := range hyp.Domains() {
 			i := d.Info()
-			fmt.Printf("d%-3d %-10s %-8s pause=%d mem=%dMiB exits=%d\n", i.ID, i.Name, i.State, i.PauseCount, i.MemoryMB, i.Exits)
+			fmt.Printf("d%-3d %-10s %-8s pause=%d mem=%dMiB overhead=%dKiB exits=%d\n",
+				i.ID, i.Name, i.State, i.PauseCount, i.MemoryMB, i.OverheadKB, i.Exits)
 		}
 		return true
 	}

@@ -112,6 +112,13 @@ func (p *Prog) InAL(port uint16) *Prog {
 	return p.emit(0x66, 0xba, byte(port), byte(port>>8), 0xec) // mov dx, port; in al, dx
 }
 
+// RDTSC reads the time-stamp counter into EDX:EAX.
+func (p *Prog) RDTSC() *Prog { return p.emit(0x0f, 0x31) }
+
+// SubMem and SbbMem subtract [addr] from EAX and (with borrow) EDX.
+func (p *Prog) SubEAXMem(addr uint32) *Prog { return p.emit(0x2b, 0x05).imm32(addr) }
+func (p *Prog) SbbEDXMem(addr uint32) *Prog { return p.emit(0x1b, 0x15).imm32(addr) }
+
 // CPUID, VMMCALL, HLT, UD2, CLI, STI are single instructions.
 func (p *Prog) CPUID() *Prog   { return p.emit(0x0f, 0xa2) }
 func (p *Prog) VMMCALL() *Prog { return p.emit(0x0f, 0x01, 0xd9) }

@@ -153,3 +153,27 @@ func Control(target uint16, holdNS, beatNS uint32) ([]byte, error) {
 	p.Jmp("top")
 	return p.Image()
 }
+
+// Bench times n null hypercalls (an unknown number: dispatch and return,
+// -ENOSYS) and n CPUID exits, printing each total in TSC cycles as
+// "null-hypercall HHHHHHHH LLLLLLLL" and "cpuid-exit ...".
+func Bench(n uint32) ([]byte, error) {
+	p := New()
+	start := p.Data(make([]byte, 8))
+	count := p.Data(make([]byte, 4))
+	hi := p.Data(make([]byte, 4))
+	measure := func(name string, body func()) {
+		p.Mov(EAX, 0).Store(count)
+		p.RDTSC().Store(start).StoreReg(start+4, EDX)
+		p.Label(name)
+		body()
+		p.Load(count).Inc(EAX).Store(count).CmpImm(EAX, n).Jb(name)
+		p.RDTSC().SubEAXMem(start).SbbEDXMem(start+4).StoreReg(hi, EDX)
+		p.StoreReg(start, EAX) // keep the low half while printing the high one
+		p.Load(hi).printHex(name+" hi ", name+"h")
+		p.Load(start).printHex(name+" lo ", name+"l")
+	}
+	measure("null-hypercall", func() { p.Mov(EAX, 0xfff).VMMCALL() })
+	measure("cpuid-exit", func() { p.Mov(EAX, 0).Mov(ECX, 0).CPUID() })
+	return p.poweroff().Image()
+}
