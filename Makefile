@@ -3,11 +3,12 @@ SHELL := /bin/bash
 GO      ?= go
 OUT     := out
 IMAGE   := $(OUT)/grove.elf
-# The demo: an assembly control domain (dom0) that pauses d2 for 1.5 s
-# through domctl, and three Go heartbeat guests as boot modules.
-APPEND  ?= guest=dom0
+# The demo: the Go control agent as dom0 (it creates, pauses and destroys a
+# domain through domctl) and three Go heartbeat guests, all boot modules.
+APPEND  ?=
 HEARTBEAT := $(OUT)/heartbeat.elf
-DEMO_MODULES := $(HEARTBEAT) name=web1 period=1s,$(HEARTBEAT) name=web2 period=1s,$(HEARTBEAT) name=db1 period=1s
+AGENT   := $(OUT)/agent.elf
+DEMO_MODULES := $(AGENT) name=dom0 privileged demo,$(HEARTBEAT) name=web1 period=1s,$(HEARTBEAT) name=web2 period=1s,$(HEARTBEAT) name=db1 period=1s
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 # -T/-R put the image at 2 MiB with page-aligned segments at a constant
 # file offset, which the multiboot loader and groveimg rely on.
@@ -32,6 +33,8 @@ guests:
 	@mkdir -p $(OUT)
 	$(KERNEL_ENV) $(GO) build -tags groveguest -trimpath -ldflags='$(KERNEL_LDFLAGS)' -o $(OUT)/heartbeat.linked ./guests/heartbeat
 	$(GO) run ./cmd/groveimg -protocols=pvh -o $(HEARTBEAT) $(OUT)/heartbeat.linked
+	$(KERNEL_ENV) $(GO) build -tags groveguest -trimpath -ldflags='$(KERNEL_LDFLAGS)' -o $(OUT)/agent.linked ./guests/agent
+	$(GO) run ./cmd/groveimg -protocols=pvh -o $(AGENT) $(OUT)/agent.linked
 
 iso: prereqs image
 	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"
@@ -44,7 +47,8 @@ run: prereqs image guests
 
 vet:
 	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/...
-	$(GO) vet -unsafeptr=false -framepointer=false ./kernel/...
+	$(GO) vet -unsafeptr=false -framepointer=false ./kernel/... ./hv/...
+	$(KERNEL_ENV) $(GO) vet -tags groveguest -unsafeptr=false -framepointer=false ./kernel/ ./guests/...
 
 test: prereqs vet test-host test-selftest test-qemu
 

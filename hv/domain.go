@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // DomID is a domain id; 0 is the control domain.
@@ -36,6 +37,7 @@ type Domain struct {
 	ram        *guestRAM
 	vcpus      []*VCPU
 	hv         *Hypervisor
+	ready      atomic.Bool // built: visible to lookups
 
 	mu      sync.Mutex // guards console; lock order: after Scheduler.mu
 	console strings.Builder

@@ -2,6 +2,8 @@ package hv
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 
 	"grove/errno"
 	"grove/hv/abi"
@@ -38,6 +40,12 @@ func hcallDomctl(v *VCPU, a [5]uint64) (int64, outcome, string) {
 	case !v.dom.Privileged:
 		return errno.EPERM.Ret(), resume, ""
 	}
+	if c.Cmd == abi.DomctlCreate {
+		if err := domctlCreate(v, &c); err != nil {
+			return errRet(err), resume, ""
+		}
+		return copyOutCtl(v, a[0], c)
+	}
 	fn, ok := domctls[c.Cmd]
 	if !ok {
 		return errno.EINVAL.Ret(), resume, ""
@@ -49,10 +57,49 @@ func hcallDomctl(v *VCPU, a [5]uint64) (int64, outcome, string) {
 	if err := fn(v, &c, target); err != nil {
 		return errRet(err), resume, ""
 	}
-	if v.copyOut(a[0], c.Encode()) != nil {
+	return copyOutCtl(v, a[0], c)
+}
+
+func copyOutCtl(v *VCPU, gva uint64, c abi.Ctl) (int64, outcome, string) {
+	if v.copyOut(gva, c.Encode()) != nil {
 		return errno.EFAULT.Ret(), resume, ""
 	}
 	return 0, resume, ""
+}
+
+// maxImage bounds a guest image passed to createdomain.
+const maxImage = 32 << 20
+
+// domctlCreate builds a domain from an image in the caller's memory. Like
+// every new domain it starts paused; the caller unpauses it.
+func domctlCreate(v *VCPU, c *abi.Ctl) error {
+	le := binary.LittleEndian
+	u := c.Union[:]
+	mem, flags := le.Uint32(u[0:]), le.Uint32(u[4:])
+	img, imgLen := le.Uint64(u[8:]), le.Uint64(u[16:])
+	cmd, cmdLen := le.Uint64(u[24:]), le.Uint64(u[32:])
+	if imgLen == 0 || imgLen > maxImage || cmdLen > maxCmdline || flags != 0 || mem == 0 || mem > 16384 {
+		return errno.EINVAL
+	}
+	image, err := v.copyIn(img, int(imgLen))
+	if err != nil {
+		return errno.EFAULT
+	}
+	cmdline, err := v.copyIn(cmd, int(cmdLen))
+	if err != nil {
+		return errno.EFAULT
+	}
+	d, err := v.dom.hv.CreateDomain(Config{Name: fmt.Sprintf("created%d", v.dom.hv.created.Add(1)),
+		MemoryMB: int(mem), Image: image, Cmdline: string(cmdline)})
+	if err != nil {
+		v.dom.logf("createdomain: %v", err)
+		if errors.Is(err, errno.ENOMEM) {
+			return errno.ENOMEM
+		}
+		return errno.EINVAL
+	}
+	c.Domain = uint16(d.ID)
+	return nil
 }
 
 func errRet(err error) int64 {

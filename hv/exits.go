@@ -47,8 +47,18 @@ var exitNames = map[uint64]string{
 	svm.ExitInvalid: "invalid guest state (VMEXIT_INVALID)",
 }
 
-// handleExit decides what to do after the vCPU's #VMEXIT.
-func handleExit(v *VCPU, code uint64) (outcome, string) {
+// handleExit decides what to do after the vCPU's #VMEXIT. A bug in a
+// handler (a panic) crashes that domain, never the hypervisor.
+func handleExit(v *VCPU, code uint64) (out outcome, why string) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, why = crashIt, fmt.Sprintf("hypervisor error handling exit %#x at rip=%#x: %v", code, v.vmcb.RIP(), r)
+		}
+	}()
+	return dispatchExit(v, code)
+}
+
+func dispatchExit(v *VCPU, code uint64) (outcome, string) {
 	if h, ok := exitHandlers[code]; ok {
 		return h(v)
 	}

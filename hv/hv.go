@@ -9,6 +9,7 @@ package hv
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -33,6 +34,7 @@ type Hypervisor struct {
 	mu      sync.Mutex // guards domains and nextID; lock order: before Scheduler.mu
 	domains map[DomID]*Domain
 	nextID  DomID
+	created atomic.Int64 // names domains made by createdomain
 }
 
 // Start enables SVM and starts the scheduler loop. It returns svm.ErrNoSVM
@@ -70,7 +72,7 @@ func (h *Hypervisor) CreateDomain(cfg Config) (*Domain, error) {
 		h.nextID = id + 1
 	}
 	d := &Domain{ID: id, Name: cfg.Name, Privileged: cfg.Privileged, hv: h,
-		state: domPaused, pauseCount: 1}
+		state: domPaused, pauseCount: 1} // the id is taken; lookups skip it until ready
 	h.domains[id] = d
 	h.mu.Unlock()
 	if err := d.build(cfg); err != nil {
@@ -79,6 +81,7 @@ func (h *Hypervisor) CreateDomain(cfg Config) (*Domain, error) {
 		h.mu.Unlock()
 		return nil, fmt.Errorf("domain %q: %w", cfg.Name, err)
 	}
+	d.ready.Store(true)
 	return d, nil
 }
 
@@ -239,7 +242,10 @@ func (h *Hypervisor) Domain(id DomID) (*Domain, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	d, ok := h.domains[id]
-	return d, ok
+	if !ok || !d.ready.Load() {
+		return nil, false
+	}
+	return d, true
 }
 
 // Domains lists the domains in id order.
@@ -248,7 +254,7 @@ func (h *Hypervisor) Domains() []*Domain {
 	defer h.mu.Unlock()
 	out := make([]*Domain, 0, len(h.domains))
 	for id := 0; id <= 0xffff && len(out) < len(h.domains); id++ {
-		if d, ok := h.domains[DomID(id)]; ok {
+		if d, ok := h.domains[DomID(id)]; ok && d.ready.Load() {
 			out = append(out, d)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"grove/errno"
 	"grove/hv/npt"
 	"grove/kernel"
 )
@@ -41,7 +42,7 @@ func newGuestRAM(size uint64) (*guestRAM, error) {
 		hpa, err := kernel.AllocPages(hugePage/kernel.PageSize, hugePage/kernel.PageSize)
 		if err != nil {
 			r.free()
-			return nil, fmt.Errorf("guest RAM: %d MiB allocated of %d: %w", gpa>>20, size>>20, err)
+			return nil, fmt.Errorf("guest RAM: %d MiB allocated of %d: %w", gpa>>20, size>>20, errno.ENOMEM)
 		}
 		r.chunks = append(r.chunks, hpa)
 		if err := t.Map2M(gpa, uint64(hpa)); err != nil {

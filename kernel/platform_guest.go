@@ -66,3 +66,20 @@ func hwPowerOff(code int) {
 	}
 	hypercall(hcSchedOp, schedShutdown, reason, 0)
 }
+
+// Hypercall makes a hypercall from thread context (a Go guest's control
+// agent). Buffers passed by address must be mapped: see Touch.
+func Hypercall(nr, a, b, c uintptr) int64 { return int64(hypercall(nr, a, b, c)) }
+
+// Touch reads every page of b so that the hypervisor's walk of this guest's
+// page tables finds them (the kernel backs Go memory on first touch).
+func Touch(b []byte) {
+	for i := 0; i < len(b); i += pageSize {
+		touchSink += b[i]
+	}
+	if len(b) > 0 {
+		touchSink += b[len(b)-1]
+	}
+}
+
+var touchSink byte

@@ -38,6 +38,7 @@ type Images struct {
 	PVH    string // PVH-only image, to exercise that path under QEMU
 	// Heartbeat is the Go heartbeat guest (guests/heartbeat, groveguest).
 	Heartbeat string
+	Agent     string // the Go control agent (guests/agent)
 }
 
 var (
@@ -64,9 +65,11 @@ func build() (Images, error) {
 	}
 	im := Images{Dir: dir, Linked: filepath.Join(dir, "grove.linked"),
 		Grove: filepath.Join(dir, "grove.elf"), PVH: filepath.Join(dir, "grove-pvh.elf"),
-		Heartbeat: filepath.Join(dir, "heartbeat.elf")}
-	hbLinked := filepath.Join(dir, "heartbeat.linked")
+		Heartbeat: filepath.Join(dir, "heartbeat.elf"), Agent: filepath.Join(dir, "agent.elf")}
+	hbLinked, agLinked := filepath.Join(dir, "heartbeat.linked"), filepath.Join(dir, "agent.linked")
 	steps := [][]string{
+		{"go", "build", "-tags", "groveguest", "-trimpath", "-ldflags=-T 0x200000 -R 0x1000", "-o", agLinked, "grove/guests/agent"},
+		{"go", "run", "grove/cmd/groveimg", "-protocols=pvh", "-o", im.Agent, agLinked},
 		{"go", "build", "-tags", "groveguest", "-trimpath", "-ldflags=-T 0x200000 -R 0x1000", "-o", hbLinked, "grove/guests/heartbeat"},
 		{"go", "run", "grove/cmd/groveimg", "-protocols=pvh", "-o", im.Heartbeat, hbLinked},
 		{"go", "build", "-trimpath", "-ldflags=-T 0x200000 -R 0x1000", "-o", im.Linked, "grove/cmd/grove"},

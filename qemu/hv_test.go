@@ -178,3 +178,28 @@ func TestGoGuests(t *testing.T) {
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
 }
+
+// The Go control agent as dom0 drives domctl and sysctl: create, unpause,
+// pause, unpause, destroy, and the self-pause error.
+func TestControlAgent(t *testing.T) {
+	im := Build(t)
+	r := Start(t, "agent", Boot{Kernel: im.Grove,
+		Initrd: im.Agent + " name=dom0 privileged demo," + im.Heartbeat + " name=web1"})
+	r.Expect("(d0) agent: physinfo: 1 CPUs", 30*time.Second)
+	r.Expect("(d0) agent: createdomain -> d2, ok", 30*time.Second)
+	r.Expect("(d0) agent: unpause d2 -> ok", 10*time.Second)
+	r.Expect("(d2) beat 00000002", 10*time.Second)
+	r.Expect("(d0) agent: pause d1 -> ok", 10*time.Second)
+	r.Expect("(d0) agent: unpause d1 -> ok", 10*time.Second)
+	r.Expect("(d2) destroyed", 10*time.Second)
+	r.Expect("(d0) agent: destroy d2 -> ok", 10*time.Second)
+	r.Expect("(d0) agent: pause d0 (self) -> invalid argument (EINVAL)", 10*time.Second)
+	r.Expect("(d0) agent: d1 web1 flags=0x1", 10*time.Second)
+	r.Expect("(d0) agent: 2 domains, 2 running", 10*time.Second)
+	settle()
+	if strings.Contains(r.All()[strings.Index(r.All(), "(d2) destroyed"):], "(d2) beat") {
+		t.Fatalf("d2 beat after it was destroyed:\n%s", r.Serial())
+	}
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}

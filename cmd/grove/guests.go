@@ -118,7 +118,8 @@ func domainCommand(cmd string) bool {
 
 // startModuleGuests runs each boot module as a domain. The module's string
 // (QEMU: -initrd "FILE name=web1 mem=64 period=1s,...") names the domain
-// (name=), sizes it (mem= MiB, default 64) and is the guest's command line.
+// (name=), sizes it (mem= MiB, default 64), makes it the control domain
+// (privileged) and is the guest's command line.
 func startModuleGuests(h *hv.Hypervisor) {
 	for i := range kernel.Boot.Mods[:kernel.Boot.NMods] {
 		m := &kernel.Boot.Mods[i]
@@ -129,6 +130,9 @@ func startModuleGuests(h *hv.Hypervisor) {
 			}
 			if v, ok := strings.CutPrefix(w, "mem="); ok {
 				fmt.Sscanf(v, "%d", &cfg.MemoryMB)
+			}
+			if w == "privileged" {
+				cfg.Privileged = true
 			}
 		}
 		d, err := h.CreateDomain(cfg)
