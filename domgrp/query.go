@@ -1,0 +1,50 @@
+package domgrp
+
+import (
+	"grove/errno"
+	"grove/rcu"
+)
+
+// GetInfo describes group gid, read under one read-side section on r.
+// ESRCH if it does not exist. It takes no lock and never blocks.
+func (t *Table) GetInfo(r *rcu.Reader, gid GroupID) (Info, error) {
+	r.Lock()
+	defer r.Unlock()
+	g := t.snap.Load(r).Group(gid)
+	if g == nil {
+		return Info{}, errno.ESRCH
+	}
+	in := Info{ID: gid, Pauses: g.pauses, NMembers: uint32(len(g.members))}
+	if gid == NullGroup {
+		in.Flags |= FlagNull
+	}
+	if g.pauses > 0 {
+		in.Flags |= FlagPaused
+	}
+	copy(in.Members[:], g.members)
+	return in, nil
+}
+
+// List fills buf with the ids of existing groups >= start, in order, and
+// returns how many it wrote and where the next call should start: 0 when
+// there are no more (a continuation never starts at 0, since group 0 always
+// exists and is the first id). EINVAL for an empty buf.
+func (t *Table) List(r *rcu.Reader, start GroupID, buf []GroupID) (n int, next GroupID, err error) {
+	if len(buf) == 0 {
+		return 0, 0, errno.EINVAL
+	}
+	r.Lock()
+	defer r.Unlock()
+	groups := t.snap.Load(r).groups
+	for i := int(start); i < len(groups); i++ {
+		if groups[i] == nil {
+			continue
+		}
+		if n == len(buf) {
+			return n, GroupID(i), nil
+		}
+		buf[n] = GroupID(i)
+		n++
+	}
+	return n, 0, nil
+}
