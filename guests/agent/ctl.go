@@ -1,3 +1,5 @@
+//go:build groveguest
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build groveguest
+
 // Command agent is the control domain's agent: a Go guest (build tag
 // groveguest) that manages the other domains through domctl and sysctl
 // hypercalls. At start it prints physical and domain information; with the
