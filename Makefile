@@ -3,12 +3,11 @@ SHELL := /bin/bash
 GO      ?= go
 OUT     := out
 IMAGE   := $(OUT)/grove.elf
-# The demo: the Go control agent as dom0 (it creates, pauses and destroys a
-# domain through domctl) and three Go heartbeat guests, all boot modules.
 APPEND  ?=
 HEARTBEAT := $(OUT)/heartbeat.elf
 AGENT   := $(OUT)/agent.elf
-DEMO_MODULES := $(AGENT) name=dom0 privileged demo,$(HEARTBEAT) name=web1 period=1s,$(HEARTBEAT) name=web2 period=1s,$(HEARTBEAT) name=db1 period=1s
+# The demo boot bundle: examples/demo.toml plus the Go guests it names.
+BUNDLE  := $(OUT)/demo.cpio
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 # -T/-R put the image at 2 MiB with page-aligned segments at a constant
 # file offset, which the multiboot loader and groveimg rely on.
@@ -16,7 +15,7 @@ KERNEL_LDFLAGS := -T 0x200000 -R 0x1000
 QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all image guests iso run test test-host test-selftest test-qemu bench prereqs vet clean
+.PHONY: all image guests bundle iso run test test-host test-selftest test-qemu bench prereqs vet clean
 
 all: image
 
@@ -36,14 +35,18 @@ guests:
 	$(KERNEL_ENV) $(GO) build -tags groveguest -trimpath -ldflags='$(KERNEL_LDFLAGS)' -o $(OUT)/agent.linked ./guests/agent
 	$(GO) run ./cmd/groveimg -protocols=pvh -o $(AGENT) $(OUT)/agent.linked
 
+bundle: guests
+	$(GO) run ./cmd/grovebundle -o $(BUNDLE) -config examples/demo.toml \
+		guests/agent.elf=$(AGENT) guests/heartbeat.elf=$(HEARTBEAT)
+
 iso: prereqs image
 	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"
 	@echo "wrote $(OUT)/grove.iso (boot it: $(QEMU) -nographic -cdrom $(OUT)/grove.iso)"
 
 # The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
-run: prereqs image guests
+run: prereqs image bundle
 	@echo "Booting Grove in QEMU (console on this terminal; quit with Ctrl-A X or 'halt')"
-	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)" -initrd "$(DEMO_MODULES)" || [ $$? -eq 33 ]
+	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)" -initrd $(BUNDLE) || [ $$? -eq 33 ]
 
 vet:
 	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/...

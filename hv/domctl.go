@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"grove/boot/guest"
 	"grove/errno"
 	"grove/hv/abi"
 	"grove/kernel"
@@ -78,7 +79,7 @@ func domctlCreate(v *VCPU, c *abi.Ctl) error {
 	mem, flags := le.Uint32(u[0:]), le.Uint32(u[4:])
 	img, imgLen := le.Uint64(u[8:]), le.Uint64(u[16:])
 	cmd, cmdLen := le.Uint64(u[24:]), le.Uint64(u[32:])
-	if imgLen == 0 || imgLen > maxImage || cmdLen > maxCmdline || flags != 0 || mem == 0 || mem > 16384 {
+	if imgLen == 0 || imgLen > maxImage || cmdLen > guest.MaxCmdline || flags != 0 || mem == 0 || mem > 16384 {
 		return errno.EINVAL
 	}
 	image, err := v.copyIn(img, int(imgLen))

@@ -1,14 +1,13 @@
 package hv
 
 import (
-	"bytes"
-	"debug/elf"
 	"fmt"
 	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
 
+	"grove/boot/guest"
 	"grove/guests/asm"
 	"grove/hv/abi"
 	"grove/hv/svm"
@@ -151,17 +150,11 @@ func TestAsmGuestsArePVHImages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := elf.NewFile(bytes.NewReader(img))
+			parsed, err := guest.ParseImage(name, img)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var entry uint32
-			for _, p := range f.Progs {
-				if p.Type == elf.PT_NOTE {
-					entry, _ = pvhEntry(p)
-				}
-			}
-			if entry != asm.CodeBase {
+			if entry := parsed.Entry; entry != asm.CodeBase {
 				t.Fatalf("PVH entry %#x, want %#x", entry, asm.CodeBase)
 			}
 		})

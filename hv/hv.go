@@ -96,12 +96,7 @@ func (d *Domain) build(cfg Config) error {
 		return err
 	}
 	d.ram = ram
-	entry, err := loadPVH(ram, cfg.Image)
-	if err != nil {
-		ram.free()
-		return err
-	}
-	si, err := writeStartInfo(ram, cfg.Cmdline)
+	entry, si, err := loadPVH(ram, cfg.Name, cfg.Image, cfg.Cmdline)
 	if err != nil {
 		ram.free()
 		return err

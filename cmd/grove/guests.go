@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
+	"grove/boot/bundle"
 	"grove/guests/asm"
 	"grove/hv"
 	"grove/kernel"
@@ -29,10 +33,12 @@ var builtinGuests = map[string]func() ([]byte, error){
 
 var hyp *hv.Hypervisor
 
-// startGuests creates and unpauses the guests named on the command line
-// ("demo" = three heartbeats).
+// startGuests starts the domains of boot bundles and raw module images, then
+// the built-in guests named on the command line ("demo" = three heartbeats).
+// A broken bundle is reported and skipped: Grove boots regardless.
 func startGuests(args []string) {
 	var names []string
+	slice := time.Duration(0)
 	for _, a := range args {
 		if a == "demo" {
 			names = append(names, "heartbeat", "heartbeat", "heartbeat")
@@ -40,17 +46,38 @@ func startGuests(args []string) {
 		if n, ok := strings.CutPrefix(a, "guest="); ok {
 			names = append(names, n)
 		}
+		if v, ok := strings.CutPrefix(a, "timeslice="); ok {
+			if ms, err := strconv.Atoi(v); err == nil && ms >= 1 && ms <= 1000 {
+				slice = time.Duration(ms) * time.Millisecond
+			} else {
+				fmt.Fprintf(os.Stderr, "grove: timeslice=%s: want milliseconds 1..1000; using the default\n", v)
+			}
+		}
 	}
-	if len(names) == 0 && kernel.Boot.NMods == 0 {
+	bundles, raw := readModules()
+	if len(names) == 0 && len(bundles) == 0 && len(raw) == 0 {
 		return
 	}
-	h, err := hv.Start(hv.DefaultSlice)
+	for _, b := range bundles {
+		if slice == 0 && b.Config.TimesliceMS != 0 {
+			slice = time.Duration(b.Config.TimesliceMS) * time.Millisecond
+		}
+	}
+	h, err := hv.Start(slice)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "grove: %v\n", err)
 		return
 	}
 	hyp = h
-	startModuleGuests(h)
+	for _, b := range bundles {
+		for _, dc := range b.Config.Domains {
+			start(h, hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Image],
+				Cmdline: dc.Cmdline, Privileged: dc.Privileged}, "grove.toml: domain "+strconv.Quote(dc.Name))
+		}
+	}
+	for _, cfg := range raw {
+		start(h, cfg, "module "+cfg.Name)
+	}
 	for _, n := range names {
 		build, ok := builtinGuests[n]
 		if !ok {
@@ -58,18 +85,59 @@ func startGuests(args []string) {
 			continue
 		}
 		img, err := build()
-		if err == nil {
-			var d *hv.Domain
-			cfg := hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: n == "ctl" || n == "dom0"}
-			if d, err = h.CreateDomain(cfg); err == nil {
-				fmt.Printf("grove: created d%d (%s)\n", d.ID, n)
-				err = d.Unpause()
-			}
-		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "grove: guest=%s: %v\n", n, err)
+			continue
 		}
+		start(h, hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: n == "ctl" || n == "dom0"}, "guest="+n)
 	}
+}
+
+// start creates a domain and unpauses it, reporting failures under what.
+func start(h *hv.Hypervisor, cfg hv.Config, what string) {
+	d, err := h.CreateDomain(cfg)
+	if err == nil {
+		fmt.Printf("grove: created d%d (%s)\n", d.ID, cfg.Name)
+		err = d.Unpause()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "grove: %s: %v\n", what, err)
+	}
+}
+
+// readModules sorts the boot modules into bundles (newc cpio) and raw PVH
+// images. A raw module's string (QEMU: -initrd "FILE name=web1 mem=64
+// privileged ARGS,...") names the domain, sizes it (MiB, default 64), makes
+// it the control domain and is the guest's command line.
+func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
+	for i := range kernel.Boot.Mods[:kernel.Boot.NMods] {
+		m := &kernel.Boot.Mods[i]
+		data := kernel.ModuleBytes(*m)
+		if bytes.HasPrefix(data, []byte("070701")) {
+			b, err := bundle.Parse(data)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "grove: boot bundle (module %d) refused, no domains started from it:\n%v\n", i, err)
+				continue
+			}
+			fmt.Printf("grove: boot bundle (module %d): %d domains\n", i, len(b.Config.Domains))
+			bundles = append(bundles, b)
+			continue
+		}
+		cfg := hv.Config{Name: fmt.Sprintf("module%d", i), MemoryMB: 64, Image: data, Cmdline: m.Cmdline()}
+		for _, w := range strings.Fields(cfg.Cmdline) {
+			if v, ok := strings.CutPrefix(w, "name="); ok {
+				cfg.Name = v
+			}
+			if v, ok := strings.CutPrefix(w, "mem="); ok {
+				fmt.Sscanf(v, "%d", &cfg.MemoryMB)
+			}
+			if w == "privileged" {
+				cfg.Privileged = true
+			}
+		}
+		raw = append(raw, cfg)
+	}
+	return bundles, raw
 }
 
 // domainCommand handles the prompt's domain commands; false if cmd is not one.
@@ -114,34 +182,4 @@ func domainCommand(cmd string) bool {
 		fmt.Printf("%sd d%d\n", f[0], id)
 	}
 	return true
-}
-
-// startModuleGuests runs each boot module as a domain. The module's string
-// (QEMU: -initrd "FILE name=web1 mem=64 period=1s,...") names the domain
-// (name=), sizes it (mem= MiB, default 64), makes it the control domain
-// (privileged) and is the guest's command line.
-func startModuleGuests(h *hv.Hypervisor) {
-	for i := range kernel.Boot.Mods[:kernel.Boot.NMods] {
-		m := &kernel.Boot.Mods[i]
-		cfg := hv.Config{Name: fmt.Sprintf("module%d", i), MemoryMB: 64, Image: kernel.ModuleBytes(*m), Cmdline: m.Cmdline()}
-		for _, w := range strings.Fields(cfg.Cmdline) {
-			if v, ok := strings.CutPrefix(w, "name="); ok {
-				cfg.Name = v
-			}
-			if v, ok := strings.CutPrefix(w, "mem="); ok {
-				fmt.Sscanf(v, "%d", &cfg.MemoryMB)
-			}
-			if w == "privileged" {
-				cfg.Privileged = true
-			}
-		}
-		d, err := h.CreateDomain(cfg)
-		if err == nil {
-			fmt.Printf("grove: created d%d (%s)\n", d.ID, cfg.Name)
-			err = d.Unpause()
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "grove: module %d: %v\n", i, err)
-		}
-	}
 }

@@ -45,6 +45,7 @@ func main() {
 }
 
 func demo() {
+	time.Sleep(2 * time.Second) // let the other boot-time domains come up
 	img, err := asm.Heartbeat(200_000_000)
 	if err != nil {
 		fmt.Println("agent: building the heartbeat image:", err)

@@ -1,0 +1,252 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"grove/boot/guest"
+)
+
+// ConfigName is the config file at the root of every bundle.
+const ConfigName = "grove.toml"
+
+// Limits of the grove.toml schema (docs/bundle.md).
+const (
+	DefaultTimesliceMS = 10
+	MinTimesliceMS     = 1
+	MaxTimesliceMS     = 1000
+	MinMemoryMB        = 16
+	MaxMemoryMB        = 16384
+	DefaultVCPUs       = 1
+	MaxVCPUs           = 8
+	MaxCmdline         = guest.MaxCmdline
+)
+
+// Config is a checked grove.toml.
+type Config struct {
+	TimesliceMS int
+	Domains     []DomainConfig // in file order
+}
+
+// DomainConfig is one [[domain]] table.
+type DomainConfig struct {
+	Name       string
+	Image      string // path inside the bundle
+	MemoryMB   int
+	Cmdline    string
+	Privileged bool // the control domain, dom0 (at most one)
+	VCPUs      int
+}
+
+// Control returns the privileged domain's index, or -1 if there is none.
+func (c *Config) Control() int {
+	return slices.IndexFunc(c.Domains, func(d DomainConfig) bool { return d.Privileged })
+}
+
+// rawConfig is grove.toml as written: pointers tell a missing key from a
+// zero, so defaults apply only to keys left out.
+type rawConfig struct {
+	TimesliceMS *int        `toml:"timeslice_ms"`
+	Domain      []rawDomain `toml:"domain"`
+}
+
+type rawDomain struct {
+	Name       *string `toml:"name"`
+	Image      *string `toml:"image"`
+	MemoryMB   *int    `toml:"memory_mb"`
+	Cmdline    *string `toml:"cmdline"`
+	Privileged *bool   `toml:"privileged"`
+	VCPUs      *int    `toml:"vcpus"`
+}
+
+// ParseConfig decodes and checks a grove.toml. Every problem found is
+// reported (errors.Join), each starting with "grove.toml".
+func ParseConfig(data []byte) (*Config, error) {
+	var raw rawConfig
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		return nil, tomlError(err)
+	}
+	if keys := md.Undecoded(); len(keys) > 0 {
+		return nil, unknownKeys(data, keys)
+	}
+	cfg, errs := checkConfig(&raw)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// tomlError puts the line first, compiler style, where toml knows it.
+func tomlError(err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s:%d: %s", ConfigName, pe.Position.Line, pe.Message)
+	}
+	// Type mismatches come as `toml: line N (last key "k"): msg`.
+	msg := strings.TrimPrefix(err.Error(), "toml: ")
+	var line int
+	var key string
+	if n, _ := fmt.Sscanf(msg, "line %d (last key %q): ", &line, &key); n == 2 {
+		_, rest, _ := strings.Cut(msg, "): ")
+		return fmt.Errorf("%s:%d: %s: %s", ConfigName, line, key, rest)
+	}
+	return fmt.Errorf("%s: %s", ConfigName, msg)
+}
+
+// unknownKeys names keys the schema lacks. toml's keys do not say which
+// [[domain]] they came from, so the file is decoded again, untyped, to
+// find the index.
+func unknownKeys(data []byte, keys []toml.Key) error {
+	var generic struct {
+		Domain []map[string]any `toml:"domain"`
+	}
+	toml.Decode(string(data), &generic) // it decoded once already
+	var errs []error
+	var seen []string
+	for _, k := range keys {
+		for _, name := range keyNames(k, generic.Domain) {
+			if slices.ContainsFunc(seen, func(p string) bool { return strings.HasPrefix(name, p+".") }) {
+				continue // inside an unknown table already reported
+			}
+			seen = append(seen, name)
+			errs = append(errs, fmt.Errorf("%s: unknown key %s", ConfigName, name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keyNames spells k as domain[i].rest for each domain that has it.
+func keyNames(k toml.Key, domains []map[string]any) []string {
+	if len(k) < 2 || k[0] != "domain" {
+		return []string{k.String()}
+	}
+	var names []string
+	rest := k[1:].String()
+	for i, d := range domains {
+		if _, ok := d[k[1]]; ok {
+			names = append(names, fmt.Sprintf("domain[%d].%s", i, rest))
+		}
+	}
+	return names
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+// checkConfig applies defaults and the schema's rules.
+func checkConfig(raw *rawConfig) (*Config, []error) {
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(ConfigName+": "+format, args...))
+	}
+	cfg := &Config{TimesliceMS: DefaultTimesliceMS}
+	if raw.TimesliceMS != nil {
+		cfg.TimesliceMS = *raw.TimesliceMS
+		if msg := inRange(cfg.TimesliceMS, MinTimesliceMS, MaxTimesliceMS); msg != "" {
+			fail("timeslice_ms: %s", msg)
+		}
+	}
+	if len(raw.Domain) == 0 {
+		fail("no [[domain]]: a bundle must start at least one domain")
+	}
+	for i, rd := range raw.Domain {
+		d, derrs := checkDomain(rd)
+		for _, err := range derrs {
+			fail("%s: %w", domainRef(i, d.Name), err)
+		}
+		cfg.Domains = append(cfg.Domains, d)
+	}
+	errs = append(errs, checkUnique(cfg.Domains)...)
+	return cfg, errs
+}
+
+// domainRef names a domain in errors: by index, and by name once known.
+func domainRef(i int, name string) string {
+	if name == "" {
+		return fmt.Sprintf("domain[%d]", i)
+	}
+	return fmt.Sprintf("domain[%d] %q", i, name)
+}
+
+func checkDomain(rd rawDomain) (DomainConfig, []error) {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	d := DomainConfig{VCPUs: DefaultVCPUs, Privileged: rd.Privileged != nil && *rd.Privileged}
+	switch {
+	case rd.Name == nil:
+		fail("name: missing")
+	case !nameRE.MatchString(*rd.Name):
+		fail("name: %q is not 1 to 32 of a-z, 0-9 and -", *rd.Name)
+	default:
+		d.Name = *rd.Name
+	}
+	if rd.Image == nil {
+		fail("image: missing")
+	} else {
+		d.Image = *rd.Image
+		if err := checkPath(d.Image); err != nil {
+			fail("image: %v", err)
+		}
+	}
+	if rd.MemoryMB == nil {
+		fail("memory_mb: missing")
+	} else {
+		d.MemoryMB = *rd.MemoryMB
+		if msg := inRange(d.MemoryMB, MinMemoryMB, MaxMemoryMB); msg != "" {
+			fail("memory_mb: %s", msg)
+		}
+	}
+	if rd.Cmdline != nil {
+		d.Cmdline = *rd.Cmdline
+		if len(d.Cmdline) > MaxCmdline || strings.IndexByte(d.Cmdline, 0) >= 0 {
+			fail("cmdline: %d bytes, at most %d and no NUL", len(d.Cmdline), MaxCmdline)
+		}
+	}
+	if rd.VCPUs != nil {
+		d.VCPUs = *rd.VCPUs
+		if msg := inRange(d.VCPUs, 1, MaxVCPUs); msg != "" {
+			fail("vcpus: %s", msg)
+		}
+	}
+	return d, errs
+}
+
+func inRange(v, lo, hi int) string {
+	switch {
+	case v < lo:
+		return fmt.Sprintf("%d is below the minimum %d", v, lo)
+	case v > hi:
+		return fmt.Sprintf("%d is above the maximum %d", v, hi)
+	}
+	return ""
+}
+
+// checkUnique refuses a name used twice and a second privileged domain:
+// dom0 is one domain.
+func checkUnique(ds []DomainConfig) []error {
+	var errs []error
+	first := map[string]int{}
+	control := -1
+	for i, d := range ds {
+		if j, ok := first[d.Name]; ok && d.Name != "" {
+			errs = append(errs, fmt.Errorf("%s: %s: name already used by domain[%d]", ConfigName, domainRef(i, d.Name), j))
+		} else {
+			first[d.Name] = i
+		}
+		if !d.Privileged {
+			continue
+		}
+		if control >= 0 {
+			errs = append(errs, fmt.Errorf("%s: %s: privileged: domain[%d] %q is privileged already; at most one domain is the control domain",
+				ConfigName, domainRef(i, d.Name), control, ds[control].Name))
+		} else {
+			control = i
+		}
+	}
+	return errs
+}
