@@ -41,6 +41,12 @@ func hcallDomctl(v *VCPU, a [5]uint64) (int64, outcome, string) {
 	case !v.dom.Privileged:
 		return errno.EPERM.Ret(), resume, ""
 	}
+	if c.Cmd == abi.DomctlGroup {
+		if err := domctlGroup(v, &c); err != nil {
+			return errRet(err), resume, ""
+		}
+		return copyOutCtl(v, a[0], c)
+	}
 	if c.Cmd == abi.DomctlCreate {
 		if err := domctlCreate(v, &c); err != nil {
 			return errRet(err), resume, ""

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"grove/domgrp"
 	"grove/errno"
 	"grove/hv/abi"
 	"grove/hv/svm"
@@ -28,8 +29,9 @@ const (
 
 // Hypervisor owns the domains and the scheduler.
 type Hypervisor struct {
-	sched *Scheduler
-	rcu   *rcu.State // readers: scheduler loops and hypercalls look domains up
+	sched  *Scheduler
+	rcu    *rcu.State // readers: scheduler loops and hypercalls look domains up
+	groups *domgrp.Table
 
 	mu      sync.Mutex // guards domains and nextID; lock order: before Scheduler.mu
 	domains map[DomID]*Domain
@@ -47,6 +49,7 @@ func Start(slice time.Duration) (*Hypervisor, error) {
 		slice = DefaultSlice
 	}
 	h := &Hypervisor{sched: newScheduler(slice), domains: map[DomID]*Domain{}, rcu: rcu.New(4)}
+	h.groups = domgrp.New(h.rcu, 0)
 	go h.sched.loop()
 	return h, nil
 }
@@ -81,6 +84,9 @@ func (h *Hypervisor) CreateDomain(cfg Config) (*Domain, error) {
 		h.mu.Unlock()
 		return nil, fmt.Errorf("domain %q: %w", cfg.Name, err)
 	}
+	if err := h.groups.AddDomain(grpDomain{d}); err != nil { // into the null group
+		return nil, err
+	}
 	d.ready.Store(true)
 	return d, nil
 }
@@ -113,29 +119,53 @@ func (d *Domain) build(cfg Config) error {
 
 // Pause adds a controller pause and returns once no vCPU of d runs.
 func (d *Domain) Pause() error {
+	if err := d.pauseCount1(); err != nil {
+		return err
+	}
+	d.waitDescheduled()
+	return nil
+}
+
+// pauseCount1 adds a controller pause without waiting (domgrp waits for a
+// whole group at once). A crashed or shut-down domain keeps counting, so a
+// group holding one can still be paused and unpaused; a dying one cannot.
+func (d *Domain) pauseCount1() error {
 	s := d.hv.sched
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d.state >= domCrashed {
+	switch {
+	case d.state == domDying:
 		return errno.EINVAL
-	}
-	if d.pauseCount == maxPauseCount {
+	case d.pauseCount == maxPauseCount:
 		return errno.EOVERFLOW
 	}
 	d.pauseCount++
+	if d.state != domRunning && d.state != domPaused {
+		return nil
+	}
 	d.state = domPaused
 	for _, v := range d.vcpus {
-		for v.state == vcpuRunning {
-			s.offCPU.Wait()
-		}
 		if v.state == vcpuRunnable {
 			s.removeLocked(v)
-		}
-		if v.state != vcpuDead {
+			v.state = vcpuPaused
+		} else if v.state == vcpuBlocked {
 			v.state = vcpuPaused
 		}
 	}
 	return nil
+}
+
+// waitDescheduled returns once no vCPU of d is running on any CPU; a running
+// one stops at its next exit (at the latest when its slice ends).
+func (d *Domain) waitDescheduled() {
+	s := d.hv.sched
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range d.vcpus {
+		for v.state == vcpuRunning {
+			s.offCPU.Wait()
+		}
+	}
 }
 
 // Unpause drops a controller pause; at zero the domain runs again.
@@ -143,11 +173,11 @@ func (d *Domain) Unpause() error {
 	s := d.hv.sched
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d.pauseCount == 0 || d.state >= domCrashed {
+	if d.pauseCount == 0 || d.state == domDying {
 		return errno.EINVAL
 	}
 	d.pauseCount--
-	if d.pauseCount > 0 {
+	if d.pauseCount > 0 || d.state != domPaused {
 		return nil
 	}
 	d.state = domRunning
@@ -276,6 +306,7 @@ func (h *Hypervisor) Destroy(d *Domain) error {
 		}
 	}
 	s.mu.Unlock()
+	h.groups.RemoveDomain(domgrp.DomID(d.ID)) // waits for a grace period
 	h.mu.Lock()
 	delete(h.domains, d.ID)
 	h.mu.Unlock()

@@ -74,3 +74,31 @@ func physInfo() error {
 		le.Uint64(u[8:])>>8, "MiB RAM,", le.Uint64(u[16:])>>8, "MiB free")
 	return nil
 }
+
+// group runs one group op (domctl group) and returns the decoded union.
+func group(op uint32, g abi.GroupArgs) (abi.GroupArgs, error) {
+	g.Op = op
+	c := abi.Ctl{Cmd: abi.DomctlGroup, Version: abi.DomctlVersion}
+	g.Encode(c.Union[:])
+	out, err := call(abi.Domctl, c, nil)
+	if err != nil {
+		return g, err
+	}
+	res, _ := abi.DecodeGroup(out.Union[:])
+	return res, nil
+}
+
+// groupList returns the ids of the groups (null group included).
+func groupList() ([]uint16, error) {
+	buf := make([]byte, 2*64)
+	kernel.Touch(buf)
+	res, err := group(abi.GroupList, abi.GroupArgs{Arg: 64, Buffer: uint64(uintptr(unsafe.Pointer(&buf[0])))})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint16, res.Arg)
+	for i := range ids {
+		ids[i] = binary.LittleEndian.Uint16(buf[2*i:])
+	}
+	return ids, nil
+}

@@ -5,7 +5,8 @@
 // hypercalls. At start it prints physical and domain information; with the
 // command-line word "demo" it then creates a domain from an image it
 // carries, pauses domain 1 for 1.5 s, destroys the domain it created, and
-// lists the domains again. It then reports the running domains every 2 s.
+// lists the domains again; with "groups" it runs through group control
+// (groupdemo.go). It then reports the running domains every 2 s.
 package main
 
 import (
@@ -26,6 +27,9 @@ func main() {
 	list()
 	if slices.Contains(os.Args[1:], "demo") {
 		demo()
+	}
+	if slices.Contains(os.Args[1:], "groups") {
+		groupDemo()
 	}
 	for {
 		time.Sleep(2 * time.Second)

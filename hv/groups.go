@@ -1,0 +1,95 @@
+package hv
+
+import (
+	"encoding/binary"
+
+	"grove/domgrp"
+	"grove/errno"
+	"grove/hv/abi"
+)
+
+// Domain groups in the hypervisor: package domgrp over real domains. The
+// domctl group command (one command, an op field) is the only way in; dom0
+// is the only caller (domctl checks that first).
+
+// readerSlotLoop is the RCU reader slot of the (one) scheduler loop, on which
+// hypercalls run. More loops get more slots with SMP.
+const readerSlotLoop = 0
+
+// grpDomain adapts a Domain to domgrp.Domain (whose ID is a method; the
+// Domain's is a field).
+type grpDomain struct{ d *Domain }
+
+func (g grpDomain) ID() domgrp.DomID { return domgrp.DomID(g.d.ID) }
+func (g grpDomain) Pause() error     { return g.d.pauseCount1() }
+func (g grpDomain) Unpause() error   { return g.d.Unpause() }
+func (g grpDomain) WaitDescheduled() { g.d.waitDescheduled() }
+
+// domctlGroup runs one group op for caller v.
+func domctlGroup(v *VCPU, c *abi.Ctl) error {
+	g, _ := abi.DecodeGroup(c.Union[:])
+	h := v.dom.hv
+	t := h.groups
+	r := h.rcu.Reader(readerSlotLoop)
+	gid, dom := domgrp.GroupID(g.Group), domgrp.DomID(g.Domain)
+	var err error
+	switch g.Op {
+	case abi.GroupCreate:
+		gid, err = t.Create(gid)
+		g.Group = uint16(gid)
+	case abi.GroupDestroy:
+		err = t.Destroy(gid)
+	case abi.GroupJoin:
+		err = t.Join(dom, gid)
+	case abi.GroupLeave:
+		err = t.Leave(dom)
+	case abi.GroupPause:
+		var n int
+		n, err = t.Pause(r, domgrp.DomID(v.dom.ID), gid)
+		g.Arg = uint32(n)
+	case abi.GroupUnpause:
+		var n int
+		n, err = t.Unpause(r, gid)
+		g.Arg = uint32(n)
+	case abi.GroupGetInfo:
+		var i domgrp.Info
+		if i, err = t.GetInfo(r, gid); err == nil {
+			g.Info = abi.GroupInfo{ID: uint16(i.ID), Flags: i.Flags, Pauses: i.Pauses, NMembers: i.NMembers}
+			for k, m := range i.Members {
+				g.Info.Members[k] = uint16(m)
+			}
+		}
+	case abi.GroupList:
+		err = groupList(v, t, &g)
+	case abi.GroupSetGang:
+		err = t.SetGang(dom, g.Arg != 0)
+	default:
+		err = errno.EINVAL
+	}
+	if err != nil {
+		return err
+	}
+	g.Encode(c.Union[:])
+	return nil
+}
+
+// groupList writes up to g.Arg group ids >= g.Group to the caller's buffer.
+func groupList(v *VCPU, t *domgrp.Table, g *abi.GroupArgs) error {
+	if g.Arg > 256 {
+		return errno.EINVAL
+	}
+	ids := make([]domgrp.GroupID, g.Arg)
+	n, next, err := t.List(v.dom.hv.rcu.Reader(readerSlotLoop), domgrp.GroupID(g.Group), ids)
+	if err != nil {
+		return err
+	}
+	out := make([]byte, 2*n)
+	for i, id := range ids[:n] {
+		binary.LittleEndian.PutUint16(out[2*i:], uint16(id))
+	}
+	if v.copyOut(g.Buffer, out) != nil {
+		return errno.EFAULT
+	}
+	g.Arg, g.Next = uint32(n), uint16(next)
+	return nil
+}
