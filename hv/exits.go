@@ -22,15 +22,14 @@ const (
 	shutdown                // the domain shut down (reason set)
 )
 
-type exitHandler func(v *VCPU) (outcome, string)
-
-var exitHandlers = map[uint64]exitHandler{
+// exitHandlers is indexed by exit code (all handled codes but NPF are
+// below 0x100; see exitHandler).
+var exitHandlers = [0x100]func(*VCPU) (outcome, string){
 	svm.ExitCPUID:    exitCPUID,
 	svm.ExitIOIO:     exitIOIO,
 	svm.ExitMSR:      exitMSR,
 	svm.ExitHLT:      exitHLT,
 	svm.ExitVMMCALL:  exitVMMCALL,
-	svm.ExitNPF:      exitNPF,
 	svm.ExitShutdown: exitShutdown,
 	svm.ExitINTR:     func(*VCPU) (outcome, string) { return yield, "" },
 	svm.ExitNMI:      func(*VCPU) (outcome, string) { return yield, "" },
@@ -41,6 +40,16 @@ var exitHandlers = map[uint64]exitHandler{
 	svm.ExitSTGI:     injectUD,
 	svm.ExitCLGI:     injectUD,
 	svm.ExitSKINIT:   injectUD,
+}
+
+func exitHandler(code uint64) func(*VCPU) (outcome, string) {
+	switch {
+	case code == svm.ExitNPF:
+		return exitNPF
+	case code < uint64(len(exitHandlers)):
+		return exitHandlers[code]
+	}
+	return nil
 }
 
 var exitNames = map[uint64]string{
@@ -59,7 +68,7 @@ func handleExit(v *VCPU, code uint64) (out outcome, why string) {
 }
 
 func dispatchExit(v *VCPU, code uint64) (outcome, string) {
-	if h, ok := exitHandlers[code]; ok {
+	if h := exitHandler(code); h != nil {
 		return h(v)
 	}
 	if n, ok := exitNames[code]; ok {

@@ -14,17 +14,24 @@ import (
 
 type hcallFn func(v *VCPU, a [5]uint64) (int64, outcome, string)
 
-var hypercalls = map[uint64]hcallFn{
+// hypercalls is indexed by number: an array, not a map, because every
+// VMMCALL exit looks it up (hashing is costly under emulation).
+var hypercalls = [maxHypercall]hcallFn{
 	abi.SetTimerOp: hcallSetTimer,
 	abi.ConsoleIO:  hcallConsoleIO,
 	abi.SchedOp:    hcallSchedOp,
 }
 
+const maxHypercall = 64
+
 func hypercall(v *VCPU) (outcome, string) {
 	nr := v.vmcb.RAX()
 	a := [5]uint64{v.regs.RDI, v.regs.RSI, v.regs.RDX, v.regs.R10, v.regs.R8}
-	fn, ok := hypercalls[nr]
-	if !ok {
+	var fn hcallFn
+	if nr < maxHypercall {
+		fn = hypercalls[nr]
+	}
+	if fn == nil {
 		v.vmcb.SetRAX(uint64(errno.ENOSYS.Ret()))
 		return resume, ""
 	}

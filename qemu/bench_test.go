@@ -105,13 +105,15 @@ func BenchmarkSyscalls(b *testing.B) {
 		got["getpid"], got["nanosleep0"], got["nanosleep0"]/got["getpid"], got["futex-pingpong"], got["futex-pingpong"]/got["getpid"])
 }
 
+const perRound = 40_000
+
 var (
 	tscLine    = regexp.MustCompile(`clock: TSC (\d+) MHz`)
 	cyclesLine = regexp.MustCompile(`\(d1\) (null-hypercall|cpuid-exit) (hi|lo) ([0-9a-f]{8})`)
 )
 
-// BenchmarkExits: 100,000 null hypercalls against 100,000 CPUID exits,
-// timed by the guest with RDTSC in the same run.
+// BenchmarkExits: 120,000 null hypercalls against 120,000 CPUID exits, in
+// three alternating rounds of 40,000, timed by the guest with RDTSC.
 func BenchmarkExits(b *testing.B) {
 	im := Build(b)
 	r := Start(b, "exits", Boot{Kernel: im.Grove, Append: "guest=bench", Timeout: 5 * time.Minute})
@@ -124,16 +126,22 @@ func BenchmarkExits(b *testing.B) {
 		b.Fatal("no TSC rate in the banner")
 	}
 	mhz, _ := strconv.ParseFloat(m[1], 64)
-	cycles := map[string]uint64{}
+	// Rounds print hi then lo; the best round of each kind is the figure
+	// (least disturbed by the rest of the machine).
+	best := map[string]float64{}
+	var hiPart uint64
 	for _, c := range cyclesLine.FindAllStringSubmatch(all, -1) {
 		v, _ := strconv.ParseUint(c[3], 16, 32)
 		if c[2] == "hi" {
-			v <<= 32
+			hiPart = v << 32
+			continue
 		}
-		cycles[c[1]] += v
+		per := float64(hiPart|v) / perRound
+		if cur, ok := best[c[1]]; !ok || per < cur {
+			best[c[1]] = per
+		}
 	}
-	const n = 100_000
-	null, cpuid := float64(cycles["null-hypercall"])/n, float64(cycles["cpuid-exit"])/n
+	null, cpuid := best["null-hypercall"], best["cpuid-exit"]
 	if null == 0 || cpuid == 0 {
 		b.Fatalf("missing figures in:\n%s", r.Serial())
 	}

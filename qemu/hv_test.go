@@ -44,8 +44,8 @@ func TestGuestsRunTogether(t *testing.T) {
 func TestCrashesAreIsolated(t *testing.T) {
 	im := Build(t)
 	r := Start(t, "crash", Boot{Kernel: im.Grove, Append: "guest=heartbeat guest=triple guest=unmapped"})
-	r.Expect("(d2) crashed: triple fault at rip=0x", 30*time.Second)
-	r.Expect("(d3) crashed: nested page fault at gpa=0xf0000000", 10*time.Second)
+	r.ExpectAll(30*time.Second, "(d2) crashed: triple fault at rip=0x",
+		"(d3) crashed: nested page fault at gpa=0xf0000000")
 	after := lastBeat(r.Serial(), 1)
 	r.Expect(beat(1, after+5), 10*time.Second) // the survivor keeps going
 	r.Send("list\r")

@@ -24,7 +24,7 @@ var builtinGuests = map[string]func() ([]byte, error){
 	"unmapped":  asm.Unmapped,
 	"triple":    asm.TripleFault,
 	"fuzz":      func() ([]byte, error) { return asm.Fuzz(100_000) },
-	"bench":     func() ([]byte, error) { return asm.Bench(100_000) },
+	"bench":     func() ([]byte, error) { return asm.Bench(40_000, 3) }, // 120,000 of each
 	// ctl is privileged (dom0): it pauses d2 for 1.5 s through domctl.
 	"ctl": func() ([]byte, error) { return asm.Control(2, 1_500_000_000, 100_000_000) },
 	// dom0 is ctl for the demo (make run): it beats every 4 s.

@@ -154,26 +154,31 @@ func Control(target uint16, holdNS, beatNS uint32) ([]byte, error) {
 	return p.Image()
 }
 
-// Bench times n null hypercalls (an unknown number: dispatch and return,
-// -ENOSYS) and n CPUID exits, printing each total in TSC cycles as
-// "null-hypercall HHHHHHHH LLLLLLLL" and "cpuid-exit ...".
-func Bench(n uint32) ([]byte, error) {
+// Bench times null hypercalls (an unknown number: dispatch and return,
+// -ENOSYS) against CPUID exits in rounds of n each, alternating so that
+// both see the same machine; each round prints its total in TSC cycles as
+// "null-hypercall hi HHHHHHHH" / "null-hypercall lo LLLLLLLL" (and
+// "cpuid-exit ...").
+func Bench(n, rounds uint32) ([]byte, error) {
 	p := New()
 	start := p.Data(make([]byte, 8))
 	count := p.Data(make([]byte, 4))
 	hi := p.Data(make([]byte, 4))
-	measure := func(name string, body func()) {
+	measure := func(name, id string, body func()) {
 		p.Mov(EAX, 0).Store(count)
 		p.RDTSC().Store(start).StoreReg(start+4, EDX)
-		p.Label(name)
+		p.Label(name + id)
 		body()
-		p.Load(count).Inc(EAX).Store(count).CmpImm(EAX, n).Jb(name)
+		p.Load(count).Inc(EAX).Store(count).CmpImm(EAX, n).Jb(name + id)
 		p.RDTSC().SubEAXMem(start).SbbEDXMem(start+4).StoreReg(hi, EDX)
 		p.StoreReg(start, EAX) // keep the low half while printing the high one
-		p.Load(hi).printHex(name+" hi ", name+"h")
-		p.Load(start).printHex(name+" lo ", name+"l")
+		p.Load(hi).printHex(name+" hi ", name+id+"h")
+		p.Load(start).printHex(name+" lo ", name+id+"l")
 	}
-	measure("null-hypercall", func() { p.Mov(EAX, 0xfff).VMMCALL() })
-	measure("cpuid-exit", func() { p.Mov(EAX, 0).Mov(ECX, 0).CPUID() })
+	for i := uint32(0); i < rounds; i++ {
+		id := string(rune('a' + i))
+		measure("null-hypercall", id, func() { p.Mov(EAX, 0xfff).VMMCALL() })
+		measure("cpuid-exit", id, func() { p.Mov(EAX, 0).Mov(ECX, 0).CPUID() })
+	}
 	return p.poweroff().Image()
 }
