@@ -57,18 +57,17 @@ func TestCrashesAreIsolated(t *testing.T) {
 func TestHypercallResults(t *testing.T) {
 	im := Build(t)
 	r := Start(t, "results", Boot{Kernel: im.Grove, Append: "guest=results guest=cpuid"})
-	for _, want := range []string{
+	r.ExpectAll(30*time.Second,
 		"(d1) badptr fffffff2",         // -EFAULT
 		"(d1) unknown ffffffda",        // -ENOSYS
 		"(d1) domctl ffffffff",         // -EPERM: domU calling domctl
 		"(d1) domctl-version fffffff3", // -EACCES: version checked first, as in Xen
 		"(d1) toolong ffffffea",        // -EINVAL
 		"(d1) shut down (poweroff)",
-	} {
-		r.Expect(want, 30*time.Second)
-	}
-	r.Expect("(d2) signature GroveGroveHV", 10*time.Second)
-	r.Expect("(d2) svm bit 00000000", 10*time.Second) // SVM hidden from guests
+		"(d2) signature GroveGroveHV",
+		"(d2) svm bit 00000000", // SVM hidden from guests
+		"(d2) shut down (poweroff)",
+	)
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
 }
@@ -188,8 +187,7 @@ func TestControlAgent(t *testing.T) {
 	r.Expect("(d0) agent: physinfo: 1 CPUs", 30*time.Second)
 	r.Expect("(d0) agent: createdomain -> d2, ok", 30*time.Second)
 	r.Expect("(d0) agent: unpause d2 -> ok", 10*time.Second)
-	r.Expect("(d2) beat 00000002", 10*time.Second)
-	r.Expect("(d0) agent: pause d1 -> ok", 10*time.Second)
+	r.ExpectAll(10*time.Second, "(d2) beat 00000002", "(d0) agent: pause d1 -> ok")
 	r.Expect("(d0) agent: unpause d1 -> ok", 10*time.Second)
 	r.Expect("(d2) destroyed", 10*time.Second)
 	r.Expect("(d0) agent: destroy d2 -> ok", 10*time.Second)
