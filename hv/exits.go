@@ -138,19 +138,29 @@ func exitIOIO(v *VCPU) (outcome, string) {
 }
 
 // portIn and portOut are the domain's port handlers: 0xe9 is the debug
-// console; other ports read as all ones and ignore writes.
+// console; the control domain owns the machine's second serial port (COM2,
+// the host tool's channel: its registers pass straight through); other
+// ports read as all ones and ignore writes.
 func (d *Domain) portIn(port uint16, size int) uint32 {
-	if port == abi.DebugPort {
+	switch {
+	case port == abi.DebugPort:
 		return abi.DebugPort
+	case d.Privileged && size == 1 && port >= com2 && port < com2+8:
+		return uint32(kernel.PortIn8(port))
 	}
 	return 0xffffffff
 }
 
 func (d *Domain) portOut(port uint16, size int, val uint32) {
-	if port == abi.DebugPort {
+	switch {
+	case port == abi.DebugPort:
 		d.consoleBytes([]byte{byte(val)})
+	case d.Privileged && size == 1 && port >= com2 && port < com2+8:
+		kernel.PortOut8(port, uint8(val))
 	}
 }
+
+const com2 = 0x2f8
 
 const (
 	msrEFER     = 0xc0000080

@@ -32,6 +32,7 @@ type Hypervisor struct {
 	sched  *Scheduler
 	rcu    *rcu.State // readers: scheduler loops and hypercalls look domains up
 	groups *domgrp.Table
+	events eventQueue
 
 	mu      sync.Mutex // guards domains and nextID; lock order: before Scheduler.mu
 	domains map[DomID]*Domain
@@ -143,6 +144,9 @@ func (d *Domain) pauseCount1() error {
 	if d.state != domRunning && d.state != domPaused {
 		return nil
 	}
+	if d.pauseCount == 1 {
+		d.hv.events.push(event{abi.EventPaused, d.ID, ""})
+	}
 	d.state = domPaused
 	for _, v := range d.vcpus {
 		if v.state == vcpuRunnable {
@@ -181,6 +185,7 @@ func (d *Domain) Unpause() error {
 		return nil
 	}
 	d.state = domRunning
+	d.hv.events.push(event{abi.EventUnpaused, d.ID, ""})
 	for _, v := range d.vcpus {
 		if v.state == vcpuPaused {
 			s.enqueueLocked(v)
@@ -223,10 +228,12 @@ func (d *Domain) endLocked(st domState, why string) {
 	switch st {
 	case domCrashed:
 		d.logf("crashed: %s", why)
+		d.hv.events.push(event{abi.EventCrashed, d.ID, why})
 	case domDying:
 		d.logf("destroyed")
 	default:
 		d.logf("shut down (%s)", why)
+		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
 	}
 }
 

@@ -144,3 +144,8 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32) { return cpuid(leaf, su
 func ModuleBytes(m Module) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(m.Base))), m.Len)
 }
+
+// PortIn8 and PortOut8 access an I/O port (ring 0, any context). The
+// hypervisor uses them to give the control domain the second serial port.
+func PortIn8(port uint16) uint8     { return inb(port) }
+func PortOut8(port uint16, v uint8) { outb(port, v) }

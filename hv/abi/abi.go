@@ -55,3 +55,19 @@ const DebugPort = 0xe9
 
 // TimerVector is the vector the hypervisor raises for set_timer_op.
 const TimerVector = 0x40
+
+// event_op (Grove, number 48): the control domain polls for domain events.
+// event_op(EventPoll, buffer GVA) returns 1 and fills the 128-byte buffer,
+// or 0 if there is none; -EPERM for other domains. Buffer layout: u32 kind,
+// u16 domain, u16 pad, u32 events lost before this one, u32 pad, then the
+// reason as a NUL-terminated string (at most 111 bytes).
+const (
+	EventOp   = 48
+	EventPoll = 0
+	EventSize = 128
+
+	EventCrashed  = 1
+	EventShutdown = 2
+	EventPaused   = 3
+	EventUnpaused = 4
+)
