@@ -100,12 +100,15 @@ func requireQEMU(tb testing.TB) {
 
 // Boot describes one QEMU run.
 type Boot struct {
-	Kernel  string // -kernel image (or empty with CDROM)
-	CDROM   string // -cdrom ISO
-	Append  string // kernel command line
-	Mem     string // -m; default 512M
-	CPU     string // -cpu; default max
-	Initrd  string // -initrd (multiboot modules: "FILE ARGS,FILE ARGS")
+	Kernel string // -kernel image (or empty with CDROM)
+	CDROM  string // -cdrom ISO
+	Append string // kernel command line
+	Mem    string // -m; default 512M
+	CPU    string // -cpu; default max
+	Initrd string // -initrd (multiboot modules: "FILE ARGS,FILE ARGS")
+	// Control is a unix socket path for the second serial port (COM2, the
+	// control agent's host channel); empty = none.
+	Control string
 	Timeout time.Duration
 }
 
@@ -138,6 +141,9 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 		if b.Initrd != "" {
 			fns = append(fns, vmq.WithQEMUArgs("-initrd", b.Initrd))
 		}
+	}
+	if b.Control != "" {
+		fns = append(fns, vmq.WithQEMUArgs("-serial", "mon:stdio", "-serial", "unix:"+b.Control+",server=on,wait=off"))
 	}
 	t := &tail{}
 	fns = append(fns, vmq.WithSerialOutput(t))

@@ -31,6 +31,7 @@ func main() {
 	if slices.Contains(os.Args[1:], "groups") {
 		groupDemo()
 	}
+	go serve()
 	for {
 		time.Sleep(2 * time.Second)
 		infos, err := domains()

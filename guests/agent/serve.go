@@ -1,0 +1,229 @@
+//go:build groveguest
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/usbarmory/tamago/soc/intel/uart"
+
+	"grove/ctl/proto"
+	"grove/errno"
+	"grove/hv/abi"
+)
+
+// The host channel: requests from grovectl arrive as JSON lines on the
+// second serial port (COM2, which the hypervisor passes through to dom0 and
+// QEMU exposes as a socket); responses and events go back the same way.
+
+var com2 = &uart.UART{Index: 2, Base: 0x2f8}
+
+// serialReader polls COM2: the UART has no interrupt wired to dom0.
+type serialReader struct{}
+
+func (serialReader) Read(p []byte) (int, error) {
+	for {
+		if n, _ := com2.Read(p); n > 0 {
+			return n, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var subscribed atomic.Bool
+
+// serve answers requests forever.
+func serve() {
+	com2.Init()
+	enc := proto.NewEncoder(com2)
+	dec := proto.NewDecoder(serialReader{})
+	go watchEvents(enc)
+	for {
+		m, err := dec.Decode()
+		var se *proto.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			fmt.Println("agent: bad request line:", err)
+			continue
+		case err != nil:
+			fmt.Println("agent: host channel:", err)
+			return
+		case m.Request == nil:
+			continue
+		}
+		enc.Encode(answer(m.Request))
+	}
+}
+
+func answer(req *proto.Request) *proto.Response {
+	result, err := handle(req)
+	if err != nil {
+		return proto.Fail(req.ID, err)
+	}
+	resp, err := proto.OK(req.ID, result)
+	if err != nil {
+		return proto.Fail(req.ID, err)
+	}
+	return resp
+}
+
+// handle runs one operation through domctl.
+func handle(req *proto.Request) (any, error) {
+	var d proto.DomainArgs
+	var g proto.GroupArgs
+	switch req.Op {
+	case proto.OpList:
+		return listAll()
+	case proto.OpPause, proto.OpUnpause, proto.OpDestroy:
+		if err := req.DecodeArgs(&d); err != nil {
+			return nil, err
+		}
+		cmd := map[string]uint32{proto.OpPause: abi.DomctlPause, proto.OpUnpause: abi.DomctlUnpause,
+			proto.OpDestroy: abi.DomctlDestroy}[req.Op]
+		return nil, wrapDom(d.Domain, ctl(cmd, uint16(d.Domain)))
+	case proto.OpGroupCreate:
+		if err := req.DecodeArgs(&g); err != nil {
+			return nil, err
+		}
+		res, err := group(abi.GroupCreate, abi.GroupArgs{Group: uint16(g.Group)})
+		return proto.GroupID{Group: int(res.Group)}, wrapGroup(g.Group, err)
+	case proto.OpGroupDestroy:
+		if err := req.DecodeArgs(&g); err != nil {
+			return nil, err
+		}
+		_, err := group(abi.GroupDestroy, abi.GroupArgs{Group: uint16(g.Group)})
+		return nil, wrapGroup(g.Group, err)
+	case proto.OpGroupPause, proto.OpGroupUnpause:
+		if err := req.DecodeArgs(&g); err != nil {
+			return nil, err
+		}
+		op := map[string]uint32{proto.OpGroupPause: abi.GroupPause, proto.OpGroupUnpause: abi.GroupUnpause}[req.Op]
+		res, err := group(op, abi.GroupArgs{Group: uint16(g.Group)})
+		return proto.Count{Count: int(res.Arg)}, wrapGroup(g.Group, err)
+	case proto.OpGroupInfo:
+		if err := req.DecodeArgs(&g); err != nil {
+			return nil, err
+		}
+		return groupInfo(g.Group)
+	}
+	return handleMore(req)
+}
+
+func handleMore(req *proto.Request) (any, error) {
+	switch req.Op {
+	case proto.OpGroupJoin:
+		var j proto.JoinArgs
+		if err := req.DecodeArgs(&j); err != nil {
+			return nil, err
+		}
+		_, err := group(abi.GroupJoin, abi.GroupArgs{Group: uint16(j.Group), Domain: uint16(j.Domain)})
+		return nil, wrapGroup(j.Group, err)
+	case proto.OpGroupLeave:
+		var d proto.DomainArgs
+		if err := req.DecodeArgs(&d); err != nil {
+			return nil, err
+		}
+		_, err := group(abi.GroupLeave, abi.GroupArgs{Domain: uint16(d.Domain)})
+		return nil, wrapDom(d.Domain, err)
+	case proto.OpGroupGang:
+		var a proto.GangArgs
+		if err := req.DecodeArgs(&a); err != nil {
+			return nil, err
+		}
+		on := uint32(0)
+		if a.Gang {
+			on = 1
+		}
+		_, err := group(abi.GroupSetGang, abi.GroupArgs{Domain: uint16(a.Domain), Arg: on})
+		return nil, wrapDom(a.Domain, err)
+	case proto.OpGroupList:
+		var l proto.ListArgs
+		if err := req.DecodeArgs(&l); err != nil {
+			return nil, err
+		}
+		ids, err := groupList()
+		out := proto.GroupList{Groups: []int{}}
+		for _, id := range ids {
+			if int(id) >= l.Start && (l.Max <= 0 || len(out.Groups) < l.Max) {
+				out.Groups = append(out.Groups, int(id))
+			}
+		}
+		return out, err
+	case proto.OpEventSubscribe:
+		subscribed.Store(true)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown op %q: %w", req.Op, errno.EINVAL)
+}
+
+func wrapDom(id int, err error) error {
+	if err != nil {
+		return fmt.Errorf("domain %d: %w", id, err)
+	}
+	return nil
+}
+
+func wrapGroup(id int, err error) error {
+	if err != nil {
+		return fmt.Errorf("group %d: %w", id, err)
+	}
+	return nil
+}
+
+func groupInfo(id int) (proto.GroupInfo, error) {
+	res, err := group(abi.GroupGetInfo, abi.GroupArgs{Group: uint16(id)})
+	if err != nil {
+		return proto.GroupInfo{}, wrapGroup(id, err)
+	}
+	i := res.Info
+	members := []int{}
+	for _, m := range i.Members[:min(int(i.NMembers), abi.GroupInfoMembers)] {
+		members = append(members, int(m))
+	}
+	return proto.GroupInfo{ID: int(i.ID), Members: members, Paused: i.Flags&abi.GroupFlagPaused != 0,
+		PauseCount: int(i.Pauses), Flags: uint32(i.Flags)}, nil
+}
+
+// listAll is list: every domain with its group.
+func listAll() (proto.DomainList, error) {
+	infos, err := domains()
+	if err != nil {
+		return proto.DomainList{}, err
+	}
+	groupOf := map[int]int{}
+	if ids, err := groupList(); err == nil {
+		for _, id := range ids {
+			if gi, err := groupInfo(int(id)); err == nil {
+				for _, m := range gi.Members {
+					groupOf[m] = int(id)
+				}
+			}
+		}
+	}
+	out := proto.DomainList{Domains: []proto.DomainInfo{}}
+	for _, i := range infos {
+		out.Domains = append(out.Domains, proto.DomainInfo{ID: int(i.Domain), Name: i.Name,
+			State: stateName(i.Flags), Group: groupOf[int(i.Domain)], PauseCount: int(i.PauseCount),
+			MemoryMB: int(i.MemoryKB >> 10)})
+	}
+	return out, nil
+}
+
+func stateName(flags uint32) string {
+	for _, s := range []struct {
+		bit  uint32
+		name string
+	}{{abi.InfoCrashed, "crashed"}, {abi.InfoShutdown, "shutdown"}, {abi.InfoDying, "dying"},
+		{abi.InfoPaused, "paused"}, {abi.InfoRunning, "running"}} {
+		if flags&s.bit != 0 {
+			return s.name
+		}
+	}
+	return "unknown"
+}
+
+var _ io.Reader = serialReader{}
