@@ -42,7 +42,8 @@ type Domain struct {
 
 	// Guarded by the scheduler's mu.
 	state       domState
-	pauseCount  int // controller pause count (Xen semantics, max 255)
+	pauseCount  int  // controller pause count (Xen semantics, max 255)
+	started     bool // unpaused at least once
 	crashReason string
 }
 

@@ -146,6 +146,7 @@ func (d *Domain) pauseCount1() error {
 	}
 	if d.pauseCount == 1 {
 		d.hv.events.push(event{abi.EventPaused, d.ID, ""})
+		d.logf("paused") // the console shows the order of group and ordered pauses
 	}
 	d.state = domPaused
 	for _, v := range d.vcpus {
@@ -185,7 +186,11 @@ func (d *Domain) Unpause() error {
 		return nil
 	}
 	d.state = domRunning
-	d.hv.events.push(event{abi.EventUnpaused, d.ID, ""})
+	if d.started { // the first unpause just starts a new domain
+		d.hv.events.push(event{abi.EventUnpaused, d.ID, ""})
+		d.logf("unpaused")
+	}
+	d.started = true
 	for _, v := range d.vcpus {
 		if v.state == vcpuPaused {
 			s.enqueueLocked(v)
