@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"grove/ctl/config"
+	"grove/ctl/proto"
+	"grove/errno"
+)
+
+func (a *app) applyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "apply CONFIG",
+		Short: "Create the config's groups, join their members, set gang flags",
+		Long: "apply makes the groups of CONFIG exist with their members and gang flags. " +
+			"It is idempotent: existing groups are reused and members already in place are left alone.",
+		Args: exactArgs(1),
+		RunE: runE(func(args []string) error {
+			cfg, err := config.Load(args[0])
+			if err != nil {
+				return err
+			}
+			a.cfg = cfg
+			return a.apply(cfg)
+		}),
+	}
+}
+
+// apply checks that every member exists before changing anything, then
+// sets up the groups in file order.
+func (a *app) apply(cfg *config.Config) error {
+	ids, err := a.memberIDs(cfg)
+	if err != nil {
+		return err
+	}
+	for i := range cfg.Groups {
+		if err := a.applyGroup(cfg, &cfg.Groups[i], ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memberIDs maps every member name to its domain id, naming all missing
+// ones at once.
+func (a *app) memberIDs(cfg *config.Config) (map[string]int, error) {
+	doms, err := a.listDomains()
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]int{}
+	for _, d := range doms {
+		ids[d.Name] = d.ID
+	}
+	var errs []error
+	for _, g := range cfg.Groups {
+		for _, m := range g.Members {
+			if _, ok := ids[m]; !ok {
+				errs = append(errs, fmt.Errorf("group %s: domain %q: %w", g.Name, m, errno.ESRCH))
+			}
+		}
+	}
+	return ids, errors.Join(errs...)
+}
+
+func (a *app) applyGroup(cfg *config.Config, cg *config.Group, ids map[string]int) error {
+	g, err := a.ensureGroup(cfg, cg)
+	if err != nil {
+		return err
+	}
+	for _, m := range cg.Members {
+		d := domain{id: ids[m], name: m}
+		if err := a.ensureMember(g, d); err != nil {
+			return err
+		}
+	}
+	for _, m := range cg.Members {
+		d := domain{id: ids[m], name: m}
+		on := cg.InGang(m)
+		if err := a.call(proto.OpGroupGang, proto.GangArgs{Domain: d.id, Gang: on}, nil); err != nil {
+			return fmt.Errorf("%s: gang %s: %w", g, d, err)
+		}
+		fmt.Fprintf(a.stdout, "%s: gang %s for %s\n", g, onOff(on), d)
+	}
+	return nil
+}
+
+// ensureGroup finds the config group on the agent or creates it.
+func (a *app) ensureGroup(cfg *config.Config, cg *config.Group) (group, error) {
+	id, err := a.groupID(cfg, cg)
+	if err != nil {
+		return group{}, err
+	}
+	if id != 0 {
+		_, err := a.groupInfo(group{id: id, cfg: cg})
+		if err == nil {
+			g := group{id: id, cfg: cg}
+			fmt.Fprintf(a.stdout, "%s: exists\n", g)
+			return g, nil
+		}
+		if !errors.Is(err, errno.ESRCH) {
+			return group{}, err
+		}
+	}
+	var got proto.GroupID
+	if err := a.call(proto.OpGroupCreate, proto.GroupArgs{Group: id}, &got); err != nil {
+		return group{}, fmt.Errorf("group %s: create: %w", cg.Name, err)
+	}
+	g := group{id: got.Group, cfg: cg}
+	fmt.Fprintf(a.stdout, "%s: created\n", g)
+	return g, nil
+}
+
+// ensureMember joins d unless it is in g already (a rejoin would move it
+// to the end of the join order).
+func (a *app) ensureMember(g group, d domain) error {
+	for _, info := range a.domains {
+		if info.ID == d.id && info.Group == g.id {
+			fmt.Fprintf(a.stdout, "%s: %s already a member\n", g, d)
+			return nil
+		}
+	}
+	if err := a.call(proto.OpGroupJoin, proto.JoinArgs{Group: g.id, Domain: d.id}, nil); err != nil {
+		return fmt.Errorf("%s: join %s: %w", g, d, err)
+	}
+	fmt.Fprintf(a.stdout, "%s: joined %s\n", g, d)
+	return nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestApply(t *testing.T) {
+	h := newHarness(t)
+	runSteps(t, h, []step{
+		{args: "apply " + example, out: []string{
+			"group web (3): created\n",
+			"group web (3): joined domain web1 (1)\n",
+			"group web (3): joined domain web2 (2)\n",
+			"group web (3): joined domain web1-dm (4)\n",
+			"group web (3): gang on for domain web1 (1)\n",
+			"group web (3): gang on for domain web2 (2)\n",
+			"group web (3): gang off for domain web1-dm (4)\n",
+			"group db (1): created\n",
+			"group db (1): joined domain db1 (3)\n",
+			"group db (1): gang off for domain db1 (3)\n",
+		}, calls: []string{"list", "group.info 3", "group.create 3", "group.join 3 1", "group.join 3 2", "group.join 3 4",
+			"group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
+			"group.create 0", "group.join 1 3", "group.gang 3 false"}},
+		// Idempotent: the second run finds everything in place.
+		{args: "apply " + example, out: []string{
+			"group web (3): exists\n",
+			"group web (3): domain web1 (1) already a member\n",
+			"group db (1): exists\n",
+			"group db (1): domain db1 (3) already a member\n",
+		}, calls: []string{"list", "group.info 3", "group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
+			"group.info 1", "group.gang 3 false"}},
+		{args: "--config " + example + " group info web", out: []string{"group web (3)", "web1(1) web2(2) web1-dm(4)"}},
+		{args: "--config " + example + " group info db", out: []string{"group db (1)", "db1(3)"}},
+		{args: "--config " + example + " group list", out: []string{"0", "-", "dom0(0)", "1", "db", "db1(3)", "3", "web", "web1(1)"}},
+		{args: "--config " + example + " group info mail", code: 1, err: []string{`grovectl: group "mail": not in groups.toml: no such domain or group (ESRCH)`}},
+	})
+	if _, gang, _ := h.agent.Domain(1); !gang {
+		t.Fatal("web1 not gang-scheduled")
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.toml")
+	os.WriteFile(missing, []byte("[[group]]\nname = \"web\"\nmembers = [\"web1\", \"web9\", \"web8\"]\n"), 0o644)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[[group]]\nname = \"web\"\nmembers = [\"a\"]\n[[order]]\ngroup = \"web\"\nfirst = \"a\"\nthen = \"a\"\n"), 0o644)
+	syntax := filepath.Join(dir, "syntax.toml")
+	os.WriteFile(syntax, []byte("[[group]]\nname = web\n"), 0o644)
+	h := newHarness(t)
+	runSteps(t, h, []step{
+		{args: "apply " + missing, code: 1, calls: []string{"list"}, err: []string{
+			`grovectl: group web: domain "web9": no such domain or group (ESRCH)`,
+			`group web: domain "web8": no such domain or group (ESRCH)`}},
+		{args: "apply " + bad, code: 1, calls: []string{},
+			err: []string{`grovectl: bad.toml: ordering rules for group "web" form a cycle: a -> a`}},
+		{args: "apply " + syntax, code: 1, err: []string{"grovectl: syntax.toml:2: "}},
+		{args: "apply " + filepath.Join(dir, "none.toml"), code: 1, err: []string{"none.toml: no such file"}},
+		{args: "--config " + bad + " group pause 1", code: 1, err: []string{"cycle: a -> a"}},
+		{args: "--config " + example + " group info db", code: 1,
+			err: []string{"grovectl: group db: not created yet (grovectl apply): no such domain or group (ESRCH)"}},
+	})
+}
+
+// With the config's ordering rule, a group pause goes member by member:
+// web1 before its device model web1-dm, then web2; unpause in reverse.
+func TestOrderedPause(t *testing.T) {
+	h := newHarness(t)
+	cfg := "--config " + example + " "
+	runSteps(t, h, []step{
+		{args: "apply " + example, out: []string{"group db (1): gang off"}},
+		{args: cfg + "group pause web", out: []string{
+			"group web (3): paused domain web1 (1)\n",
+			"group web (3): paused domain web1-dm (4)\n",
+			"group web (3): paused domain web2 (2)\n",
+		}, calls: []string{"group.info 3", "list", "pause 1", "pause 4", "pause 2"}},
+		{args: cfg + "group unpause 3", out: []string{
+			"group web (3): unpaused domain web2 (2)\n",
+			"group web (3): unpaused domain web1-dm (4)\n",
+			"group web (3): unpaused domain web1 (1)\n",
+		}},
+		{args: cfg + "group unpause web", code: 1, out: []string{},
+			err: []string{"grovectl: group web (3): domain web2 (2): invalid argument (EINVAL)\n"}},
+		// No rules for db: the hypervisor's single group pause.
+		{args: cfg + "group pause db", out: []string{"group db (1): paused (1 members)\n"}, calls: []string{"list", "group.pause 1"}},
+		// A member outside the config is paused last; one that left is skipped.
+		{args: "group join 3 db1", out: []string{"joined"}},
+		{args: "group leave web2", out: []string{"left"}},
+		{args: cfg + "group pause web", out: []string{"paused domain web1 (1)", "paused domain web1-dm (4)", "paused domain db1 (3)"},
+			err: []string{"grovectl: group web (3): web2 is not a member now, skipped\n"}},
+	})
+}
+
+// A failed step undoes the pauses made before it, in reverse.
+func TestOrderedPauseRollback(t *testing.T) {
+	h := newHarness(t)
+	h.run("apply", example)
+	for range 255 {
+		h.run("pause", "2")
+	}
+	runSteps(t, h, []step{
+		{args: "--config " + example + " group pause web", code: 1, out: []string{
+			"paused domain web1 (1)\n", "paused domain web1-dm (4)\n",
+			"group web (3): unpaused domain web1-dm (4) (undo)\n", "group web (3): unpaused domain web1 (1) (undo)\n",
+		}, err: []string{"grovectl: group web (3): domain web2 (2): count would overflow (EOVERFLOW)\n"},
+			calls: []string{"group.info 3", "list", "pause 1", "pause 4", "pause 2", "unpause 4", "unpause 1"}},
+	})
+	for _, id := range []int{1, 4} {
+		if d, _, _ := h.agent.Domain(id); d.PauseCount != 0 {
+			t.Fatalf("domain %d left paused: %+v", id, d)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+// Package config reads grovectl's group configuration (docs/grovectl.md):
+// which domains form which groups, which members are gang-scheduled, the
+// ordering rules for pausing a group member by member, and the reactions
+// to events.
+//
+// config is pure data and checks: it never talks to the agent. Names are
+// domain names as the agent's list reports them; ids are resolved by
+// grovectl at run time.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// MaxGroupID is the largest fixed group id: the hypervisor's group table
+// has 256 entries and 0 is the null group (docs/groups.md).
+const MaxGroupID = 255
+
+// Reaction triggers and actions.
+const (
+	OnCrashed  = "crashed"
+	OnShutdown = "shutdown"
+
+	DoPauseGroup    = "pause-group"
+	DoDestroyGroup  = "destroy-group"
+	DoDestroyDomain = "destroy-domain"
+	DoNothing       = "nothing"
+)
+
+// Config is a checked groups file.
+type Config struct {
+	File      string // base name, for messages
+	Groups    []Group
+	Orders    []Order
+	Reactions []Reaction
+}
+
+// Group is one [[group]] table.
+type Group struct {
+	Name    string
+	ID      int      // 0 = any free id
+	Members []string // in join order
+	Gang    []string // members opted into gang scheduling
+}
+
+// Order is one [[order]] rule: pause First before Then, unpause Then
+// before First.
+type Order struct {
+	Group, First, Then string
+}
+
+// Reaction is one [[reaction]]: when a member of Group sends event On, do
+// Do.
+type Reaction struct {
+	On, Group, Do string
+}
+
+// raw is the file as written; pointers tell a missing key from a zero.
+type raw struct {
+	Group    []rawGroup    `toml:"group"`
+	Order    []rawOrder    `toml:"order"`
+	Reaction []rawReaction `toml:"reaction"`
+}
+
+type rawGroup struct {
+	Name    *string  `toml:"name"`
+	ID      *int     `toml:"id"`
+	Members []string `toml:"members"`
+	Gang    []string `toml:"gang"`
+}
+
+type rawOrder struct {
+	Group *string `toml:"group"`
+	First *string `toml:"first"`
+	Then  *string `toml:"then"`
+}
+
+type rawReaction struct {
+	On    *string `toml:"on"`
+	Group *string `toml:"group"`
+	Do    *string `toml:"do"`
+}
+
+// Load reads and checks the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(filepath.Base(path), data)
+}
+
+// Parse checks data, naming it name in errors. Every problem found is
+// reported (errors.Join), each line starting with name.
+func Parse(name string, data []byte) (*Config, error) {
+	var r raw
+	md, err := toml.Decode(string(data), &r)
+	if err != nil {
+		return nil, tomlError(name, err)
+	}
+	if keys := md.Undecoded(); len(keys) > 0 {
+		return nil, unknownKeys(name, keys)
+	}
+	c := &Config{File: name}
+	if errs := c.check(&r); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// tomlError puts the line first, compiler style.
+func tomlError(name string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		if pe.LastKey != "" {
+			return fmt.Errorf("%s:%d: %s: %s", name, pe.Position.Line, pe.LastKey, pe.Message)
+		}
+		return fmt.Errorf("%s:%d: %s", name, pe.Position.Line, pe.Message)
+	}
+	// Type mismatches come as `toml: line N (last key "k"): msg`.
+	msg := strings.TrimPrefix(err.Error(), "toml: ")
+	var line int
+	var key string
+	if n, _ := fmt.Sscanf(msg, "line %d (last key %q): ", &line, &key); n == 2 {
+		_, rest, _ := strings.Cut(msg, "): ")
+		return fmt.Errorf("%s:%d: %s: %s", name, line, key, rest)
+	}
+	return fmt.Errorf("%s: %s", name, msg)
+}
+
+// unknownKeys names the keys the schema lacks, each once (not every key
+// inside an unknown table).
+func unknownKeys(name string, keys []toml.Key) error {
+	var errs []error
+	var seen []string
+	for _, k := range keys {
+		s := k.String()
+		if slices.ContainsFunc(seen, func(p string) bool { return strings.HasPrefix(s, p+".") }) {
+			continue
+		}
+		seen = append(seen, s)
+		errs = append(errs, fmt.Errorf("%s: unknown key %s", name, s))
+	}
+	return errors.Join(errs...)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// Group returns the group called name.
+func (c *Config) Group(name string) (*Group, bool) {
+	i := slices.IndexFunc(c.Groups, func(g Group) bool { return g.Name == name })
+	if i < 0 {
+		return nil, false
+	}
+	return &c.Groups[i], true
+}
+
+// GroupOf returns the group that lists domain as a member.
+func (c *Config) GroupOf(domain string) (*Group, bool) {
+	for i := range c.Groups {
+		if slices.Contains(c.Groups[i].Members, domain) {
+			return &c.Groups[i], true
+		}
+	}
+	return nil, false
+}
+
+// HasOrder reports whether any ordering rule applies to the group.
+func (c *Config) HasOrder(group string) bool {
+	return slices.ContainsFunc(c.Orders, func(o Order) bool { return o.Group == group })
+}
+
+// ReactionsTo returns the reactions to event kind on in group, in file
+// order.
+func (c *Config) ReactionsTo(on, group string) []Reaction {
+	var out []Reaction
+	for _, r := range c.Reactions {
+		if r.On == on && r.Group == group {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// InGang reports whether domain is opted into gang scheduling.
+func (g *Group) InGang(domain string) bool { return slices.Contains(g.Gang, domain) }

@@ -1,0 +1,156 @@
+package fakeagent
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"grove/ctl/proto"
+	"grove/errno"
+)
+
+// args is the union of every op's arguments; the log shows only those an
+// op was given.
+type args struct {
+	Domain *int  `json:"domain"`
+	Group  *int  `json:"group"`
+	Start  *int  `json:"start"`
+	Max    *int  `json:"max"`
+	Gang   *bool `json:"gang"`
+}
+
+func (a args) log(op string) string {
+	parts := []string{op}
+	for _, p := range []*int{a.Group, a.Domain, a.Start, a.Max} {
+		if p != nil {
+			parts = append(parts, fmt.Sprint(*p))
+		}
+	}
+	if a.Gang != nil {
+		parts = append(parts, fmt.Sprint(*a.Gang))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (a args) dom() int   { return deref(a.Domain) }
+func (a args) group() int { return deref(a.Group) }
+
+func deref(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+// Each op runs with Agent.mu held.
+var ops = map[string]func(a *Agent, x args) (any, error){
+	proto.OpList:           (*Agent).list,
+	proto.OpPause:          func(a *Agent, x args) (any, error) { return nil, a.pauseLocked(x.dom()) },
+	proto.OpUnpause:        func(a *Agent, x args) (any, error) { return nil, a.unpauseLocked(x.dom()) },
+	proto.OpDestroy:        (*Agent).destroy,
+	proto.OpGroupCreate:    (*Agent).groupCreate,
+	proto.OpGroupDestroy:   (*Agent).groupDestroy,
+	proto.OpGroupJoin:      func(a *Agent, x args) (any, error) { return nil, a.joinLocked(x.dom(), x.group()) },
+	proto.OpGroupLeave:     func(a *Agent, x args) (any, error) { return nil, a.joinLocked(x.dom(), 0) },
+	proto.OpGroupPause:     (*Agent).groupPause,
+	proto.OpGroupUnpause:   (*Agent).groupUnpause,
+	proto.OpGroupInfo:      func(a *Agent, x args) (any, error) { return a.groupInfoLocked(x.group()) },
+	proto.OpGroupList:      (*Agent).groupList,
+	proto.OpGroupGang:      (*Agent).gang,
+	proto.OpEventSubscribe: func(*Agent, args) (any, error) { return nil, nil },
+}
+
+func (a *Agent) list(args) (any, error) {
+	var out proto.DomainList
+	for _, d := range a.domains {
+		out.Domains = append(out.Domains, d.info)
+	}
+	sort.Slice(out.Domains, func(i, j int) bool { return out.Domains[i].ID < out.Domains[j].ID })
+	return out, nil
+}
+
+func (a *Agent) pauseLocked(id int) error {
+	d, ok := a.domains[id]
+	switch {
+	case !ok:
+		return errno.ESRCH
+	case d.info.PauseCount >= MaxPauses:
+		return errno.EOVERFLOW
+	}
+	d.info.PauseCount++
+	d.info.State = state(d)
+	return nil
+}
+
+func (a *Agent) unpauseLocked(id int) error {
+	d, ok := a.domains[id]
+	switch {
+	case !ok:
+		return errno.ESRCH
+	case d.info.PauseCount == 0:
+		return errno.EINVAL
+	}
+	d.info.PauseCount--
+	d.info.State = state(d)
+	return nil
+}
+
+func state(d *domain) string {
+	switch {
+	case d.info.State == "crashed":
+		return "crashed"
+	case d.info.PauseCount > 0:
+		return "paused"
+	}
+	return "running"
+}
+
+func (a *Agent) destroy(x args) (any, error) {
+	id := x.dom()
+	d, ok := a.domains[id]
+	switch {
+	case !ok:
+		return nil, errno.ESRCH
+	case id == 0:
+		return nil, errno.EPERM
+	}
+	g := a.groups[d.info.Group]
+	g.members = slices.DeleteFunc(g.members, func(m int) bool { return m == id })
+	delete(a.domains, id)
+	return nil, nil
+}
+
+func (a *Agent) groupCreate(x args) (any, error) {
+	want := x.group()
+	if want < 0 || want >= MaxGroups {
+		return nil, errno.EINVAL
+	}
+	if want == 0 {
+		for want = 1; want < MaxGroups && a.groups[want] != nil; want++ {
+		}
+		if want == MaxGroups {
+			return nil, errno.ENOSPC
+		}
+	}
+	if a.groups[want] != nil {
+		return nil, errno.EEXIST
+	}
+	a.groups[want] = &group{}
+	return proto.GroupID{Group: want}, nil
+}
+
+func (a *Agent) groupDestroy(x args) (any, error) {
+	id := x.group()
+	g, ok := a.groups[id]
+	switch {
+	case id == 0:
+		return nil, errno.EPERM
+	case !ok:
+		return nil, errno.ESRCH
+	case len(g.members) > 0:
+		return nil, errno.EBUSY
+	}
+	delete(a.groups, id)
+	return nil, nil
+}

@@ -1,0 +1,126 @@
+package qemu
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"grove/ctl/proto"
+)
+
+// BenchmarkGroupPause: from the host, over the control agent's serial line,
+// the time from sending a group pause to its answer (all members
+// descheduled), for groups of 1, 2, 4 and 8 heartbeat guests, against
+// pausing the same members one by one in the same run. Writes a table,
+// out/bench/group-pause.csv and out/bench/group-pause.svg.
+func BenchmarkGroupPause(b *testing.B) {
+	im := Build(b)
+	sock := filepath.Join(b.TempDir(), "grove.sock")
+	guests := strings.Repeat("guest=heartbeat ", 8)
+	r := Start(b, "grouppause", Boot{Kernel: im.Grove, Control: sock, Append: guests,
+		Initrd: im.Agent + " name=dom0 privileged", Timeout: 10 * time.Minute})
+	c := dialAgentB(b, r, sock)
+	r.Expect("grove: created d8 (heartbeat)", 30*time.Second)
+	ctx := context.Background()
+	const reps = 5
+	var rows [][3]float64 // members, group ms, singles ms
+	for _, n := range []int{1, 2, 4, 8} {
+		var gid proto.GroupID
+		must(b, c.Call(ctx, proto.OpGroupCreate, proto.GroupArgs{}, &gid))
+		for d := 1; d <= n; d++ {
+			must(b, c.Call(ctx, proto.OpGroupJoin, proto.JoinArgs{Group: gid.Group, Domain: d}, nil))
+		}
+		var group, single []time.Duration
+		for i := 0; i < reps; i++ {
+			t0 := time.Now()
+			must(b, c.Call(ctx, proto.OpGroupPause, proto.GroupArgs{Group: gid.Group}, nil))
+			group = append(group, time.Since(t0))
+			must(b, c.Call(ctx, proto.OpGroupUnpause, proto.GroupArgs{Group: gid.Group}, nil))
+			t0 = time.Now()
+			for d := 1; d <= n; d++ {
+				must(b, c.Call(ctx, proto.OpPause, proto.DomainArgs{Domain: d}, nil))
+			}
+			single = append(single, time.Since(t0))
+			for d := 1; d <= n; d++ {
+				must(b, c.Call(ctx, proto.OpUnpause, proto.DomainArgs{Domain: d}, nil))
+			}
+		}
+		for d := 1; d <= n; d++ {
+			must(b, c.Call(ctx, proto.OpGroupLeave, proto.DomainArgs{Domain: d}, nil))
+		}
+		must(b, c.Call(ctx, proto.OpGroupDestroy, proto.GroupArgs{Group: gid.Group}, nil))
+		rows = append(rows, [3]float64{float64(n), ms(median(group)), ms(median(single))})
+	}
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+	report(b, rows)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func dialAgentB(b *testing.B, r *Run, sock string) *proto.Client {
+	b.Helper()
+	r.Expect("(d0) agent: control domain up", 60*time.Second)
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if c, err := proto.Dial(sock, 30*time.Second); err == nil {
+			b.Cleanup(func() { c.Close() })
+			return c
+		}
+	}
+	b.Fatalf("cannot reach the agent at %s", sock)
+	return nil
+}
+
+// report prints the table, and writes the CSV and the plot.
+func report(b *testing.B, rows [][3]float64) {
+	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+	var csv strings.Builder
+	csv.WriteString("members,group_pause_ms,single_pauses_ms,speedup\n")
+	fmt.Printf("%-8s %16s %18s %8s\n", "members", "group pause ms", "single pauses ms", "speedup")
+	for _, r := range rows {
+		fmt.Printf("%-8.0f %16.2f %18.2f %7.1fx\n", r[0], r[1], r[2], r[2]/r[1])
+		fmt.Fprintf(&csv, "%.0f,%.3f,%.3f,%.2f\n", r[0], r[1], r[2], r[2]/r[1])
+		b.ReportMetric(r[1], fmt.Sprintf("ms-group-%.0f", r[0]))
+		b.ReportMetric(r[2], fmt.Sprintf("ms-singles-%.0f", r[0]))
+	}
+	last := rows[len(rows)-1]
+	b.ReportMetric(last[2]/last[1], "speedup-8")
+	dir := filepath.Join("..", "out", "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "group-pause.csv"), []byte(csv.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	p := plot.New()
+	p.Title.Text = "Group pause vs pausing members one by one (QEMU TCG)"
+	p.X.Label.Text = "members"
+	p.Y.Label.Text = "latency (ms)"
+	group, single := make(plotter.XYs, len(rows)), make(plotter.XYs, len(rows))
+	for i, r := range rows {
+		group[i], single[i] = plotter.XY{X: r[0], Y: r[1]}, plotter.XY{X: r[0], Y: r[2]}
+	}
+	if err := plotutil.AddLinePoints(p, "group pause", group, "single pauses", single); err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, "group-pause.svg")); err != nil {
+		b.Fatal(err)
+	}
+}
