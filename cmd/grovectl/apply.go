@@ -36,11 +36,28 @@ func (a *app) apply(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	groupIDs := map[string]int{}
 	for i := range cfg.Groups {
-		if err := a.applyGroup(cfg, &cfg.Groups[i], ids); err != nil {
+		id, err := a.applyGroup(cfg, &cfg.Groups[i], ids)
+		if err != nil {
 			return err
 		}
+		groupIDs[cfg.Groups[i].Name] = id
 	}
+	return a.applyReactions(cfg, groupIDs)
+}
+
+// applyReactions hands the config's reactions to the agent, which carries
+// them out itself, so they work while no host tool is attached.
+func (a *app) applyReactions(cfg *config.Config, groupIDs map[string]int) error {
+	rs := []proto.Reaction{}
+	for _, r := range cfg.Reactions {
+		rs = append(rs, proto.Reaction{On: r.On, Group: groupIDs[r.Group], Do: r.Do})
+	}
+	if err := a.call(proto.OpReactionsSet, proto.ReactionsArgs{Reactions: rs}, nil); err != nil {
+		return fmt.Errorf("reactions: %w", err)
+	}
+	fmt.Fprintf(a.stdout, "reactions: %d handed to the control agent\n", len(rs))
 	return nil
 }
 
@@ -66,26 +83,26 @@ func (a *app) memberIDs(cfg *config.Config) (map[string]int, error) {
 	return ids, errors.Join(errs...)
 }
 
-func (a *app) applyGroup(cfg *config.Config, cg *config.Group, ids map[string]int) error {
+func (a *app) applyGroup(cfg *config.Config, cg *config.Group, ids map[string]int) (int, error) {
 	g, err := a.ensureGroup(cfg, cg)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, m := range cg.Members {
 		d := domain{id: ids[m], name: m}
 		if err := a.ensureMember(g, d); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for _, m := range cg.Members {
 		d := domain{id: ids[m], name: m}
 		on := cg.InGang(m)
 		if err := a.call(proto.OpGroupGang, proto.GangArgs{Domain: d.id, Gang: on}, nil); err != nil {
-			return fmt.Errorf("%s: gang %s: %w", g, d, err)
+			return 0, fmt.Errorf("%s: gang %s: %w", g, d, err)
 		}
 		fmt.Fprintf(a.stdout, "%s: gang %s for %s\n", g, onOff(on), d)
 	}
-	return nil
+	return g.id, nil
 }
 
 // ensureGroup finds the config group on the agent or creates it.

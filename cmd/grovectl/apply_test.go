@@ -22,7 +22,7 @@ func TestApply(t *testing.T) {
 			"group db (1): gang off for domain db1 (3)\n",
 		}, calls: []string{"list", "group.info 3", "group.create 3", "group.join 3 1", "group.join 3 2", "group.join 3 4",
 			"group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
-			"group.create 0", "group.join 1 3", "group.gang 3 false"}},
+			"group.create 0", "group.join 1 3", "group.gang 3 false", "reactions.set"}},
 		// Idempotent: the second run finds everything in place.
 		{args: "apply " + example, out: []string{
 			"group web (3): exists\n",
@@ -30,7 +30,7 @@ func TestApply(t *testing.T) {
 			"group db (1): exists\n",
 			"group db (1): domain db1 (3) already a member\n",
 		}, calls: []string{"list", "group.info 3", "group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
-			"group.info 1", "group.gang 3 false"}},
+			"group.info 1", "group.gang 3 false", "reactions.set"}},
 		{args: "--config " + example + " group info web", out: []string{"group web (3)", "web1(1) web2(2) web1-dm(4)"}},
 		{args: "--config " + example + " group info db", out: []string{"group db (1)", "db1(3)"}},
 		{args: "--config " + example + " group list", out: []string{"0", "-", "dom0(0)", "1", "db", "db1(3)", "3", "web", "web1(1)"}},

@@ -26,11 +26,12 @@ const (
 
 // Agent is the fake agent. Its methods may be called while it serves.
 type Agent struct {
-	mu      sync.Mutex
-	domains map[int]*domain
-	groups  map[int]*group
-	calls   []string
-	enc     *proto.Encoder // of the subscribed connection, nil before
+	mu        sync.Mutex
+	domains   map[int]*domain
+	groups    map[int]*group
+	calls     []string
+	enc       *proto.Encoder // of the subscribed connection, nil before
+	reactions []proto.Reaction
 }
 
 type domain struct {

@@ -18,6 +18,8 @@ type args struct {
 	Start  *int  `json:"start"`
 	Max    *int  `json:"max"`
 	Gang   *bool `json:"gang"`
+	// Reactions is reactions.set's list, kept as given.
+	Reactions []proto.Reaction `json:"reactions"`
 }
 
 func (a args) log(op string) string {
@@ -59,6 +61,7 @@ var ops = map[string]func(a *Agent, x args) (any, error){
 	proto.OpGroupList:      (*Agent).groupList,
 	proto.OpGroupGang:      (*Agent).gang,
 	proto.OpEventSubscribe: func(*Agent, args) (any, error) { return nil, nil },
+	proto.OpReactionsSet:   (*Agent).setReactions,
 }
 
 func (a *Agent) list(args) (any, error) {
@@ -153,4 +156,23 @@ func (a *Agent) groupDestroy(x args) (any, error) {
 	}
 	delete(a.groups, id)
 	return nil, nil
+}
+
+// setReactions stores the agent's standing reactions (the fake only keeps
+// them for tests to read).
+func (a *Agent) setReactions(x args) (any, error) {
+	for _, r := range x.Reactions {
+		if _, ok := a.groups[r.Group]; !ok || r.Group == 0 {
+			return nil, fmt.Errorf("reaction on group %d: %w", r.Group, errno.ESRCH)
+		}
+	}
+	a.reactions = x.Reactions
+	return nil, nil
+}
+
+// Reactions returns what reactions.set stored.
+func (a *Agent) Reactions() []proto.Reaction {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.reactions)
 }

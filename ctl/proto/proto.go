@@ -38,6 +38,7 @@ const (
 	OpGroupList      = "group.list"       // ListArgs -> GroupList
 	OpGroupGang      = "group.gang"       // GangArgs
 	OpEventSubscribe = "events.subscribe" // no args; events follow
+	OpReactionsSet   = "reactions.set"    // ReactionsArgs: the agent's standing policy
 )
 
 // Event kinds, the "event" of an event.

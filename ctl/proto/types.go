@@ -80,3 +80,17 @@ const (
 	GroupFlagNull   = 1 // the null group, 0
 	GroupFlagPaused = 2 // the group's pause count is non-zero
 )
+
+// Reaction is one standing rule the agent carries out by itself, with no
+// host tool attached: when a member of Group has event On (crashed,
+// shutdown), do Do (pause-group, destroy-group, destroy-domain, nothing).
+type Reaction struct {
+	On    string `json:"on"`
+	Group int    `json:"group"`
+	Do    string `json:"do"`
+}
+
+// ReactionsArgs replaces the agent's reactions (reactions.set).
+type ReactionsArgs struct {
+	Reactions []Reaction `json:"reactions"`
+}

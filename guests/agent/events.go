@@ -5,10 +5,13 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 	"unsafe"
 
 	"grove/ctl/proto"
+	"grove/errno"
 	"grove/hv/abi"
 	"grove/kernel"
 )
@@ -30,6 +33,7 @@ func watchEvents(enc *proto.Encoder) {
 		if subscribed.Load() {
 			enc.Encode(ev)
 		}
+		react(ev)
 	}
 }
 
@@ -56,4 +60,74 @@ func decodeEvent(b []byte) proto.Event {
 		}
 	}
 	return proto.Event{Kind: kind, Domain: dom, Group: g, Reason: string(reason[:n])}
+}
+
+// Reactions: standing policy from `grovectl apply`, carried out here so it
+// works with no host tool attached.
+var (
+	reactMu   sync.Mutex
+	reactions []proto.Reaction
+)
+
+func setReactions(rs []proto.Reaction) error {
+	for _, r := range rs {
+		switch r.Do {
+		case "pause-group", "destroy-group", "destroy-domain", "nothing":
+		default:
+			return fmt.Errorf("reaction %q: %w", r.Do, errno.EINVAL)
+		}
+		if _, err := groupInfo(r.Group); err != nil || r.Group == 0 {
+			return fmt.Errorf("reaction on group %d: %w", r.Group, errno.ESRCH)
+		}
+	}
+	reactMu.Lock()
+	reactions = rs
+	reactMu.Unlock()
+	fmt.Printf("agent: %d reactions set\n", len(rs))
+	return nil
+}
+
+func react(ev proto.Event) {
+	reactMu.Lock()
+	rs := reactions
+	reactMu.Unlock()
+	for _, r := range rs {
+		if r.On != ev.Kind || r.Group != ev.Group || ev.Group == 0 {
+			continue
+		}
+		fmt.Printf("agent: reaction: d%d %s in group %d: %s\n", ev.Domain, ev.Kind, r.Group, r.Do)
+		var err error
+		switch r.Do {
+		case "pause-group":
+			_, err = group(abi.GroupPause, abi.GroupArgs{Group: uint16(r.Group)})
+		case "destroy-domain":
+			err = ctl(abi.DomctlDestroy, uint16(ev.Domain))
+		case "destroy-group":
+			err = destroyGroup(r.Group)
+		}
+		if err != nil {
+			fmt.Printf("agent: reaction %s: %v\n", r.Do, err)
+		}
+	}
+}
+
+// destroyGroup destroys every member but the agent's own domain, then the
+// group.
+func destroyGroup(id int) error {
+	gi, err := groupInfo(id)
+	if err != nil {
+		return err
+	}
+	for _, m := range gi.Members {
+		if m != 0 {
+			if err := ctl(abi.DomctlDestroy, uint16(m)); err != nil {
+				return fmt.Errorf("domain %d: %w", m, err)
+			}
+		}
+	}
+	if slices.Contains(gi.Members, 0) {
+		group(abi.GroupLeave, abi.GroupArgs{Domain: 0})
+	}
+	_, err = group(abi.GroupDestroy, abi.GroupArgs{Group: uint16(id)})
+	return err
 }

@@ -156,6 +156,12 @@ func handleMore(req *proto.Request) (any, error) {
 	case proto.OpEventSubscribe:
 		subscribed.Store(true)
 		return nil, nil
+	case proto.OpReactionsSet:
+		var ra proto.ReactionsArgs
+		if err := req.DecodeArgs(&ra); err != nil {
+			return nil, err
+		}
+		return nil, setReactions(ra.Reactions)
 	}
 	return nil, fmt.Errorf("unknown op %q: %w", req.Op, errno.EINVAL)
 }
