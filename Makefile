@@ -46,7 +46,9 @@ iso: prereqs image
 # The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
 run: prereqs image bundle
 	@echo "Booting Grove in QEMU (console on this terminal; quit with Ctrl-A X or 'halt')"
-	$(QEMU) -nographic -kernel $(IMAGE) -append "$(APPEND)" -initrd $(BUNDLE) || [ $$? -eq 33 ]
+	@echo "grovectl reaches dom0's agent through $(OUT)/grove.sock (see README)"
+	$(QEMU) -nographic -serial mon:stdio -serial unix:$(OUT)/grove.sock,server=on,wait=off \
+		-kernel $(IMAGE) -append "$(APPEND)" -initrd $(BUNDLE) || [ $$? -eq 33 ]
 
 vet:
 	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/...
