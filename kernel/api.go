@@ -149,3 +149,7 @@ func ModuleBytes(m Module) []byte {
 // hypervisor uses them to give the control domain the second serial port.
 func PortIn8(port uint16) uint8     { return inb(port) }
 func PortOut8(port uint16, v uint8) { outb(port, v) }
+
+// ReadMSR and WriteMSR access a model-specific register of this CPU.
+func ReadMSR(msr uint32) uint64     { return rdmsr(msr) }
+func WriteMSR(msr uint32, v uint64) { wrmsr(msr, v) }

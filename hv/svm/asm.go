@@ -6,6 +6,3 @@ package svm
 // state to hostVMCB, runs the guest of vmcb until #VMEXIT, and reverses all
 // of that. Kernel context only (interrupts off).
 func vmrun(vmcb, hostVMCB uintptr, regs *Regs, fpu uintptr)
-
-func rdmsr(msr uint32) uint64
-func wrmsr(msr uint32, val uint64)

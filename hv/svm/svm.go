@@ -67,8 +67,8 @@ func enable() error {
 	fill(iopm, iopmPages*kernel.PageSize)
 	fill(msrpm, msrpmPages*kernel.PageSize)
 	passMSRs()
-	wrmsr(msrEFER, rdmsr(msrEFER)|eferSVME)
-	wrmsr(msrVMHSAVEPA, uint64(host.HSave))
+	kernel.WriteMSR(msrEFER, kernel.ReadMSR(msrEFER)|eferSVME)
+	kernel.WriteMSR(msrVMHSAVEPA, uint64(host.HSave))
 	return nil
 }
 

@@ -68,21 +68,3 @@ TEXT ·vmrun(SB),NOSPLIT,$32-32
 	FXSAVE64	(AX)
 	MOVQ	0(SP), BP
 	RET
-
-// func rdmsr(msr uint32) uint64
-TEXT ·rdmsr(SB),NOSPLIT,$0-16
-	MOVL	msr+0(FP), CX
-	RDMSR
-	SHLQ	$32, DX
-	ORQ	DX, AX
-	MOVQ	AX, ret+8(FP)
-	RET
-
-// func wrmsr(msr uint32, val uint64)
-TEXT ·wrmsr(SB),NOSPLIT,$0-16
-	MOVL	msr+0(FP), CX
-	MOVQ	val+8(FP), AX
-	MOVQ	AX, DX
-	SHRQ	$32, DX
-	WRMSR
-	RET
