@@ -13,10 +13,11 @@ import (
 	"grove/errno"
 )
 
-// dialAgent connects to the control agent through QEMU's COM2 socket.
-func dialAgent(t *testing.T, r *Run, sock string) *proto.Client {
+// dialAgent waits for the agent (and the lines in also, printed in any
+// order around it) and connects to it through QEMU's COM2 socket.
+func dialAgent(t testing.TB, r *Run, sock string, also ...string) *proto.Client {
 	t.Helper()
-	r.Expect("(d0) agent: control domain up", 30*time.Second)
+	r.ExpectAll(60*time.Second, append([]string{"(d0) agent: control domain up"}, also...)...)
 	var c *proto.Client
 	var err error
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
@@ -37,8 +38,7 @@ func TestHostControlOverSerial(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "grove.sock")
 	r := Start(t, "control", Boot{Kernel: im.Grove, Control: sock, Initrd: im.Agent + " name=dom0 privileged," +
 		hb + " name=web1," + hb + " name=web2," + hb + " name=other"})
-	c := dialAgent(t, r, sock)
-	r.Expect("grove: created d3 (other)", 30*time.Second)
+	c := dialAgent(t, r, sock, "grove: created d3 (other)")
 	ctx := context.Background()
 	events, err := c.Subscribe(ctx)
 	if err != nil {

@@ -29,8 +29,7 @@ func BenchmarkGroupPause(b *testing.B) {
 	guests := strings.Repeat("guest=heartbeat ", 8)
 	r := Start(b, "grouppause", Boot{Kernel: im.Grove, Control: sock, Append: guests,
 		Initrd: im.Agent + " name=dom0 privileged", Timeout: 10 * time.Minute})
-	c := dialAgentB(b, r, sock)
-	r.Expect("grove: created d8 (heartbeat)", 30*time.Second)
+	c := dialAgent(b, r, sock, "grove: created d8 (heartbeat)")
 	ctx := context.Background()
 	const reps = 5
 	var rows [][3]float64 // members, group ms, singles ms
@@ -73,19 +72,6 @@ func must(b *testing.B, err error) {
 	if err != nil {
 		b.Fatal(err)
 	}
-}
-
-func dialAgentB(b *testing.B, r *Run, sock string) *proto.Client {
-	b.Helper()
-	r.Expect("(d0) agent: control domain up", 60*time.Second)
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if c, err := proto.Dial(sock, 30*time.Second); err == nil {
-			b.Cleanup(func() { c.Close() })
-			return c
-		}
-	}
-	b.Fatalf("cannot reach the agent at %s", sock)
-	return nil
 }
 
 // report prints the table, and writes the CSV and the plot.

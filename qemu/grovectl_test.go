@@ -101,8 +101,7 @@ func TestGrovectl(t *testing.T) {
 	r := Start(t, "grovectl", Boot{Kernel: im.Grove, Control: sock, Timeout: 5 * time.Minute, Initrd: im.Agent +
 		" name=dom0 privileged," + hb + " name=web1," + hb + " name=web2," + hb + " name=webdm," +
 		hb + " name=db1 crashafter=150," + hb + " name=db2"})
-	r.Expect("(d0) agent: control domain up", 30*time.Second)
-	r.Expect("grove: created d5 (db2)", 30*time.Second)
+	r.ExpectAll(60*time.Second, "(d0) agent: control domain up", "grove: created d5 (db2)")
 
 	out := ctlOK(t, sock, "apply", cfg)
 	if !strings.Contains(out, "reactions: 1 handed to the control agent") {
