@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"grove/domgrp"
 	"grove/errno"
@@ -269,7 +268,7 @@ func (d *Domain) Info() Info {
 	if d.ram.npt != nil {
 		pages += d.ram.npt.Pages()
 	}
-	heap := int(unsafe.Sizeof(Domain{})) + len(d.vcpus)*int(unsafe.Sizeof(VCPU{}))
+	heap := domainSize + len(d.vcpus)*vcpuSize
 	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits,
 		pages*4 + (heap+1023)/1024}
 }

@@ -3,7 +3,6 @@ package hv
 import (
 	"errors"
 	"fmt"
-	"unsafe"
 
 	"grove/errno"
 	"grove/hv/npt"
@@ -19,7 +18,7 @@ const hugePage = 2 << 20
 type kernelMem struct{}
 
 func (kernelMem) AllocTable() (uintptr, error)  { return kernel.AllocPages(1, 1) }
-func (kernelMem) Table(pa uintptr) *[512]uint64 { return (*[512]uint64)(unsafe.Pointer(pa)) }
+func (kernelMem) Table(pa uintptr) *[512]uint64 { return tableAt(pa) }
 func (kernelMem) FreeTable(pa uintptr)          { kernel.FreePages(pa, 1) }
 
 // guestRAM is a domain's memory: chunk i backs [i*2MiB, (i+1)*2MiB).
@@ -72,7 +71,7 @@ func (r *guestRAM) slice(gpa, n uint64) ([]byte, error) {
 		return nil, errGuestAddr
 	}
 	base := r.chunks[gpa/hugePage] + uintptr(gpa%hugePage)
-	return unsafe.Slice((*byte)(unsafe.Pointer(base)), n), nil
+	return hostBytes(base, n), nil
 }
 
 // write copies b to guest-physical gpa.

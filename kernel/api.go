@@ -3,7 +3,6 @@ package kernel
 import (
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/usbarmory/tamago/soc/intel/rtc"
 )
@@ -19,17 +18,17 @@ type MemInfo struct {
 }
 
 func sysGroveMemInfoFn(c *percpu, f *TrapFrame) uint64 {
-	if !kas.access(uintptr(f.RDI), unsafe.Sizeof(MemInfo{}), true) {
+	if !kas.access(uintptr(f.RDI), sizeOf[MemInfo](), true) {
 		return eFAULT.ret()
 	}
-	*(*MemInfo)(unsafe.Pointer(uintptr(f.RDI))) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages, hvPages}
+	*ptrAt[MemInfo](uintptr(f.RDI)) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages, hvPages}
 	return 0
 }
 
 // ReadMemInfo returns the allocator's counters.
 func ReadMemInfo() MemInfo {
 	var m MemInfo
-	syscall.RawSyscall(SysGroveMemInfo, uintptr(unsafe.Pointer(&m)), 0, 0)
+	syscall.RawSyscall(SysGroveMemInfo, uintptrOf(&m), 0, 0)
 	return m
 }
 
@@ -142,7 +141,7 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32) { return cpuid(leaf, su
 // ModuleBytes returns a boot module's contents (read-only: it is the
 // loader's copy in reserved physical memory).
 func ModuleBytes(m Module) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(m.Base))), m.Len)
+	return bytesAt(uintptr(m.Base), uintptr(m.Len))
 }
 
 // PortIn8 and PortOut8 access an I/O port (ring 0, any context). The

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // In-image micro-benchmarks (`-append bench`), printed as
@@ -22,7 +21,7 @@ func RunBenchmarks(w io.Writer) {
 	report("getpid", timeIt(n, func() { syscall.RawSyscall(sysGetpid, 0, 0, 0) }), n)
 	var ts timespec
 	report("nanosleep0", timeIt(n, func() {
-		syscall.RawSyscall(sysNanosleep, uintptr(unsafe.Pointer(&ts)), 0, 0)
+		syscall.RawSyscall(sysNanosleep, uintptrOf(&ts), 0, 0)
 	}), n)
 	report("futex-pingpong", futexPingPong(n), n)
 }
@@ -42,7 +41,7 @@ func timeIt(n int, f func()) time.Duration {
 func futexPingPong(n int) time.Duration {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	var word uint32 // 0: ping's turn, 1: pong's turn
-	addr := uintptr(unsafe.Pointer(&word))
+	addr := uintptrOf(&word)
 	turn := func(mine, next uint32) {
 		for atomic.LoadUint32(&word) != mine {
 			syscall.RawSyscall6(sysFutex, addr, futexWait|futexPrivate, uintptr(1-mine), 0, 0, 0)

@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // Boot: entry64 (boot_amd64.s) calls bootMain on a static stack with the
 // boot loader's magic and info pointer. bootMain builds the machine Go needs
 // and starts the unmodified runtime at _rt0_amd64_linux with a Linux-style
@@ -213,7 +211,7 @@ func buildInitialStack(top uintptr, cmdline []byte) uintptr {
 		a := p
 		copy(bytesAt(p, uintptr(len(s))), s)
 		p += uintptr(len(s))
-		*(*byte)(unsafe.Pointer(p)) = 0
+		*ptrAt[byte](p) = 0
 		p++
 		return a
 	}
@@ -230,7 +228,7 @@ func buildInitialStack(top uintptr, cmdline []byte) uintptr {
 			j++
 		}
 		if j > i {
-			argv[argc] = putStr(unsafe.String(&cmdline[i], j-i))
+			argv[argc] = putStr(bytesString(cmdline[i:j]))
 			argc++
 		}
 		i = j

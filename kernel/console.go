@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // The console: COM1 on metal, console_io hypercalls in a guest
 // (platform_*.go). These helpers never allocate (kernel context).
 
@@ -13,7 +11,7 @@ func consoleRead(b []byte) int { return hwGet(b) }
 // kprint writes a string from kernel context (no allocation).
 func kprint(s string) {
 	if len(s) > 0 {
-		hwPut(unsafe.Slice(unsafe.StringData(s), len(s)))
+		hwPut(stringBytes(s))
 	}
 }
 

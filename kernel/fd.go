@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // File descriptors: 0-2 are the console; the rest are the epoll instances
 // and eventfds the runtime's netpoller creates. Nothing else exists.
 
@@ -102,7 +100,7 @@ func sysEpollCtlFn(c *percpu, f *TrapFrame) uint64 {
 		return eINVAL.ret()
 	}
 	ev := uintptr(f.R10)
-	e.regs[i] = epollReg{fd: fd, events: *(*uint32)(unsafe.Pointer(ev)), data: *(*uint64)(unsafe.Pointer(ev + 4))}
+	e.regs[i] = epollReg{fd: fd, events: *ptrAt[uint32](ev), data: *ptrAt[uint64](ev + 4)}
 	return 0
 }
 
@@ -117,8 +115,8 @@ func ready(ep int, out uintptr, max int) int {
 			continue
 		}
 		if out != 0 {
-			*(*uint32)(unsafe.Pointer(out + uintptr(n)*12)) = epollIn
-			*(*uint64)(unsafe.Pointer(out + uintptr(n)*12 + 4)) = r.data
+			*ptrAt[uint32](out + uintptr(n)*12) = epollIn
+			*ptrAt[uint64](out + uintptr(n)*12 + 4) = r.data
 		}
 		n++
 	}

@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // Descriptor tables (AMD APM vol. 2, 4.8 and 8.9): a GDT with the two code
 // and data selectors the trampoline already uses plus this CPU's TSS, whose
 // IST slots give exceptions and interrupts known-good stacks (at CPL0 the CPU
@@ -35,30 +33,30 @@ func descriptor(limit uint16, base uintptr) [2]uint64 {
 // cpuInit sets up c's stacks, GDT, TSS and GS base on the executing CPU.
 func cpuInit(c *percpu, id int, stacks uintptr) {
 	c.id = id
-	c.self = uintptr(unsafe.Pointer(c))
+	c.self = uintptrOf(c)
 	c.kstack = stacks + dfStackSize + kstackSize
 	kg := &kernelGs[id]
 	kg[0], kg[1], kg[2], kg[3] = stacks, c.kstack, stacks+kgGuard, stacks+kgGuard
-	c.kg = uintptr(unsafe.Pointer(kg))
+	c.kg = uintptrOf(kg)
 
 	c.tss[25] = 104 << 16 // I/O map base past the end: no bitmap
 	c.tss.setIST(1, c.kstack)
 	c.tss.setIST(2, stacks+dfStackSize)
-	base := uintptr(unsafe.Pointer(&c.tss))
+	base := uintptrOf(&c.tss)
 	const limit = 103
 	c.gdt[1] = 0x00af9a000000ffff // 0x08: 64-bit code
 	c.gdt[2] = 0x00cf92000000ffff // 0x10: data
 	c.gdt[3] = limit | uint64(base&0xffffff)<<16 | 0x89<<40 | uint64(base>>24&0xff)<<56
 	c.gdt[4] = uint64(base >> 32)
-	d := descriptor(uint16(len(c.gdt)*8-1), uintptr(unsafe.Pointer(&c.gdt)))
-	lgdt(uintptr(unsafe.Pointer(&d)))
+	d := descriptor(uint16(len(c.gdt)*8-1), uintptrOf(&c.gdt))
+	lgdt(uintptrOf(&d))
 	ltr(selTSS)
 	wrmsr(msrGSBase, uint64(c.self))
 }
 
 // idtInit fills the IDT from the stubs in trap_amd64.s and loads it.
 func idtInit() {
-	stubs := (*[37]uintptr)(unsafe.Pointer(vectorStubsAddr()))
+	stubs := ptrAt[[37]uintptr](vectorStubsAddr())
 	for v := range idt {
 		stub, ist := stubs[34], 1 // vecOther
 		switch {
@@ -77,13 +75,13 @@ func idtInit() {
 			uint64(stub >> 32),
 		}
 	}
-	d := descriptor(uint16(len(idt)*16-1), uintptr(unsafe.Pointer(&idt)))
-	lidt(uintptr(unsafe.Pointer(&d)))
+	d := descriptor(uint16(len(idt)*16-1), uintptrOf(&idt))
+	lidt(uintptrOf(&d))
 }
 
 // syscallInit points SYSCALL at syscallEntry with interrupts masked.
 func syscallInit() {
-	stubs := (*[37]uintptr)(unsafe.Pointer(vectorStubsAddr()))
+	stubs := ptrAt[[37]uintptr](vectorStubsAddr())
 	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE|eferNXE)
 	wrmsr(msrSTAR, selKernelCode<<32)
 	wrmsr(msrLSTAR, uint64(stubs[35]))
@@ -91,5 +89,5 @@ func syscallInit() {
 }
 
 func idleLoopAddr() uintptr {
-	return (*[37]uintptr)(unsafe.Pointer(vectorStubsAddr()))[36]
+	return ptrAt[[37]uintptr](vectorStubsAddr())[36]
 }

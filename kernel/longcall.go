@@ -3,7 +3,6 @@ package kernel
 import (
 	"math/bits"
 	"syscall"
-	"unsafe"
 )
 
 // Long calls let a higher layer (hv) run a short piece of assembly in kernel
@@ -61,7 +60,7 @@ func AllocPages(n, align int) (uintptr, error) {
 	if e != 0 {
 		return 0, e
 	}
-	clear(unsafe.Slice((*byte)(unsafe.Pointer(r)), n*pageSize))
+	clear(bytesAt(r, uintptr(n*pageSize)))
 	return r, nil
 }
 

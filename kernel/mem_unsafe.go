@@ -33,3 +33,19 @@ func (identityMem) read(addr, n uint64) []byte {
 func uint32At(addr uintptr) *uint32 { return (*uint32)(unsafe.Pointer(addr)) }
 
 func uintptrOf[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// ptrAt turns an identity-mapped (or user) address into a typed pointer.
+func ptrAt[T any](addr uintptr) *T { return (*T)(unsafe.Pointer(addr)) }
+
+// sizeOf is unsafe.Sizeof for a type.
+func sizeOf[T any]() uintptr {
+	var v T
+	return unsafe.Sizeof(v)
+}
+
+// stringBytes views a string's bytes without copying (kernel context cannot
+// allocate); the caller must not write them.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// bytesString views bytes as a string without copying.
+func bytesString(b []byte) string { return unsafe.String(&b[0], len(b)) }

@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // maxCPUs bounds the per-CPU array. Only the boot CPU runs today; every
 // structure is per-CPU already so that SMP bring-up adds CPUs, not rewrites.
 const maxCPUs = 8
@@ -31,14 +29,5 @@ type percpu struct {
 
 var cpus [maxCPUs]percpu
 
-func init() {
-	var c percpu
-	if unsafe.Offsetof(c.scratch) != 0 || unsafe.Offsetof(c.kstack) != 8 ||
-		unsafe.Offsetof(c.self) != 16 || unsafe.Offsetof(c.curFPU) != 24 ||
-		unsafe.Offsetof(c.newFS) != 32 || unsafe.Offsetof(c.kg) != 40 {
-		panic("kernel: percpu layout does not match trap_amd64.s")
-	}
-}
-
 // thisCPU returns the executing CPU's block. Kernel context only.
-func thisCPU() *percpu { return (*percpu)(unsafe.Pointer(thisCPUAddr())) }
+func thisCPU() *percpu { return ptrAt[percpu](thisCPUAddr()) }

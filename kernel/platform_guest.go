@@ -2,8 +2,6 @@
 
 package kernel
 
-import "unsafe"
-
 // The guest platform: Grove's own image (or any program on this kernel) run
 // as a PVH guest of Grove. Console, timer and power-off are hypercalls; the
 // TSC rate comes from the hypervisor's CPUID leaf; the timer interrupt is a
@@ -32,7 +30,7 @@ func hwConsoleInit() {}
 func hwPut(b []byte) {
 	for len(b) > 0 {
 		n := min(len(b), consoleMax)
-		hypercall(hcConsoleIO, consoleWriteOp, uintptr(n), uintptr(unsafe.Pointer(&b[0])))
+		hypercall(hcConsoleIO, consoleWriteOp, uintptr(n), uintptrOf(&b[0]))
 		b = b[n:]
 	}
 }

@@ -4,7 +4,6 @@ package kernel
 
 import (
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/usbarmory/tamago/amd64/lapic"
 	"github.com/usbarmory/tamago/soc/intel/uart"
@@ -97,11 +96,11 @@ func hwTimerArm(ns int64) {
 func hwTimerStop() { lapicWrite(lapicTimerInit, 0) }
 
 func lapicWrite(reg uintptr, v uint32) {
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(lapicBase+reg)), v)
+	atomic.StoreUint32(ptrAt[uint32](lapicBase+reg), v)
 }
 
 func lapicRead(reg uintptr) uint32 {
-	return atomic.LoadUint32((*uint32)(unsafe.Pointer(lapicBase + reg)))
+	return atomic.LoadUint32(ptrAt[uint32](lapicBase + reg))
 }
 
 // pitWait busy-waits ms milliseconds on PIT channel 2 (gate via port 0x61),

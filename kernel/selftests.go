@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"grove/kernel/selftest"
 )
@@ -308,7 +307,7 @@ func testMonotonic() error {
 // nanotimeSys reads CLOCK_MONOTONIC through the system call.
 func nanotimeSys() int64 {
 	var ts timespec
-	rawSyscall(sysClockGettime, 1, uintptr(unsafe.Pointer(&ts)), 0)
+	rawSyscall(sysClockGettime, 1, uintptrOf(&ts), 0)
 	return ts.sec*1e9 + ts.nsec
 }
 
@@ -316,7 +315,7 @@ func testPageExhaustion() error {
 	const pages = 100
 	bitmap := make([]uint64, 4)
 	var a physAlloc
-	a.initBitmap(uintptr(unsafe.Pointer(&bitmap[0])), 256)
+	a.initBitmap(uintptrOf(&bitmap[0]), 256)
 	a.release(10*pageSize, pages*pageSize)
 	got := map[uintptr]bool{}
 	for {

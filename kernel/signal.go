@@ -1,6 +1,6 @@
 package kernel
 
-import "unsafe"
+import "encoding/binary"
 
 // Linux signal delivery, enough for the Go runtime: synchronous faults in Go
 // code become SIGSEGV/SIGFPE/SIGILL/SIGTRAP with a real rt_sigframe on the
@@ -89,7 +89,7 @@ func deliver(t *task, f *TrapFrame, sig, code int, addr uint64) bool {
 	put := func(off uintptr, v uint64) { *wordAt(base + off) = v }
 	put(0, act.restorer)
 	put(ucStackOff, uint64(t.altSP))
-	*(*int32)(unsafe.Pointer(base + ucStackOff + 8)) = t.altFlags
+	*ptrAt[int32](base + ucStackOff + 8) = t.altFlags
 	put(ucStackOff+16, uint64(t.altSize))
 	for i, r := range frameRegs(f) {
 		put(ucGregsOff+uintptr(i)*8, *r)
@@ -101,8 +101,8 @@ func deliver(t *task, f *TrapFrame, sig, code int, addr uint64) bool {
 	put(ucGregsOff+22*8, addr) // CR2
 	put(ucFPPtrOff, uint64(fp))
 	put(ucMaskOff, t.sigMask)
-	*(*int32)(unsafe.Pointer(base + infoOff)) = int32(sig)
-	*(*int32)(unsafe.Pointer(base + infoOff + 8)) = int32(code)
+	*ptrAt[int32](base + infoOff) = int32(sig)
+	*ptrAt[int32](base + infoOff + 8) = int32(code)
 	put(infoOff+16, addr)
 
 	if act.flags&saNodefer == 0 {
@@ -202,13 +202,13 @@ func sysRtSigactionFn(c *percpu, f *TrapFrame) uint64 {
 		if !kas.access(old, 32, true) {
 			return eFAULT.ret()
 		}
-		*(*sigaction)(unsafe.Pointer(old)) = sigactions[sig]
+		*ptrAt[sigaction](old) = sigactions[sig]
 	}
 	if act != 0 {
 		if !kas.access(act, 32, false) {
 			return eFAULT.ret()
 		}
-		sigactions[sig] = *(*sigaction)(unsafe.Pointer(act))
+		sigactions[sig] = *ptrAt[sigaction](act)
 		sigactions[sig].mask &^= sigBit(sigKILL) | sigBit(sigSTOP)
 	}
 	return 0
@@ -263,13 +263,13 @@ func sysSigaltstackFn(c *percpu, f *TrapFrame) uint64 {
 		if t.altSize == 0 {
 			o.flags = ssDisable
 		}
-		*(*stackt)(unsafe.Pointer(old)) = o
+		*ptrAt[stackt](old) = o
 	}
 	if ss != 0 {
 		if !kas.access(ss, 24, false) {
 			return eFAULT.ret()
 		}
-		n := *(*stackt)(unsafe.Pointer(ss))
+		n := *ptrAt[stackt](ss)
 		if n.flags&ssDisable != 0 {
 			t.altSP, t.altSize, t.altFlags = 0, 0, ssDisable
 			return 0
@@ -307,9 +307,9 @@ func sysRtSigreturnFn(c *percpu, f *TrapFrame) uint64 {
 
 // sanitizeMXCSR clears MXCSR bits FXRSTOR would fault on (#GP in the kernel).
 func sanitizeMXCSR(fx []byte) {
-	mask := *(*uint32)(unsafe.Pointer(&fx[28]))
+	mask := binary.LittleEndian.Uint32(fx[28:])
 	if mask == 0 {
 		mask = 0xffbf
 	}
-	*(*uint32)(unsafe.Pointer(&fx[24])) &= mask
+	binary.LittleEndian.PutUint32(fx[24:], binary.LittleEndian.Uint32(fx[24:])&mask)
 }

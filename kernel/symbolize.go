@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // Symbolizing PCs in kernel context, where the runtime's FuncForPC cannot be
 // used (it may allocate). It reads the pclntab the Go linker emits
 // (runtime/symtab.go: pcHeader, functab, _func) directly; no runtime state
@@ -40,10 +38,10 @@ func funcFor(pc uintptr) (name []byte, entry uintptr, ok bool) {
 		}
 	}
 	fn := pcln + uintptr(*uint32At(pcln + uintptr(lo)*8 + 4))
-	nameOff := *(*int32)(unsafe.Pointer(fn + 4))
+	nameOff := *ptrAt[int32](fn + 4)
 	p := hdr + uintptr(*wordAt(hdr + pchFuncnameOff)) + uintptr(nameOff)
 	n := uintptr(0)
-	for n < 256 && *(*byte)(unsafe.Pointer(p + n)) != 0 {
+	for n < 256 && *ptrAt[byte](p + n) != 0 {
 		n++
 	}
 	return bytesAt(p, n), text + uintptr(*uint32At(pcln + uintptr(lo)*8)), true

@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // The Linux system calls the Go runtime makes (FACTS.md lists them), plus
 // Grove's own above linuxMax. Arguments arrive in RDI, RSI, RDX, R10, R8, R9.
 
@@ -194,7 +192,7 @@ func sysClockGettimeFn(c *percpu, f *TrapFrame) uint64 {
 	default:
 		return eINVAL.ret()
 	}
-	ts := (*timespec)(unsafe.Pointer(uintptr(f.RSI)))
+	ts := ptrAt[timespec](uintptr(f.RSI))
 	ts.sec, ts.nsec = ns/1e9, ns%1e9
 	return 0
 }
@@ -204,7 +202,7 @@ func readTimespec(addr uintptr) (ns int64, ok bool) {
 	if !kas.access(addr, 16, false) {
 		return 0, false
 	}
-	ts := (*timespec)(unsafe.Pointer(addr))
+	ts := ptrAt[timespec](addr)
 	if ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1e9 {
 		return 0, false
 	}

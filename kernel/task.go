@@ -1,7 +1,5 @@
 package kernel
 
-import "unsafe"
-
 // Tasks are the threads the Go runtime creates with clone, plus one idle task
 // per CPU. A task that is not running keeps its registers in regs and its
 // FPU/SSE state in fpu; the kernel itself keeps no per-task stack, so any
@@ -60,7 +58,7 @@ var (
 )
 
 func (t *task) fpuAddr() uintptr {
-	return (uintptr(unsafe.Pointer(&t.fpu)) + 15) &^ 15
+	return (uintptrOf(&t.fpu) + 15) &^ 15
 }
 
 // allocTask finds a free slot and gives it a TID.

@@ -1,7 +1,5 @@
 package svm
 
-import "unsafe"
-
 // VMCB control-area offsets (APM vol. 2, table B-1).
 const (
 	offInterceptCR    = 0x000
@@ -113,19 +111,19 @@ type Segment struct {
 // VMCB is a 4 KiB-aligned, identity-mapped control block.
 type VMCB struct{ PA uintptr }
 
-func (v VMCB) u64(off uintptr) *uint64 { return (*uint64)(unsafe.Pointer(v.PA + off)) }
-func (v VMCB) u32(off uintptr) *uint32 { return (*uint32)(unsafe.Pointer(v.PA + off)) }
+func (v VMCB) u64(off uintptr) *uint64 { return at[uint64](v.PA + off) }
+func (v VMCB) u32(off uintptr) *uint32 { return at[uint32](v.PA + off) }
 
 // Get and Set read and write a 64-bit field.
 func (v VMCB) Get(off uintptr) uint64    { return *v.u64(off) }
 func (v VMCB) Set(off uintptr, x uint64) { *v.u64(off) = x }
 
 func (v VMCB) setSeg(off uintptr, s Segment) {
-	*(*Segment)(unsafe.Pointer(v.PA + off)) = s
+	*at[Segment](v.PA + off) = s
 }
 
 // Seg reads a segment register.
-func (v VMCB) Seg(off uintptr) Segment { return *(*Segment)(unsafe.Pointer(v.PA + off)) }
+func (v VMCB) Seg(off uintptr) Segment { return *at[Segment](v.PA + off) }
 
 // Exported field accessors used by exit handling.
 func (v VMCB) ExitCode() uint64      { return v.Get(offExitCode) }
@@ -165,7 +163,7 @@ func (v VMCB) VIRQPending() bool { return v.Get(offVIntr)&vIRQ != 0 }
 
 // FlushTLB asks the next VMRUN to flush the guest's TLB entries.
 func (v VMCB) FlushTLB(on bool) {
-	b := (*uint8)(unsafe.Pointer(v.PA + offTLBControl))
+	b := at[uint8](v.PA + offTLBControl)
 	if on {
 		*b = 1
 	} else {
