@@ -92,6 +92,7 @@ do = "pause-group"
 // unpause, errors with their exit status, and a reaction run by the agent.
 func TestGrovectl(t *testing.T) {
 	im := Build(t)
+	grovectl(t) // built before QEMU starts: db1's crash timer runs from boot
 	hb := im.Heartbeat
 	sock := filepath.Join(t.TempDir(), "grove.sock")
 	cfg := filepath.Join(t.TempDir(), "groups.toml")
@@ -100,7 +101,7 @@ func TestGrovectl(t *testing.T) {
 	}
 	r := Start(t, "grovectl", Boot{Kernel: im.Grove, Control: sock, Timeout: 5 * time.Minute, Initrd: im.Agent +
 		" name=dom0 privileged," + hb + " name=web1," + hb + " name=web2," + hb + " name=webdm," +
-		hb + " name=db1 crashafter=150," + hb + " name=db2"})
+		hb + " name=db1 crashafter=250," + hb + " name=db2"})
 	r.ExpectAll(60*time.Second, "(d0) agent: control domain up", "grove: created d5 (db2)")
 
 	out := ctlOK(t, sock, "apply", cfg)
@@ -168,7 +169,7 @@ func TestGrovectl(t *testing.T) {
 	ctlOK(t, sock, "--config", cfg, "group", "join", "db", "db2")
 
 	// The reaction: db1 crashes, the agent pauses group db (so db2) on its own.
-	r.Expect("(d4) crashed: guest requested crash", 60*time.Second)
+	r.Expect("(d4) crashed: guest requested crash", 90*time.Second) // 25 s after it started
 	r.Expect("(d0) agent: reaction: d4 crashed", 10*time.Second)
 	r.Expect("(d5) paused", 10*time.Second)
 	r.Send("halt\r")

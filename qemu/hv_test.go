@@ -158,7 +158,7 @@ func TestGoGuests(t *testing.T) {
 	im := Build(t)
 	hb := im.Heartbeat
 	r := Start(t, "goguests", Boot{Kernel: im.Grove, Append: "guest=ctl",
-		Initrd: hb + " name=web1," + hb + " name=web2," + hb + " name=db1 crashafter=20"})
+		Initrd: hb + " name=web1," + hb + " name=web2," + hb + " name=db1 crashafter=50"}) // crashes ~5 s in, after the pause window
 	r.Expect("(d0) pause 00000000", 30*time.Second)
 	r.Expect("(d0) unpause 00000000", 10*time.Second)
 	settle()
