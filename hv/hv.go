@@ -223,6 +223,9 @@ func (d *Domain) endLocked(st domState, why string) {
 			d.hv.sched.removeLocked(v)
 		}
 		v.state = vcpuDead
+		if v.hostTimer != nil {
+			v.hostTimer.Stop()
+		}
 	}
 	d.mu.Lock()
 	if d.console.Len() > 0 {

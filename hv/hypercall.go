@@ -62,7 +62,7 @@ func hcallSchedOp(v *VCPU, a [5]uint64) (int64, outcome, string) {
 	case abi.SchedBlock:
 		return 0, blockIt, ""
 	case abi.SchedSleep:
-		v.wakeAt = kernel.Nanotime() + int64(min(a[1], uint64(time.Hour)))
+		v.dom.hv.sched.setSleep(v, int64(min(a[1], uint64(time.Hour))))
 		return 0, blockIt, ""
 	case abi.SchedShutdown:
 		switch a[1] {
@@ -81,9 +81,10 @@ func hcallSchedOp(v *VCPU, a [5]uint64) (int64, outcome, string) {
 // hcallSetTimer arms the vCPU's one-shot timer at a TSC deadline (0 stops
 // it); when it passes the guest gets abi.TimerVector.
 func hcallSetTimer(v *VCPU, a [5]uint64) (int64, outcome, string) {
-	v.timerTSC = a[0]
+	var at int64
 	if a[0] != 0 {
-		v.dom.hv.sched.armTimer(v, kernel.TSCToNanotime(a[0]))
+		at = max(kernel.TSCToNanotime(a[0]), 1) // 0 means off
 	}
+	v.dom.hv.sched.setGuestTimer(v, at)
 	return 0, resume, ""
 }

@@ -37,6 +37,7 @@ func (s *Scheduler) enqueueLocked(v *VCPU) {
 		return
 	}
 	v.state = vcpuRunnable
+	v.wakeAt, v.slept = 0, false // running again ends any sleep
 	s.runq = append(s.runq, v)
 	select {
 	case s.kick <- struct{}{}:
@@ -44,33 +45,73 @@ func (s *Scheduler) enqueueLocked(v *VCPU) {
 	}
 }
 
-// wake ends v's block (timer or sleep) unless it is paused or dead.
-func (s *Scheduler) wake(v *VCPU, irq bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if irq {
-		v.irqRaised++
-	}
-	if v.state == vcpuBlocked && v.wakeableLocked() {
-		v.wakeAt = 0
-		s.enqueueLocked(v)
-	}
-}
-
 // wakeableLocked: an interrupt is pending or the sleep is over. Caller
 // holds s.mu.
 func (v *VCPU) wakeableLocked() bool {
-	return v.irqPendingLocked() || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
+	return v.irqPendingLocked() || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
 }
 
-func (s *Scheduler) armTimer(v *VCPU, at int64) {
-	d := time.Duration(at - kernel.Nanotime())
-	deadline := v.timerTSC
-	time.AfterFunc(max(d, 0), func() {
-		if v.timerTSC == deadline {
-			s.wake(v, true)
+// setSleep blocks v (once its exit is finished) until ns from now.
+func (s *Scheduler) setSleep(v *VCPU, ns int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v.wakeAt, v.slept = kernel.Nanotime()+ns, false
+	s.rearmLocked(v)
+}
+
+// setGuestTimer arms (at > 0, Nanotime units) or stops (0) the guest's
+// one-shot timer.
+func (s *Scheduler) setGuestTimer(v *VCPU, at int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v.timerAt = at
+	s.rearmLocked(v)
+}
+
+// rearmLocked points v's one host timer at its earliest deadline (sleep end
+// or guest timer), or stops it. One reusable timer per vCPU keeps the exit
+// path free of timer allocations. Caller holds s.mu.
+func (s *Scheduler) rearmLocked(v *VCPU) {
+	next := v.wakeAt
+	if v.timerAt != 0 && (next == 0 || v.timerAt < next) {
+		next = v.timerAt
+	}
+	if next == 0 {
+		if v.hostTimer != nil {
+			v.hostTimer.Stop()
 		}
-	})
+		return
+	}
+	d := max(time.Duration(next-kernel.Nanotime()), 0)
+	if v.hostTimer == nil {
+		v.hostTimer = time.AfterFunc(d, func() { s.timerFired(v) })
+		return
+	}
+	v.hostTimer.Reset(d)
+}
+
+// timerFired consumes every deadline that has passed -- whatever state the
+// vCPU is in, or a paused sleeper's timer would re-arm at zero forever --
+// raising the guest's timer interrupt or noting the sleep as over, wakes a
+// blocked vCPU, and re-arms for what is left. A callback that races with a
+// re-arm finds nothing due and just re-arms.
+func (s *Scheduler) timerFired(v *VCPU) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := kernel.Nanotime()
+	if v.timerAt != 0 && now >= v.timerAt {
+		v.timerAt = 0
+		v.irqRaised++
+	}
+	if v.wakeAt != 0 && now >= v.wakeAt {
+		v.wakeAt, v.slept = 0, true // kept for finish if v is still running
+	}
+	if v.state == vcpuBlocked && v.wakeableLocked() {
+		s.enqueueLocked(v)
+	}
+	if v.state != vcpuDead {
+		s.rearmLocked(v)
+	}
 }
 
 // loop is the per-CPU scheduler loop.
@@ -98,8 +139,8 @@ func (s *Scheduler) runSlice(v *VCPU) {
 	for {
 		s.prepare(v)
 		code := svm.Run(v.vmcb, &v.regs, deadline)
-		v.exits++
 		s.mu.Lock()
+		v.exits++
 		if !v.vmcb.VIRQPending() {
 			v.irqDelivered = v.irqInjected // the guest took what was injected
 		}
@@ -142,13 +183,9 @@ func (s *Scheduler) finish(v *VCPU, out outcome, why string) {
 		v.state = vcpuPaused
 		return
 	case out == blockIt && v.wakeableLocked():
-		v.wakeAt = 0 // its wake-up came while it was still running
+		// its wake-up came while it was still running: requeue below
 	case out == blockIt:
-		v.state = vcpuBlocked
-		if v.wakeAt != 0 {
-			at := v.wakeAt
-			time.AfterFunc(time.Duration(at-kernel.Nanotime()), func() { s.wake(v, false) })
-		}
+		v.state = vcpuBlocked // the host timer (rearmLocked) or an interrupt wakes it
 		return
 	}
 	s.enqueueLocked(v)

@@ -2,7 +2,7 @@ package hv
 
 import (
 	"errors"
-	"sync"
+	"time"
 
 	"grove/hv/svm"
 	"grove/kernel"
@@ -29,16 +29,16 @@ type VCPU struct {
 	regs svm.Regs
 
 	// Guarded by the scheduler's mu.
-	state    vcpuState
-	wakeAt   int64  // kernel.Nanotime deadline of a sleep, 0 = none
-	timerTSC uint64 // set_timer_op deadline, 0 = off
+	state     vcpuState
+	wakeAt    int64       // kernel.Nanotime deadline of a sleep, 0 = none
+	slept     bool        // the sleep's deadline passed; consumed when v is queued
+	timerAt   int64       // set_timer_op deadline (Nanotime), 0 = off
+	hostTimer *time.Timer // fires at the earlier of the two (sched.go)
 	// Timer interrupts: raised by the timer, injected by prepare, and
 	// delivered once the guest took the injected one. Counting instead of a
 	// flag means a timer that fires while the guest runs is never lost.
 	irqRaised, irqInjected, irqDelivered uint64
-	flushed                              bool // TLB flushed for the current ASID
 	exits                                uint64
-	ranOnce                              sync.Once
 }
 
 // Segment attributes (VMCB format: descriptor bits 40-47, 52-55).
