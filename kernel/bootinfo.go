@@ -92,8 +92,8 @@ func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
 	le := binary.LittleEndian
 	flags := le.Uint32(b[0:])
 	if flags&(1<<2) != 0 {
-		readCString(m, uint64(le.Uint32(b[16:])), out)
-		dropImagePath(out)
+		n := readCString(m, uint64(le.Uint32(b[16:])), out.cmdline[:])
+		out.cmdlineLen = dropImagePath(out.cmdline[:], n)
 	}
 	if flags&(1<<3) != 0 {
 		n, addr := le.Uint32(b[20:]), uint64(le.Uint32(b[24:]))
@@ -145,7 +145,7 @@ func parsePVH(info uint64, m physReader, out *BootInfo) error {
 		return bootError("PVH start info has a bad magic")
 	}
 	if p := le.Uint64(b[24:]); p != 0 {
-		readCString(m, p, out)
+		out.cmdlineLen = readCString(m, p, out.cmdline[:])
 	}
 	nmods, modlist := le.Uint32(b[12:]), le.Uint64(b[16:])
 	for i := uint32(0); i < nmods && out.NMods < maxModules; i++ {
@@ -179,73 +179,49 @@ func addRegion(out *BootInfo, base, length uint64, typ uint32) {
 	out.NMem++
 }
 
-// dropImagePath removes the image's path that QEMU puts before the command
-// line (GRUB does not): a first word with a '/' or '.' and no '='.
-func dropImagePath(out *BootInfo) {
-	c := out.cmdline[:out.cmdlineLen]
+// readCString copies the NUL-terminated string at addr into dst (at most
+// len(dst) bytes) and returns its length.
+func readCString(m physReader, addr uint64, dst []byte) int {
+	n := 0
+	for n < len(dst) {
+		c := m.read(addr+uint64(n), 1)
+		if c == nil || c[0] == 0 {
+			break
+		}
+		dst[n] = c[0]
+		n++
+	}
+	return n
+}
+
+// dropImagePath removes from buf[:n] the image path a loader may put before
+// the arguments (QEMU does, GRUB does not): a first word with a '/' or '.'
+// and no '='. It returns the new length.
+func dropImagePath(buf []byte, n int) int {
+	c := buf[:n]
 	i, path := 0, false
 	for i < len(c) && c[i] != ' ' {
 		switch c[i] {
 		case '=':
-			return
+			return n
 		case '/', '.':
 			path = true
 		}
 		i++
 	}
 	if !path {
-		return
+		return n
 	}
 	for i < len(c) && c[i] == ' ' {
 		i++
 	}
-	out.cmdlineLen = copy(out.cmdline[:], c[i:])
+	return copy(buf, c[i:])
 }
 
-// readModString copies a module's string, dropping a leading file path as
-// for the kernel's own command line.
+// readModString reads a module's string the way the command line is read.
 func readModString(m physReader, addr uint64, mod *Module) {
-	if addr == 0 {
-		return
-	}
-	for mod.cmdLen < maxModCmdline {
-		c := m.read(addr+uint64(mod.cmdLen), 1)
-		if c == nil || c[0] == 0 {
-			break
-		}
-		mod.cmdline[mod.cmdLen] = c[0]
-		mod.cmdLen++
-	}
-	words := mod.cmdline[:mod.cmdLen]
-	i := 0
-	for i < len(words) && words[i] != ' ' {
-		i++
-	}
-	if first := words[:i]; !containsByte(first, '=') {
-		for i < len(words) && words[i] == ' ' {
-			i++
-		}
-		mod.cmdLen = copy(mod.cmdline[:], words[i:])
-	}
-}
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-func readCString(m physReader, addr uint64, out *BootInfo) {
-	for out.cmdlineLen < maxCmdline {
-		c := m.read(addr+uint64(out.cmdlineLen), 1)
-		if c == nil || c[0] == 0 {
-			return
-		}
-		out.cmdline[out.cmdlineLen] = c[0]
-		out.cmdlineLen++
+	if addr != 0 {
+		mod.cmdLen = dropImagePath(mod.cmdline[:], readCString(m, addr, mod.cmdline[:]))
 	}
 }
 
