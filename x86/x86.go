@@ -1,0 +1,80 @@
+// Package x86 names the architectural registers and bits that more than one
+// layer of Grove uses (the kernel, the hypervisor, the image tool, the page
+// table walker), once, as the AMD64 Architecture Programmer's Manual names
+// them. It holds constants only: no code that touches hardware.
+package x86
+
+// Model-specific registers (APM vol. 2, appendix A).
+const (
+	MSRAPICBase     = 0x0000001b
+	MSRPAT          = 0x00000277
+	MSREFER         = 0xc0000080
+	MSRSTAR         = 0xc0000081
+	MSRLSTAR        = 0xc0000082
+	MSRCSTAR        = 0xc0000083
+	MSRSFMASK       = 0xc0000084
+	MSRFSBase       = 0xc0000100
+	MSRGSBase       = 0xc0000101
+	MSRKernelGSBase = 0xc0000102
+	MSRVMHSAVEPA    = 0xc0010117
+)
+
+// EFER bits (APM vol. 2, 3.1.7).
+const (
+	EFERSCE   = 1 << 0
+	EFERLME   = 1 << 8
+	EFERLMA   = 1 << 10
+	EFERNXE   = 1 << 11
+	EFERSVME  = 1 << 12
+	EFERFFXSR = 1 << 14
+)
+
+// CR0 bits (APM vol. 2, 3.1.1).
+const (
+	CR0PE = 1 << 0
+	CR0MP = 1 << 1
+	CR0EM = 1 << 2
+	CR0TS = 1 << 3
+	CR0ET = 1 << 4
+	CR0NE = 1 << 5
+	CR0WP = 1 << 16
+	CR0AM = 1 << 18
+	CR0NW = 1 << 29
+	CR0CD = 1 << 30
+	CR0PG = 1 << 31
+)
+
+// CR4 bits (APM vol. 2, 3.1.3).
+const (
+	CR4PSE        = 1 << 4
+	CR4PAE        = 1 << 5
+	CR4PGE        = 1 << 7
+	CR4OSFXSR     = 1 << 9
+	CR4OSXMMEXCPT = 1 << 10
+	CR4LA57       = 1 << 12
+	CR4OSXSAVE    = 1 << 18
+)
+
+// RFLAGS bits (APM vol. 2, 3.1.6).
+const (
+	RFLAGSMBS = 1 << 1 // reserved, must be set
+	RFLAGSTF  = 1 << 8
+	RFLAGSIF  = 1 << 9
+	RFLAGSDF  = 1 << 10
+	RFLAGSAC  = 1 << 18
+)
+
+// Exception vectors (APM vol. 2, 8.2).
+const (
+	VecDE  = 0 // divide error
+	VecDB  = 1 // debug
+	VecNMI = 2
+	VecBP  = 3  // breakpoint
+	VecUD  = 6  // invalid opcode
+	VecDF  = 8  // double fault
+	VecGP  = 13 // general protection
+	VecPF  = 14 // page fault
+	VecMF  = 16 // x87 floating point
+	VecMC  = 18 // machine check
+	VecXF  = 19 // SIMD floating point
+)
