@@ -8,6 +8,7 @@ package hv
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"grove/errno"
 	"grove/hv/abi"
 	"grove/hv/svm"
+	"grove/kernel"
 	"grove/rcu"
 )
 
@@ -42,6 +44,12 @@ type Hypervisor struct {
 // Start enables SVM and starts the scheduler loop. It returns svm.ErrNoSVM
 // (whose text says what to do) when the CPU cannot run guests.
 func Start(slice time.Duration) (*Hypervisor, error) {
+	// SVM is per CPU: enable it where the (one) loop runs.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := kernel.PinThread(0); err != nil {
+		return nil, err
+	}
 	if err := svm.Enable(); err != nil {
 		return nil, err
 	}

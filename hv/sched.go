@@ -117,6 +117,7 @@ func (s *Scheduler) timerFired(v *VCPU) {
 // loop is the per-CPU scheduler loop.
 func (s *Scheduler) loop() {
 	runtime.LockOSThread()
+	kernel.PinThread(0) // where Start enabled SVM
 	for {
 		s.mu.Lock()
 		var v *VCPU

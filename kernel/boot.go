@@ -21,6 +21,7 @@ var (
 
 	onlineCPUs = 1
 	hasRDRAND  bool
+	hasRDTSCP  bool
 	imageEnd   uintptr
 	booted     bool // set by bootMain: never true in a host process
 )
@@ -40,6 +41,8 @@ func bootMain(magic, info uint64) {
 	if err != nil {
 		bootFail("no memory for kernel stacks")
 	}
+	_, _, _, edx := cpuid(0x80000001, 0)
+	hasRDTSCP = edx&(1<<27) != 0
 	cpuInit(&cpus[0], 0, stacks)
 	idtInit()
 	syscallInit()
@@ -47,7 +50,10 @@ func bootMain(magic, info uint64) {
 	hwCalibrate()
 	_, _, ecx, _ := cpuid(1, 0)
 	hasRDRAND = ecx&(1<<30) != 0
+	bklLock(&cpus[0]) // APs wait in apMain's idle loop until the runtime runs
 	sp := tasksInit(&cpus[0])
+	startAPs(cpusLimit(Boot.Cmdline0()))
+	bklUnlock()
 	enterUser(sp, rt0Addr())
 }
 
@@ -168,17 +174,9 @@ func pdFor(pa uintptr) *[512]uint64 {
 // thread's initial stack pointer.
 func tasksInit(c *percpu) uintptr {
 	fninit()
-	idle, it := allocTask()
-	istack, err := kmem.alloc()
-	if err != nil {
+	if !newIdleTask(c, uintptrOf(&bootTLS[1])) {
 		bootFail("no memory for the idle stack")
 	}
-	it.regs = TrapFrame{RIP: uint64(idleLoopAddr()), CS: selKernelCode, SS: selKernelData,
-		RFLAGS: rflagsIF | rflagsMBS, RSP: uint64(istack + pageSize)}
-	it.fsBase = uintptrOf(&bootTLS[1])
-	it.state = taskRunnable
-	fxsave(it.fpuAddr())
-	c.idle = idle
 
 	main, mt := allocTask()
 	mt.fsBase = uintptrOf(&bootTLS[1])
@@ -193,6 +191,25 @@ func tasksInit(c *percpu) uintptr {
 		bootFail("no memory for the main stack")
 	}
 	return buildInitialStack(stack+mainStackSize, Boot.Cmdline0())
+}
+
+// newIdleTask gives c its idle task: the idle loop on a page of its own
+// stack, with fsBase for Go's TLS word. Boot path.
+func newIdleTask(c *percpu, fsBase uintptr) bool {
+	idle, it := allocTask()
+	istack, err := kmem.alloc()
+	if it == nil || err != nil {
+		return false
+	}
+	it.regs = TrapFrame{RIP: uint64(idleLoopAddr()), CS: selKernelCode, SS: selKernelData,
+		RFLAGS: rflagsIF | rflagsMBS, RSP: uint64(istack + pageSize)}
+	it.fsBase = fsBase
+	it.state = taskRunnable
+	it.cpu = int32(c.id)
+	it.affinity = 1 << uint(c.id)
+	fxsave(it.fpuAddr())
+	c.idle = idle
+	return true
 }
 
 // Cmdline0 is Cmdline without allocating (boot time).

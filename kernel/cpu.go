@@ -10,6 +10,7 @@ func inb(port uint16) uint8
 func rdmsr(msr uint32) uint64
 func wrmsr(msr uint32, val uint64)
 func rdtsc() uint64
+func rdtscp() (tsc uint64, aux uint32) // aux: TSC_AUX, the CPU index here
 func readCR2() uint64
 func readCR3() uint64
 func writeCR3(val uint64)
@@ -23,6 +24,7 @@ func lidt(desc uintptr)
 func ltr(sel uint16)
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func rdrand() (val uint64, ok bool)
+func pause() // PAUSE: spin-wait hint
 
 // thisCPU returns the per-CPU block of the executing CPU (GS base).
 func thisCPUAddr() uintptr
@@ -36,6 +38,7 @@ const (
 	msrFMASK    = 0xc0000084
 	msrFSBase   = 0xc0000100
 	msrGSBase   = 0xc0000101
+	msrTSCAux   = 0xc0000103
 
 	eferSCE = 1 << 0
 	eferLME = 1 << 8

@@ -157,3 +157,17 @@ TEXT ·divideByZero(SB),NOSPLIT,$0-24
 	DIVQ	CX
 	MOVQ	AX, ret+16(FP)
 	RET
+
+// func pause()
+TEXT ·pause(SB),NOSPLIT,$0-0
+	PAUSE
+	RET
+
+// func rdtscp() (tsc uint64, aux uint32)
+TEXT ·rdtscp(SB),NOSPLIT,$0-12
+	BYTE	$0x0f; BYTE $0x01; BYTE $0xf9	// rdtscp
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, tsc+0(FP)
+	MOVL	CX, aux+8(FP)
+	RET

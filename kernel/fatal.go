@@ -41,7 +41,9 @@ func dumpFrame(f *TrapFrame) {
 // kernelFault reports a fault taken by kernel code (or an exception that
 // cannot be survived) and powers off.
 func kernelFault(f *TrapFrame, what string) {
-	kprint("\nkernel: ")
+	kprint("\nkernel: cpu ")
+	kprintDec(uint64(thisCPU().id))
+	kprint(": ")
 	kprint(what)
 	if f.Vector < 32 {
 		kprint(": ")

@@ -34,6 +34,8 @@ func descriptor(limit uint16, base uintptr) [2]uint64 {
 func cpuInit(c *percpu, id int, stacks uintptr) {
 	c.id = id
 	c.self = uintptrOf(c)
+	c.stacks = stacks
+	c.runHead, c.runTail = -1, -1
 	c.kstack = stacks + dfStackSize + kstackSize
 	kg := &kernelGs[id]
 	kg[0], kg[1], kg[2], kg[3] = stacks, c.kstack, stacks+kgGuard, stacks+kgGuard
@@ -52,11 +54,14 @@ func cpuInit(c *percpu, id int, stacks uintptr) {
 	lgdt(uintptrOf(&d))
 	ltr(selTSS)
 	wrmsr(msrGSBase, uint64(c.self))
+	if hasRDTSCP {
+		wrmsr(msrTSCAux, uint64(id)) // RDTSCP tells readTSC which CPU it ran on
+	}
 }
 
 // idtInit fills the IDT from the stubs in trap_amd64.s and loads it.
 func idtInit() {
-	stubs := ptrAt[[37]uintptr](vectorStubsAddr())
+	stubs := ptrAt[[39]uintptr](vectorStubsAddr())
 	for v := range idt {
 		stub, ist := stubs[34], 1 // vecOther
 		switch {
@@ -64,6 +69,10 @@ func idtInit() {
 			stub = stubs[v]
 		case v == vecTimer:
 			stub = stubs[32]
+		case v == vecResched:
+			stub = stubs[37]
+		case v == vecTLB:
+			stub = stubs[38]
 		case v == vecSpurious:
 			stub = stubs[33]
 		}
@@ -75,6 +84,11 @@ func idtInit() {
 			uint64(stub >> 32),
 		}
 	}
+	idtLoad()
+}
+
+// idtLoad loads the shared IDT on the executing CPU.
+func idtLoad() {
 	d := descriptor(uint16(len(idt)*16-1), uintptrOf(&idt))
 	lidt(uintptrOf(&d))
 }

@@ -39,12 +39,17 @@ func sysGroveLongCallFn(c *percpu, f *TrapFrame) uint64 {
 	if i >= maxLongCalls || longCalls[i] == nil {
 		return eINVAL.ret()
 	}
-	next := nextDeadline
+	next := nextEvent(c) // a long call must not outlast the thread's slice
 	if d := int64(f.R10); d > 0 && (next == 0 || d < next) {
 		next = d
 	}
 	armTimer(c, next)
-	return uint64(longCalls[i](uintptr(f.RSI), uintptr(f.RDX)))
+	// The call runs without the BKL: it touches only its own data, and a
+	// guest's run must not stop other CPUs from entering the kernel.
+	bklUnlock()
+	r := longCalls[i](uintptr(f.RSI), uintptr(f.RDX))
+	bklLock(c)
+	return uint64(r)
 }
 
 // Nanotime is the kernel's monotonic clock in nanoseconds since boot.

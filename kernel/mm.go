@@ -71,9 +71,11 @@ func (as *addressSpace) faultIn(addr uintptr, write bool) int {
 }
 
 // releaseUserPage is unmapRange's callback for mapping pages.
+// The page is freed only after other CPUs dropped it from their TLBs: callers
+// end with tlbFlushGathered.
 func releaseUserPage(va, pa uintptr) {
 	invlpg(va)
-	kmem.freePage(pa)
+	gatherPage(pa)
 	kas.userPages--
 }
 
@@ -116,6 +118,7 @@ func doMmap(addr, length uintptr, prot, flags uint32, fd int64) uint64 {
 		return errno(17).ret() // EEXIST
 	}
 	kas.pt.unmapRange(a, a+n, releaseUserPage)
+	tlbFlushGathered()
 	if !kas.setRange(a, a+n, prot&(protRead|protWrite|protExec)) {
 		return eNOMEM.ret()
 	}
@@ -128,6 +131,7 @@ func doMunmap(addr, length uintptr) uint64 {
 		return eINVAL.ret()
 	}
 	kas.pt.unmapRange(addr, addr+n, releaseUserPage)
+	tlbFlushGathered()
 	if !kas.carve(addr, addr+n) {
 		return eNOMEM.ret()
 	}
@@ -149,6 +153,7 @@ func doMadvise(addr, length uintptr, advice int) uint64 {
 		n := (length + pageSize - 1) &^ (pageSize - 1)
 		if addr >= kas.identEnd && addr+n <= userTop {
 			kas.pt.unmapRange(addr, addr+n, releaseUserPage)
+			tlbFlushGathered()
 		}
 	}
 	return 0

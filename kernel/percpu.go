@@ -1,7 +1,8 @@
 package kernel
 
-// maxCPUs bounds the per-CPU array. Only the boot CPU runs today; every
-// structure is per-CPU already so that SMP bring-up adds CPUs, not rewrites.
+import "sync/atomic"
+
+// maxCPUs bounds the per-CPU array (and CPU masks, which are one word).
 const maxCPUs = 8
 
 // percpu is one CPU's kernel state. GS base points at it. The first fields are
@@ -14,6 +15,7 @@ type percpu struct {
 	curFPU  uintptr // 24: FXSAVE area of the current task
 	newFS   uintptr // 32: FS base to load on exit; 0 = unchanged
 	kg      uintptr // 40: this CPU's kernel g (see kstack.go)
+	savedG  uintptr // 48: the interrupted thread's TLS g word (trap restores it)
 
 	id       int
 	cur      int32 // index into tasks of the running task
@@ -22,6 +24,20 @@ type percpu struct {
 	hwFS     uintptr
 	sliceEnd int64 // when the current task's time slice ends (ns)
 	armed    int64 // deadline the LAPIC timer is armed for (ns), 0 = none
+
+	apicID uint32
+	stacks uintptr // base of the IST stacks (cpuInit)
+	// The run queue of tasks waiting for this CPU (task.next links), and
+	// the earliest deadline of the tasks blocked on it. BKL held.
+	runHead, runTail int32
+	runLen           int
+	nextDeadline     int64
+	tlbReq           atomic.Uint32 // another CPU asks for a TLB flush (tlb.go)
+	started          atomic.Bool   // the AP reached apMain
+	kicked           atomic.Bool   // a vecResched IPI is on its way
+	tscSkew          int64         // this CPU's TSC minus the boot CPU's at start
+	// Kernel entries on this CPU, for the self-tests' per-CPU checks.
+	traps, timerIRQs uint64
 
 	gdt [7]uint64
 	tss tss

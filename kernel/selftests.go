@@ -279,17 +279,15 @@ func testMonotonic() error {
 			defer wg.Done()
 			runtime.LockOSThread()
 			for j := 0; j < 2000; j++ {
+				// prev was read from the clock before this read began (on
+				// any CPU), so now must not be below it.
+				prev := last.Load()
 				now := nanotimeSys()
-				for {
-					prev := last.Load()
-					if now < prev {
-						bad.Store(prev - now)
-						break
-					}
-					if last.CompareAndSwap(prev, now) {
-						break
-					}
-					now = nanotimeSys()
+				if now < prev {
+					bad.Store(prev - now)
+				}
+				for prev < now && !last.CompareAndSwap(prev, now) {
+					prev = last.Load()
 				}
 				if j%100 == 0 {
 					runtime.Gosched()

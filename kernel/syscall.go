@@ -31,6 +31,7 @@ const (
 	sysArchPrctl     = 158
 	sysGettid        = 186
 	sysFutex         = 202
+	sysSchedSetaff   = 203
 	sysSchedGetaff   = 204
 	sysClockGettime  = 228
 	sysExitGroup     = 231
@@ -53,7 +54,8 @@ const (
 	SysGroveLongCall  = 0x1004 // run a registered kernel-context call (longcall.go)
 	SysGrovePageAlloc = 0x1005
 	SysGrovePageFree  = 0x1006
-	groveMax          = 0x1007
+	SysGroveCPU       = 0x1007 // the executing CPU's index
+	groveMax          = 0x1008
 )
 
 var linuxCalls = [linuxMax]sysFunc{
@@ -78,6 +80,7 @@ var linuxCalls = [linuxMax]sysFunc{
 	sysArchPrctl:     sysArchPrctlFn,
 	sysGettid:        sysGettidFn,
 	sysFutex:         sysFutexFn,
+	sysSchedSetaff:   sysSchedSetaffinityFn,
 	sysSchedGetaff:   sysSchedGetaffinityFn,
 	sysClockGettime:  sysClockGettimeFn,
 	sysExitGroup:     sysExitGroupFn,
@@ -99,6 +102,7 @@ var groveCalls = [groveMax - groveFirst]sysFunc{
 	SysGroveLongCall - groveFirst:  sysGroveLongCallFn,
 	SysGrovePageAlloc - groveFirst: sysGrovePageAllocFn,
 	SysGrovePageFree - groveFirst:  sysGrovePageFreeFn,
+	SysGroveCPU - groveFirst:       sysGroveCPUFn,
 }
 
 func sysMmapFn(c *percpu, f *TrapFrame) uint64 {
@@ -168,12 +172,52 @@ func sysArchPrctlFn(c *percpu, f *TrapFrame) uint64 {
 	return eINVAL.ret()
 }
 
+// sysSchedGetaffinityFn reports every online CPU, whichever thread asks:
+// the runtime sizes GOMAXPROCS from it, and a thread pinned with
+// sched_setaffinity must not make the whole program think it has one CPU.
 func sysSchedGetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, true) {
 		return eINVAL.ret()
 	}
-	*wordAt(uintptr(f.RDX)) = 1<<uint(onlineCPUs) - 1
+	*wordAt(uintptr(f.RDX)) = onlineMask()
 	return 8
+}
+
+func onlineMask() uint64 { return 1<<uint(onlineCPUs) - 1 }
+
+// sysSchedSetaffinityFn pins a thread (tid, 0 = the caller) to a CPU mask,
+// as Linux does; a caller no longer allowed where it runs moves at once.
+func sysSchedSetaffinityFn(c *percpu, f *TrapFrame) uint64 {
+	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, false) {
+		return eFAULT.ret()
+	}
+	mask := *wordAt(uintptr(f.RDX)) & onlineMask()
+	if mask == 0 {
+		return eINVAL.ret()
+	}
+	i := c.cur
+	if f.RDI != 0 {
+		if i = taskByTID(int32(f.RDI)); i < 0 {
+			return eSRCH.ret()
+		}
+	}
+	tasks[i].affinity = mask
+	if i == c.cur && mask&(1<<uint(c.id)) == 0 {
+		f.RAX = 0
+		schedule(c, f, true)
+		return keepFrame
+	}
+	return 0
+}
+
+// taskByTID finds a live task by thread id, or -1.
+func taskByTID(tid int32) int32 {
+	for i := range tasks {
+		if tasks[i].state != taskFree && tasks[i].tid == tid {
+			return int32(i)
+		}
+	}
+	return -1
 }
 
 // timespec is struct timespec.

@@ -46,14 +46,14 @@ type task struct {
 	altSize    uintptr
 	altFlags   int32
 	next       int32 // run queue link; -1 = none
+
+	cpu      int32  // the CPU it last ran (or was queued) on
+	affinity uint64 // CPUs it may run on (sched_setaffinity); 0 = any
 }
 
 var (
 	tasks   [maxTasks]task
 	nextTID int32 = 1
-	runHead int32 = -1
-	runTail int32 = -1
-	schedMu spinlock
 	nTasks  int // live tasks, for diagnostics
 )
 
@@ -75,31 +75,90 @@ func allocTask() (int32, *task) {
 	return -1, nil
 }
 
-// enqueue makes task i runnable at the tail of the run queue.
+// enqueue makes task i runnable at the tail of a CPU's run queue: the CPU
+// it last ran on if its affinity allows, else the first one allowed. An idle
+// CPU that could run it is kicked (kickIdle). Kernel context, BKL held.
 func enqueue(i int32) {
 	t := &tasks[i]
 	t.state = taskRunnable
 	t.wait = waitNone
 	t.deadline = 0
 	t.next = -1
-	if runTail < 0 {
-		runHead = i
-	} else {
-		tasks[runTail].next = i
+	if !t.allowedOn(int(t.cpu)) {
+		t.cpu = int32(t.firstAllowed())
 	}
-	runTail = i
+	q := &cpus[t.cpu]
+	if q.runTail < 0 {
+		q.runHead = i
+	} else {
+		tasks[q.runTail].next = i
+	}
+	q.runTail = i
+	q.runLen++
+	kickIdle(int(t.cpu))
 }
 
-func dequeue() int32 {
-	i := runHead
-	if i >= 0 {
-		runHead = tasks[i].next
-		if runHead < 0 {
-			runTail = -1
+// allowedOn reports whether t may run on cpu.
+func (t *task) allowedOn(cpu int) bool {
+	return cpu < onlineCPUs && (t.affinity == 0 || t.affinity&(1<<uint(cpu)) != 0)
+}
+
+func (t *task) firstAllowed() int {
+	for i := 0; i < onlineCPUs; i++ {
+		if t.allowedOn(i) {
+			return i
 		}
-		tasks[i].next = -1
+	}
+	return 0
+}
+
+// dequeue takes the next task for c: its own queue first, else one stolen
+// from the busiest other queue that c may run. Kernel context, BKL held.
+func dequeue(c *percpu) int32 {
+	if i := popFrom(c, c.id); i >= 0 {
+		return i
+	}
+	var busiest *percpu
+	for k := 0; k < onlineCPUs; k++ {
+		if o := &cpus[k]; o != c && o.runLen > 0 && (busiest == nil || o.runLen > busiest.runLen) {
+			busiest = o
+		}
+	}
+	if busiest == nil {
+		return -1
+	}
+	i := popFrom(busiest, c.id)
+	if i >= 0 {
+		tasks[i].cpu = int32(c.id)
+		steals++
 	}
 	return i
+}
+
+// steals counts tasks moved by work stealing (self-tests read it).
+var steals uint64
+
+// popFrom unlinks the first task of q's queue that may run on cpu (any task
+// if cpu < 0).
+func popFrom(q *percpu, cpu int) int32 {
+	prev := int32(-1)
+	for i := q.runHead; i >= 0; prev, i = i, tasks[i].next {
+		if cpu >= 0 && !tasks[i].allowedOn(cpu) {
+			continue
+		}
+		if prev < 0 {
+			q.runHead = tasks[i].next
+		} else {
+			tasks[prev].next = tasks[i].next
+		}
+		if q.runTail == i {
+			q.runTail = prev
+		}
+		tasks[i].next = -1
+		q.runLen--
+		return i
+	}
+	return -1
 }
 
 // wake ends task i's wait with result res in RAX.
@@ -117,8 +176,8 @@ func block(c *percpu, kind waitKind, deadline int64, onTime uint64) {
 	t.wait = kind
 	t.deadline = deadline
 	t.onTime = onTime
-	if deadline != 0 && (nextDeadline == 0 || deadline < nextDeadline) {
-		nextDeadline = deadline
+	if deadline != 0 && (c.nextDeadline == 0 || deadline < c.nextDeadline) {
+		c.nextDeadline = deadline
 	}
 }
 
@@ -133,7 +192,7 @@ func schedule(c *percpu, f *TrapFrame, preempt bool) {
 	if running {
 		enqueue(c.cur)
 	}
-	next := dequeue()
+	next := dequeue(c)
 	if next < 0 {
 		next = c.idle
 	}
@@ -154,6 +213,7 @@ func switchTo(c *percpu, f *TrapFrame, next int32) {
 		c.curFPU = n.fpuAddr()
 	}
 	n.state = taskRunning
+	n.cpu = int32(c.id)
 	c.sliceEnd = nanotime() + sliceNS
 	if n.fsBase != c.hwFS {
 		c.newFS = n.fsBase
@@ -161,13 +221,13 @@ func switchTo(c *percpu, f *TrapFrame, next int32) {
 	}
 }
 
-// expire wakes tasks whose deadline has passed and returns the earliest
-// deadline still pending (0 = none).
-func expire(now int64) int64 {
+// expire wakes c's tasks whose deadline has passed (those that blocked on
+// c) and returns the earliest deadline still pending there (0 = none).
+func expire(c *percpu, now int64) int64 {
 	var earliest int64
 	for i := range tasks {
 		t := &tasks[i]
-		if t.state != taskBlocked || t.deadline == 0 {
+		if t.state != taskBlocked || t.deadline == 0 || int(t.cpu) != c.id {
 			continue
 		}
 		if t.deadline <= now && t.restartOnTime {
@@ -180,4 +240,35 @@ func expire(now int64) int64 {
 		}
 	}
 	return earliest
+}
+
+// kickIdle makes sure a task queued for target gets a CPU soon. A different
+// target CPU is interrupted (vecResched) if it idles, or if its timer would
+// not end the running task's slice; a task queued on this CPU wakes one idle
+// CPU, which steals it. Kernel context, BKL held.
+func kickIdle(target int) {
+	if onlineCPUs == 1 {
+		return
+	}
+	me := thisCPU().id
+	if target != me {
+		t := &cpus[target]
+		if t.cur == t.idle || t.armed == 0 || t.armed > t.sliceEnd {
+			sendResched(t)
+		}
+		return
+	}
+	for k := 0; k < onlineCPUs; k++ {
+		if o := &cpus[k]; k != me && o.cur == o.idle {
+			sendResched(o)
+			return
+		}
+	}
+}
+
+// sendResched interrupts o once: further kicks wait until it took this one.
+func sendResched(o *percpu) {
+	if o.kicked.CompareAndSwap(false, true) {
+		hwSendIPI(o.apicID, vecResched)
+	}
 }

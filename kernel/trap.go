@@ -3,17 +3,31 @@ package kernel
 // trap is the one Go entry point from trap_amd64.s, on this CPU's kernel
 // stack with interrupts off. It dispatches by vector, then delivers pending
 // signals and re-arms the timer for whichever task the frame now holds.
+//
+// Everything after the TLB check runs under the big kernel lock (bkl.go).
 func trap(f *TrapFrame) {
 	c := thisCPU()
+	if f.Vector == vecTLB { // answered without the BKL: its holder may be waiting
+		tlbServe(c)
+		hwEOI()
+		*wordAt(c.hwFS - 8) = uint64(c.savedG) // as below: nothing switched
+		return
+	}
 	c.inKernel++
 	if c.inKernel > 1 || f.Vector == vecDoubleFault || f.Vector == vecNMI || f.Vector == 18 {
 		kernelFault(f, "fault in kernel code")
 	}
+	bklLock(c)
+	entryFS := c.hwFS
+	c.traps++
 	switch v := f.Vector; {
 	case v == vecSyscall:
 		doSyscall(c, f)
 	case v == vecTimer:
 		timerInterrupt(c, f)
+	case v == vecResched:
+		c.kicked.Store(false)
+		hwEOI()
 	case v == vecSpurious:
 	case v < 32:
 		exception(c, f)
@@ -23,6 +37,10 @@ func trap(f *TrapFrame) {
 	schedule(c, f, false) // no-op unless the running task blocked or exited
 	deliverPending(c, f)
 	rearm(c)
+	// Give the interrupted thread its g word back (trapCommon put this CPU's
+	// kernel g there) before another CPU can take the BKL and resume it.
+	*wordAt(entryFS - 8) = uint64(c.savedG)
+	bklUnlock()
 	c.inKernel--
 }
 

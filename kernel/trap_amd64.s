@@ -16,6 +16,7 @@
 #define GS_LOAD_NEWFS_AX	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $32	// mov %gs:32, %rax
 #define GS_ZERO_NEWFS	BYTE $0x65; BYTE $0x48; BYTE $0xc7; BYTE $0x04; BYTE $0x25; LONG $32; LONG $0	// movq $0, %gs:32
 #define GS_LOAD_KG_AX	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $40	// mov %gs:40, %rax
+#define GS_SAVE_G_AX	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x04; BYTE $0x25; LONG $48	// mov %rax, %gs:48
 
 // syscallEntry is LSTAR. SYSCALL left the user RIP in CX, RFLAGS in R11, did
 // not switch stacks, and FMASK cleared IF.
@@ -53,17 +54,15 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	FXSAVE64	(AX)
 	MOVQ	TLS, CX
 	MOVQ	0(CX)(TLS*1), AX
-	PUSHQ	AX		// the interrupted thread's g slot
+	GS_SAVE_G_AX		// the interrupted thread's g slot: trap() puts it back
+	PUSHQ	$0		// (keeps the stack layout trap's callers always had)
 	GS_LOAD_KG_AX
 	MOVQ	AX, 0(CX)(TLS*1)
 	SUBQ	$16, SP
 	MOVQ	DI, 0(SP)
 	CLD
 	CALL	·trap(SB)
-	ADDQ	$16, SP
-	POPQ	AX
-	MOVQ	TLS, CX
-	MOVQ	AX, 0(CX)(TLS*1)	// restored under the old FS base
+	ADDQ	$24, SP
 	GS_LOAD_NEWFS_AX
 	TESTQ	AX, AX
 	JZ	fsdone
@@ -141,8 +140,11 @@ STUB(·vec31, 31)
 STUB(·vecTimer, 0x40)
 STUB(·vecSpurious, 0xff)
 STUB(·vecOther, 0xfe)
+STUB(·vecResched, 0xf0)
+STUB(·vecTLB, 0xf1)
 
-// vectorStubs lists the stub addresses for idt.go: 0-31, timer, spurious, other.
+// vectorStubs lists the stub addresses for gdt.go: 0-31, timer, spurious, other,
+// the SYSCALL entry, the idle loop, then the two IPIs.
 DATA ·vectorStubs+0(SB)/8, $·vec0(SB)
 DATA ·vectorStubs+8(SB)/8, $·vec1(SB)
 DATA ·vectorStubs+16(SB)/8, $·vec2(SB)
@@ -180,7 +182,9 @@ DATA ·vectorStubs+264(SB)/8, $·vecSpurious(SB)
 DATA ·vectorStubs+272(SB)/8, $·vecOther(SB)
 DATA ·vectorStubs+280(SB)/8, $·syscallEntry(SB)
 DATA ·vectorStubs+288(SB)/8, $·idleLoop(SB)
-GLOBL ·vectorStubs(SB), RODATA, $296
+DATA ·vectorStubs+296(SB)/8, $·vecResched(SB)
+DATA ·vectorStubs+304(SB)/8, $·vecTLB(SB)
+GLOBL ·vectorStubs(SB), RODATA, $312
 
 // func vectorStubsAddr() uintptr
 TEXT ·vectorStubsAddr(SB),NOSPLIT,$0-8

@@ -39,6 +39,8 @@ const (
 	vecX87         = 16
 	vecSIMD        = 19
 	vecTimer       = 0x40
+	vecResched     = 0xf0 // IPI: another CPU queued work here (task.go)
+	vecTLB         = 0xf1 // IPI: flush the TLB (tlb.go)
 	vecSpurious    = 0xff
 	vecSyscall     = 0x100 // not a hardware vector: marks the SYSCALL path
 )
