@@ -20,7 +20,8 @@
 // type Error whose text is the boot log's message ("acpi: MADT checksum bad").
 // Tests prove the zero allocation (testing.AllocsPerRun) and fuzz the parser
 // over arbitrary memory images. The Builder is the exception: it runs in
-// ordinary Go (tests, and writing tables into a guest's memory) and allocates.
+// ordinary Go (tests, and writing tables into a guest's memory, or handing
+// them to QEMU's firmware through fw_cfg with QEMULoader) and allocates.
 //
 // Why not an existing parser: u-root's pkg/acpi (v0.16.0, already in the
 // module graph) reads tables through /dev/mem and /sys with memio, allocates
