@@ -16,8 +16,9 @@
 // is reached only through the caller's Memory accessor, results go into
 // fixed-size arrays inside value structs (entries past an array's size are
 // counted, not stored), every index is checked against the slice the accessor
-// gave, every loop advances by at least one byte, and errors are constants of
-// type Error whose text is the boot log's message ("acpi: MADT checksum bad").
+// gave, every loop advances by at least one byte, and errors are statically
+// initialised variables of type Error (this package runs no init code)
+// whose text is the boot log's message ("acpi: MADT checksum bad").
 // Tests prove the zero allocation (testing.AllocsPerRun) and fuzz the parser
 // over arbitrary memory images. The Builder is the exception: it runs in
 // ordinary Go (tests, and writing tables into a guest's memory, or handing
