@@ -52,6 +52,7 @@ type BootInfo struct {
 	NMem       int
 	Mods       [maxModules]Module
 	NMods      int
+	RSDP       uint64 // ACPI RSDP the loader gave, 0 = none
 }
 
 // Cmdline returns the kernel command line.

@@ -47,7 +47,10 @@ func (as *addressSpace) faultIn(addr uintptr, write bool) int {
 		return segvAccErr
 	}
 	va := addr &^ (pageSize - 1)
-	if as.pt.lookup(va)&pteP != 0 {
+	if e := as.pt.lookup(va); e&pteP != 0 {
+		if !write || e&pteRW != 0 {
+			return faultOK // another CPU backed it since: the access retries
+		}
 		return segvAccErr // present, yet it faulted: a protection fault
 	}
 	pa, err := kmem.alloc()

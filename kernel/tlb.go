@@ -11,7 +11,7 @@ package kernel
 
 const (
 	tlbGatherMax  = 256
-	tlbAckTimeout = 1_000_000_000 // ns; an answer takes microseconds
+	tlbAckTimeout = 5_000_000_000 // ns; an answer takes microseconds, unless the host is overloaded
 )
 
 // tlbGather holds pages unmapped but not yet safe to reuse. BKL held.
