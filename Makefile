@@ -41,7 +41,7 @@ bundle: guests
 
 iso: prereqs image
 	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"
-	@echo "wrote $(OUT)/grove.iso (boot it: $(QEMU) -nographic -cdrom $(OUT)/grove.iso)"
+	@echo "wrote $(OUT)/grove.iso, for BIOS and UEFI (boot it: $(QEMU) -nographic -cdrom $(OUT)/grove.iso; for UEFI add -bios /usr/share/OVMF/OVMF_CODE.fd)"
 
 # The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
 run: prereqs image bundle

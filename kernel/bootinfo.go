@@ -18,7 +18,7 @@ const (
 )
 
 const (
-	maxMemRegions = 64
+	maxMemRegions = 128 // see addRegion
 	maxModules    = 16
 	maxCmdline    = 1024
 )
@@ -45,14 +45,22 @@ const maxModCmdline = 256
 // BootInfo is what Grove keeps of the boot loader's data. It is copied into
 // this fixed-size value first thing, so the loader's pages can be reused.
 type BootInfo struct {
-	Protocol   string // "multiboot" or "pvh"
+	Protocol   string // "multiboot", "multiboot2" or "pvh"
 	cmdline    [maxCmdline]byte
 	cmdlineLen int
+	// Mem is the memory map, neighbours of one type merged; once it is
+	// full, further regions are counted in MemDropped and never used.
 	Mem        [maxMemRegions]MemRegion
 	NMem       int
+	MemDropped int
 	Mods       [maxModules]Module
 	NMods      int
-	RSDP       uint64 // ACPI RSDP the loader gave, 0 = none
+	// RSDP is the physical address of the ACPI RSDP (ACPI 6.5 §5.2.5), 0
+	// if the loader did not say: PVH's rsdp_paddr, or for multiboot2 the
+	// address of rsdp below, BootInfo's copy of the loader's copy.
+	RSDP    uint64
+	rsdp    [rsdpV2Len]byte
+	rsdpLen int
 }
 
 // Cmdline returns the kernel command line.
@@ -77,6 +85,9 @@ func parseBootInfo(magic uint64, info uint64, m physReader, out *BootInfo) error
 	case pvhMagic:
 		out.Protocol = "pvh"
 		return parsePVH(info, m, out)
+	case multiboot2Magic:
+		out.Protocol = "multiboot2"
+		return parseMultiboot2(info, m, out)
 	}
 	return bootError("unknown boot protocol magic")
 }
@@ -116,7 +127,7 @@ func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
 		return bootError("multiboot loader gave no memory map")
 	}
 	length, addr := uint64(le.Uint32(b[44:])), uint64(le.Uint32(b[48:]))
-	for off := uint64(0); off+24 <= length && out.NMem < maxMemRegions; {
+	for off := uint64(0); off+24 <= length; {
 		e := m.read(addr+off, 24)
 		if e == nil {
 			return bootError("multiboot memory map out of range")
@@ -145,6 +156,7 @@ func parsePVH(info uint64, m physReader, out *BootInfo) error {
 	if le.Uint32(b[0:]) != pvhMagic {
 		return bootError("PVH start info has a bad magic")
 	}
+	out.RSDP = le.Uint64(b[32:])
 	if p := le.Uint64(b[24:]); p != 0 {
 		out.cmdlineLen = readCString(m, p, out.cmdline[:])
 	}
@@ -162,7 +174,7 @@ func parsePVH(info uint64, m physReader, out *BootInfo) error {
 		return bootError("PVH start info (version < 1) has no memory map")
 	}
 	n, addr := le.Uint32(b[48:]), le.Uint64(b[40:])
-	for i := uint32(0); i < n && out.NMem < maxMemRegions; i++ {
+	for i := uint32(0); i < n; i++ {
 		e := m.read(addr+uint64(i)*24, 24)
 		if e == nil {
 			return bootError("PVH memory map out of range")
@@ -172,8 +184,20 @@ func parsePVH(info uint64, m physReader, out *BootInfo) error {
 	return nil
 }
 
+// addRegion appends a region, or grows the last one when this one
+// continues it with the same type: OVMF's EFI map lists many neighbours.
 func addRegion(out *BootInfo, base, length uint64, typ uint32) {
 	if length == 0 || base+length < base {
+		return
+	}
+	if n := out.NMem; n > 0 {
+		if last := &out.Mem[n-1]; last.Type == typ && last.Base+last.Len == base {
+			last.Len += length
+			return
+		}
+	}
+	if out.NMem == maxMemRegions {
+		out.MemDropped++
 		return
 	}
 	out.Mem[out.NMem] = MemRegion{base, length, typ}

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -155,4 +156,79 @@ func checkBootInfo(t *testing.T, b *BootInfo, multiboot bool) {
 			}
 		}
 	}
+}
+
+// mb2Opts says which optional tags buildMultiboot2 writes.
+type mb2Opts struct {
+	noMmap   bool   // leave out the type-6 memory map
+	efiMmap  []byte // EFI_MEMORY_DESCRIPTORs for a type-17 tag, nil for none
+	efiDSize uint32 // descriptor_size of the type-17 tag
+	rsdpOld  []byte // type-14 body, nil for none
+	rsdpNew  []byte // type-15 body, nil for none; written after rsdpOld
+	noEnd    bool   // leave out the end tag
+}
+
+// mb2ModString is the string buildMultiboot2 gives module i.
+func mb2ModString(i int) string { return fmt.Sprintf("/boot/mod%d arg%d", i, i) }
+
+// buildMultiboot2 lays out a Multiboot2 boot information structure the
+// way GRUB does: total_size, reserved, then 8-byte aligned tags.
+func buildMultiboot2(s bootSpec, o mb2Opts) []byte {
+	b := make([]byte, 8)
+	tag := func(typ uint32, body []byte) {
+		b = le.AppendUint32(le.AppendUint32(b, typ), uint32(8+len(body)))
+		b = append(b, body...)
+		for len(b)%8 != 0 {
+			b = append(b, 0)
+		}
+	}
+	tag(mb2TagCmdline, append([]byte(s.cmdline), 0))
+	for i, m := range s.mods {
+		body := le.AppendUint32(le.AppendUint32(nil, uint32(m[0])), uint32(m[1]))
+		tag(mb2TagModule, append(append(body, mb2ModString(i)...), 0))
+	}
+	if !o.noMmap {
+		body := le.AppendUint32(le.AppendUint32(nil, 24), 0) // entry_size, entry_version
+		for _, r := range s.mem {
+			body = le.AppendUint64(le.AppendUint64(body, r.Base), r.Len)
+			body = le.AppendUint32(le.AppendUint32(body, r.Type), 0)
+		}
+		tag(mb2TagMmap, body)
+	}
+	if o.efiMmap != nil {
+		tag(mb2TagEFIMmap, append(le.AppendUint32(le.AppendUint32(nil, o.efiDSize), 1), o.efiMmap...))
+	}
+	if o.rsdpOld != nil {
+		tag(mb2TagACPIOld, o.rsdpOld)
+	}
+	if o.rsdpNew != nil {
+		tag(mb2TagACPINew, o.rsdpNew)
+	}
+	if !o.noEnd {
+		tag(mb2TagEnd, nil)
+	}
+	le.PutUint32(b, uint32(len(b)))
+	return b
+}
+
+// efiDesc is one EFI_MEMORY_DESCRIPTOR of size bytes (UEFI 2.10 §7.2.3).
+func efiDesc(size int, typ uint32, start, pages uint64) []byte {
+	d := make([]byte, size)
+	le.PutUint32(d, typ)
+	le.PutUint64(d[8:], start)
+	le.PutUint64(d[16:], start) // VirtualStart: unused
+	le.PutUint64(d[24:], pages)
+	le.PutUint64(d[32:], 0xf) // Attribute: UC|WC|WT|WB
+	return d
+}
+
+// testRSDP returns an RSDP-shaped body of n bytes with recognisable contents.
+func testRSDP(n int, rev byte) []byte {
+	b := make([]byte, n)
+	copy(b, "RSD PTR ")
+	b[15] = rev
+	for i := 16; i < n; i++ {
+		b[i] = byte(i)
+	}
+	return b
 }

@@ -19,6 +19,8 @@ func wantRegions(rs []MemRegion) []MemRegion {
 	return out
 }
 
+// wantModules is what the parsers keep of spec modules; multiboot (v1 and
+// 2) give {start, end}, PVH {paddr, size}. Strings are checked apart.
 func wantModules(ms [][2]uint64, multiboot bool) []Module {
 	var out []Module
 	for _, m := range ms[:min(len(ms), maxModules)] {
@@ -31,21 +33,31 @@ func wantModules(ms [][2]uint64, multiboot bool) []Module {
 	return out
 }
 
-func parseBuilt(t *testing.T, blob []byte, multiboot bool) (*BootInfo, error) {
+// bootMagics maps each protocol name to the magic the trampoline passes.
+var bootMagics = map[string]uint64{"multiboot": multibootMagic, "multiboot2": multiboot2Magic, "pvh": pvhMagic}
+
+// buildFor builds spec in proto's format (multiboot2 with every tag).
+func buildFor(proto string, spec bootSpec) []byte {
+	switch proto {
+	case "multiboot":
+		return buildMultiboot(spec, mbAllFlags)
+	case "multiboot2":
+		return buildMultiboot2(spec, mb2Opts{})
+	}
+	return buildPVH(spec, pvhMagic, 1)
+}
+
+func parseBuilt(t *testing.T, blob []byte, proto string) (*BootInfo, error) {
 	t.Helper()
 	out := &BootInfo{}
-	magic := uint64(pvhMagic)
-	if multiboot {
-		magic = multibootMagic
-	}
-	err := parseBootInfo(magic, bootBase, fakeMem{bootBase: blob}, out)
-	checkBootInfo(t, out, multiboot)
+	err := parseBootInfo(bootMagics[proto], bootBase, fakeMem{bootBase: blob}, out)
+	checkBootInfo(t, out, proto != "pvh")
 	return out, err
 }
 
 func TestBootParseSeeds(t *testing.T) {
-	// Multiboot drops a leading image path (a first word with '/' or '.'
-	// and no '='), as QEMU passes one; PVH keeps the line as given.
+	// Multiboot (v1 and 2) drops a leading image path (a first word with
+	// '/' or '.' and no '='), as QEMU passes one; PVH keeps the line.
 	cmdlines := map[string][2]string{ // multiboot, PVH
 		"typical":  {"console=ttyS0 quiet", "/boot/grove console=ttyS0 quiet"},
 		"path":     {"", "/boot/grove"},
@@ -60,14 +72,13 @@ func TestBootParseSeeds(t *testing.T) {
 		"overflow": {"k", "k"},
 	}
 	for name, spec := range bootSeeds {
-		for i, proto := range []string{"multiboot", "pvh"} {
+		for _, proto := range []string{"multiboot", "multiboot2", "pvh"} {
 			t.Run(fmt.Sprintf("%s/%s", proto, name), func(t *testing.T) {
-				mb := proto == "multiboot"
-				blob := buildPVH(spec, pvhMagic, 1)
-				if mb {
-					blob = buildMultiboot(spec, mbAllFlags)
+				mb, i := proto != "pvh", 0
+				if !mb {
+					i = 1
 				}
-				b, err := parseBuilt(t, blob, mb)
+				b, err := parseBuilt(t, buildFor(proto, spec), proto)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -80,12 +91,20 @@ func TestBootParseSeeds(t *testing.T) {
 				if got, want := b.Mem[:b.NMem], wantRegions(spec.mem); !slices.Equal(got, want) {
 					t.Errorf("Mem = %v, want %v", got, want)
 				}
-				if got, want := b.Mods[:b.NMods], wantModules(spec.mods, mb); !slices.Equal(got, want) {
+				if got, want := b.Mods[:b.NMods], wantModules(spec.mods, mb); !equalModRanges(got, want) {
 					t.Errorf("Mods = %v, want %v", got, want)
+				}
+				if want := max(0, len(spec.mem)-maxMemRegions); b.MemDropped != want {
+					t.Errorf("MemDropped = %d, want %d", b.MemDropped, want)
 				}
 			})
 		}
 	}
+}
+
+// equalModRanges compares modules by range only.
+func equalModRanges(a, b []Module) bool {
+	return slices.EqualFunc(a, b, func(x, y Module) bool { return x.Base == y.Base && x.Len == y.Len })
 }
 
 func TestBootMultibootEntrySize(t *testing.T) {
@@ -93,7 +112,7 @@ func TestBootMultibootEntrySize(t *testing.T) {
 		t.Run(fmt.Sprintf("size=%d", size), func(t *testing.T) {
 			spec := bootSeeds["typical"]
 			spec.entrySize = size
-			b, err := parseBuilt(t, buildMultiboot(spec, mbAllFlags), true)
+			b, err := parseBuilt(t, buildMultiboot(spec, mbAllFlags), "multiboot")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,7 +203,7 @@ func TestBootCmdlineOutOfRange(t *testing.T) {
 				blob = buildMultiboot(bootSeeds["typical"], mbAllFlags)
 				put32(16, 0xdead_0000)(blob)
 			}
-			b, err := parseBuilt(t, blob, proto == "multiboot")
+			b, err := parseBuilt(t, blob, proto)
 			if err != nil || b.Cmdline() != "" || b.NMem != 4 {
 				t.Fatalf("err %v, cmdline %q, NMem %d", err, b.Cmdline(), b.NMem)
 			}

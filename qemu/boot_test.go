@@ -1,8 +1,6 @@
 package qemu
 
 import (
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -37,21 +35,6 @@ func TestPVHBoot(t *testing.T) {
 	r.Expect("boot protocol pvh", 30*time.Second)
 	r.Expect("ok   kernel/timers", 60*time.Second)
 	r.Expect("selftest: 1 passed, 0 failed", 10*time.Second)
-	r.WantStatus(StatusSuccess)
-}
-
-func TestISOBoot(t *testing.T) {
-	if _, err := exec.LookPath("grub-mkrescue"); err != nil {
-		t.Fatal("grub-mkrescue not found: run `make prereqs`")
-	}
-	im := Build(t)
-	iso := filepath.Join(t.TempDir(), "grove.iso")
-	if out, err := exec.Command("../boot/mkiso.sh", im.Grove, iso, "selftest=kernel/goroutines").CombinedOutput(); err != nil {
-		t.Fatalf("mkiso: %v\n%s", err, out)
-	}
-	r := Start(t, "iso", Boot{CDROM: iso})
-	r.Expect("boot protocol multiboot, command line \"selftest=kernel/goroutines\"", time.Minute)
-	r.Expect("selftest: 1 passed, 0 failed", time.Minute)
 	r.WantStatus(StatusSuccess)
 }
 

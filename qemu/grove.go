@@ -109,6 +109,7 @@ type Boot struct {
 	// Control is a unix socket path for the second serial port (COM2, the
 	// control agent's host channel); empty = none.
 	Control string
+	Args    []string // more QEMU arguments (firmware drives, -smp)
 	Timeout time.Duration
 }
 
@@ -144,6 +145,9 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 	}
 	if b.Control != "" {
 		fns = append(fns, vmq.WithQEMUArgs("-serial", "mon:stdio", "-serial", "unix:"+b.Control+",server=on,wait=off"))
+	}
+	if len(b.Args) > 0 {
+		fns = append(fns, vmq.WithQEMUArgs(b.Args...))
 	}
 	t := &tail{}
 	fns = append(fns, vmq.WithSerialOutput(t))

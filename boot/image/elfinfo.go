@@ -55,6 +55,9 @@ func inspect(in []byte, opt Options) (*layout, error) {
 	if off, ok := findMultibootHeader(in); ok {
 		return nil, fmt.Errorf("%w: already has a multiboot header at file offset %#x", ErrAlreadyPatched, off)
 	}
+	if off, ok := findMultiboot2Header(in); ok {
+		return nil, fmt.Errorf("%w: already has a multiboot2 header at file offset %#x", ErrAlreadyPatched, off)
+	}
 	if hasPVHNote(f) {
 		return nil, fmt.Errorf("%w: already has a PVH (Xen PHYS32_ENTRY) note", ErrAlreadyPatched)
 	}

@@ -1,6 +1,7 @@
 // Package image turns a stock Go linux/amd64 ELF into a bootable x86 kernel
 // image. It owns the post-link patching done by cmd/groveimg: a multiboot v1
-// header, a Xen PVH ELF note and a 32-bit trampoline that enters long mode,
+// header, a multiboot2 header, a Xen PVH ELF note and a 32-bit trampoline
+// that enters long mode,
 // all written into the zero padding that the Go linker leaves between the ELF
 // headers and the first section when it links with -T 0x200000 -R 0x1000.
 //
@@ -15,8 +16,9 @@
 //     GS = 0x10 (flat data, so FS and GS bases are 0). The GDT is the
 //     trampoline's, inside the image's first page; load your own.
 //   - RDI = boot magic, zero-extended: 0x2BADB002 (multiboot, RSI ->
-//     multiboot_info) or 0x336EC578 (PVH, RSI -> hvm_start_info). RSI is
-//     the zero-extended physical pointer. RAX = entry address; RBP holds
+//     multiboot_info), 0x36D76289 (multiboot2, RSI -> the boot information
+//     structure) or 0x336EC578 (PVH, RSI -> hvm_start_info). RSI is the
+//     zero-extended physical pointer. RAX = entry address; RBP holds
 //     the magic in its low half; every other register, RSP included, is
 //     undefined: there is NO stack and the IDT is still the loader's.
 //   - CR3 = page-aligned start of the page-table symbol: PML4, PDPT and
@@ -26,6 +28,8 @@
 //   - Memory written: only those 6 pages. The info structure lies in low
 //     memory outside the image (seen: 0x9500 QEMU multiboot, 0x21E0 QEMU
 //     PVH, 0x10000 GRUB); the loader reserved bss_end_addr for us only.
+//     GRUB under UEFI has left boot services and put the 32-bit CPU in the
+//     same state as under BIOS; the firmware's interrupts are off.
 package image
 
 import (
@@ -42,6 +46,10 @@ const (
 	Multiboot Protocol = 1 << iota
 	// PVH is the Xen/QEMU PVH direct boot (XEN_ELFNOTE_PHYS32_ENTRY).
 	PVH
+	// Multiboot2 is Multiboot2 2.0 (GRUB under BIOS and UEFI).
+	Multiboot2
+
+	allProtocols = Multiboot | Multiboot2 | PVH
 )
 
 // ParseProtocols parses a comma-separated list such as "multiboot,pvh".
@@ -51,10 +59,12 @@ func ParseProtocols(s string) (Protocol, error) {
 		switch strings.TrimSpace(name) {
 		case "multiboot":
 			p |= Multiboot
+		case "multiboot2":
+			p |= Multiboot2
 		case "pvh":
 			p |= PVH
 		default:
-			return 0, fmt.Errorf("unknown boot protocol %q (want multiboot, pvh)", name)
+			return 0, fmt.Errorf("unknown boot protocol %q (want multiboot, multiboot2, pvh)", name)
 		}
 	}
 	return p, nil
@@ -64,6 +74,9 @@ func (p Protocol) String() string {
 	var names []string
 	if p&Multiboot != 0 {
 		names = append(names, "multiboot")
+	}
+	if p&Multiboot2 != 0 {
+		names = append(names, "multiboot2")
 	}
 	if p&PVH != 0 {
 		names = append(names, "pvh")
@@ -75,7 +88,7 @@ func (p Protocol) String() string {
 type Options struct {
 	Entry      string   // 64-bit entry symbol; DefaultEntry if empty
 	PageTables string   // BSS symbol for boot page tables; DefaultPageTables if empty
-	Protocols  Protocol // zero means Multiboot|PVH
+	Protocols  Protocol // zero means all: Multiboot|Multiboot2|PVH
 }
 
 // Default symbol names, as declared by package grove/kernel.
@@ -96,7 +109,7 @@ var (
 type Result struct {
 	Image          []byte
 	Protocols      Protocol
-	MultibootEntry uint32 // 32-bit entry expecting EAX=0x2BADB002
+	MultibootEntry uint32 // 32-bit entry expecting EAX=0x2BADB002 or 0x36D76289
 	PVHEntry       uint32 // 32-bit entry expecting EBX=hvm_start_info
 	Entry64        uint64 // where the trampoline jumps in 64-bit mode
 	PageTables     uint32 // page-aligned base of the 6 table pages
@@ -109,6 +122,7 @@ type Result struct {
 	BSSEnd         uint32
 	NoteOff        int // file offset of the Xen note, or -1
 	HeaderOff      int // file offset of the multiboot header, or -1
+	MB2HeaderOff   int // file offset of the multiboot2 header, or -1
 }
 
 // Summary is the one-line report groveimg prints.
@@ -117,6 +131,9 @@ func (r *Result) Summary() string {
 	fmt.Fprintf(&b, "groveimg: %s:", r.Protocols)
 	if r.Protocols&Multiboot != 0 {
 		fmt.Fprintf(&b, " multiboot entry %#x (header @file %#x),", r.MultibootEntry, r.HeaderOff)
+	}
+	if r.Protocols&Multiboot2 != 0 {
+		fmt.Fprintf(&b, " multiboot2 entry %#x (header @file %#x),", r.MultibootEntry, r.MB2HeaderOff)
 	}
 	if r.Protocols&PVH != 0 {
 		fmt.Fprintf(&b, " pvh entry %#x (Xen note @file %#x),", r.PVHEntry, r.NoteOff)
@@ -135,9 +152,9 @@ func Patch(in []byte, opt Options) (*Result, error) {
 		opt.PageTables = DefaultPageTables
 	}
 	if opt.Protocols == 0 {
-		opt.Protocols = Multiboot | PVH
+		opt.Protocols = allProtocols
 	}
-	if opt.Protocols&^(Multiboot|PVH) != 0 {
+	if opt.Protocols&^allProtocols != 0 {
 		return nil, fmt.Errorf("unknown protocol bits %#x", uint8(opt.Protocols))
 	}
 	lay, err := inspect(in, opt)

@@ -29,6 +29,7 @@ func checkPatched(t *testing.T, in []byte, r *Result, opt Options) {
 		}
 	}
 	first, last := loads[0], loads[len(loads)-1]
+	load := [3]uint32{uint32(first.Vaddr), uint32(last.Vaddr + last.Filesz), uint32(last.Vaddr + last.Memsz)}
 	if r.Protocols&Multiboot != 0 {
 		off, ok := findMultibootHeader(out)
 		if !ok || off != r.HeaderOff || off%4 != 0 || off+mbHeaderSize > mbSearchSize {
@@ -47,6 +48,14 @@ func checkPatched(t *testing.T, in []byte, r *Result, opt Options) {
 		}
 	} else if _, ok := findMultibootHeader(out); ok {
 		t.Errorf("multiboot header written without -protocols=multiboot")
+	}
+	if r.Protocols&Multiboot2 != 0 {
+		checkMultiboot2(t, out, r, load)
+		if f.Entry != uint64(r.MultibootEntry) {
+			t.Errorf("e_entry %#x, want multiboot entry %#x", f.Entry, r.MultibootEntry)
+		}
+	} else if _, ok := findMultiboot2Header(out); ok {
+		t.Errorf("multiboot2 header written without -protocols=multiboot2")
 	}
 	if got := pvhEntryAsQEMU(t, f); (r.Protocols&PVH != 0) != (got != 0) || (got != 0 && got != uint64(r.PVHEntry)) {
 		t.Errorf("PVH entry as QEMU reads it = %#x, want %#x (protocols %v)", got, r.PVHEntry, r.Protocols)
@@ -123,7 +132,7 @@ func checkUntouched(t *testing.T, in []byte, r *Result) {
 
 func TestPatchProbe(t *testing.T) {
 	_, in := buildProbe(t)
-	for _, p := range []Protocol{Multiboot | PVH, Multiboot, PVH} {
+	for _, p := range []Protocol{allProtocols, Multiboot | PVH, Multiboot, Multiboot2, Multiboot2 | PVH, PVH} {
 		t.Run(p.String(), func(t *testing.T) {
 			opt := probeOpts
 			opt.Protocols = p
@@ -158,7 +167,8 @@ func TestPatchMini(t *testing.T) {
 
 func TestParseProtocols(t *testing.T) {
 	for in, want := range map[string]Protocol{"multiboot": Multiboot, "pvh": PVH,
-		"multiboot,pvh": Multiboot | PVH, "pvh, multiboot": Multiboot | PVH} {
+		"multiboot,pvh": Multiboot | PVH, "pvh, multiboot": Multiboot | PVH,
+		"multiboot2": Multiboot2, "multiboot,multiboot2,pvh": allProtocols} {
 		if got, err := ParseProtocols(in); err != nil || got != want {
 			t.Errorf("ParseProtocols(%q) = %v, %v; want %v", in, got, err, want)
 		}

@@ -99,7 +99,7 @@ func (l *layout) apply(out []byte, protos Protocol) (*Result, error) {
 		BlobOff: off, BlobVaddr: v, BlobSize: blobSize, Padding: l.padEnd - l.padStart,
 		LoadAddr: l.loadAddr, LoadEnd: l.loadEnd, BSSEnd: l.bssEnd,
 		MultibootEntry: v + offMBEntry, PVHEntry: v + offPVHEntry,
-		HeaderOff: -1, NoteOff: -1,
+		HeaderOff: -1, MB2HeaderOff: -1, NoteOff: -1,
 	}
 	copy(out[off+offGDT:], gdtBytes(v+offGDT))
 	copy(out[off+offPVHEntry:], trampoline(v+offPVHEntry, l.pageTables, v+offGDTR, l.entry64))
@@ -107,6 +107,11 @@ func (l *layout) apply(out []byte, protos Protocol) (*Result, error) {
 	if protos&Multiboot != 0 {
 		r.HeaderOff = off + offMBHeader
 		l.writeMultiboot(out[r.HeaderOff:], v+offMBHeader, r.MultibootEntry)
+		entry = r.MultibootEntry
+	}
+	if protos&Multiboot2 != 0 {
+		r.MB2HeaderOff = off + offMB2
+		l.writeMultiboot2(out[r.MB2HeaderOff:], v+offMB2, r.MultibootEntry)
 		entry = r.MultibootEntry
 	}
 	if protos&PVH != 0 {

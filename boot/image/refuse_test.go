@@ -19,6 +19,13 @@ func TestRefuse(t *testing.T) {
 		}
 		return r.Image
 	}
+	mb2Only := func() []byte {
+		r, err := Patch(miniELF(defaultMini), Options{Entry: "main.entry64", PageTables: "main.bootPageTables", Protocols: Multiboot2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Image
+	}
 	pvhOnly := func() []byte {
 		r, err := Patch(miniELF(defaultMini), Options{Entry: "main.entry64", PageTables: "main.bootPageTables", Protocols: PVH})
 		if err != nil {
@@ -62,6 +69,7 @@ func TestRefuse(t *testing.T) {
 		{"no-note-phdr-for-pvh", mini(func(b []byte) { le.PutUint32(phdr(b, 2), 0) }), PVH, ErrLayout, "PT_GNU_STACK"},
 		{"segment-past-eof", mini(func(b []byte) { le.PutUint64(phdr(b, 1)[32:], 1<<20) }), 0, ErrFormat, "past end of file"},
 		{"already-multiboot", patched, 0, ErrAlreadyPatched, "already has a multiboot header"},
+		{"already-multiboot2", mb2Only, 0, ErrAlreadyPatched, "already has a multiboot2 header"},
 		{"already-pvh", pvhOnly, 0, ErrAlreadyPatched, "already has a PVH"},
 	}
 	for _, tt := range tests {
@@ -104,7 +112,7 @@ func FuzzPatch(f *testing.F) {
 		f.Add(r.Image)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		for _, p := range []Protocol{Multiboot | PVH, PVH} {
+		for _, p := range []Protocol{allProtocols, Multiboot2, PVH} {
 			opt := probeOpts
 			opt.Protocols = p
 			r, err := Patch(in, opt)

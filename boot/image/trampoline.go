@@ -10,7 +10,8 @@ const (
 	offXenNote  = 32 // PVH note, 24 bytes
 	offGDT      = 56 // 3 descriptors, 8-byte aligned
 	offGDTR     = 80 // 16-bit limit + 32-bit base
-	offPVHEntry = 96
+	offMB2      = 88 // multiboot2 header, 96 bytes, 8-byte aligned
+	offPVHEntry = offMB2 + mb2HeaderSize
 	offMBEntry  = offPVHEntry + 6 // after "cli; mov eax, imm32"
 	blobAlign   = 16
 )
@@ -27,7 +28,8 @@ var gdt = [3]uint64{
 	0x00CF92000000FFFF, // 0x10: flat 4 GiB data, DPL0
 }
 
-// Magic values the trampoline hands to entry64 in RDI.
+// Magic values the trampoline hands to entry64 in RDI (and
+// Multiboot2BootloaderMagic, which arrives in EAX like multiboot's).
 const (
 	MultibootBootloaderMagic = 0x2BADB002 // Multiboot 0.6.96 §3.2, in EAX
 	XenHVMStartMagic         = 0x336ec578 // start_info.h XEN_HVM_START_MAGIC_VALUE
@@ -66,9 +68,10 @@ func (c *code) movMemImm(addr, imm uint32) {
 }
 
 // trampoline returns the machine code that starts at blob offset
-// offPVHEntry. Entry state for both protocols: 32-bit protected mode, flat
-// CS/DS/ES/SS, paging off, no usable stack (Multiboot 0.6.96 §3.2; Xen
-// start_info.h "start of day" for PVH), interrupts possibly on.
+// offPVHEntry. Entry state for all three protocols: 32-bit protected mode,
+// flat CS/DS/ES/SS, paging off, no usable stack (Multiboot 0.6.96 §3.2;
+// Multiboot2 2.0 §3.3; Xen start_info.h "start of day" for PVH),
+// interrupts possibly on.
 //
 // It zeroes 6 pages at pt and builds PML4 -> PDPT -> 4 PDs mapping 0-4 GiB
 // with 2 MiB pages, enables PAE + long mode + paging, loads the GDT at
@@ -80,7 +83,7 @@ func trampoline(base, pt, gdtr uint32, entry64 uint64) []byte {
 	c.emit(0xFA) // cli
 	c.emit(0xB8) // mov eax, XEN_HVM_START_MAGIC_VALUE
 	c.u32(XenHVMStartMagic)
-	// Multiboot entry (offMBEntry): EAX = magic, EBX = multiboot info.
+	// Multiboot v1 and v2 entry (offMBEntry): EAX = magic, EBX = info.
 	c.emit(0xFA)       // cli
 	c.emit(0x89, 0xC5) // mov ebp, eax   (boot magic survives in EBP)
 	c.emit(0x89, 0xDE) // mov esi, ebx   (info pointer survives in ESI)

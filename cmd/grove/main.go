@@ -49,6 +49,9 @@ func banner() {
 	b := &kernel.Boot
 	fmt.Printf("Grove hypervisor (boot protocol %s, command line %q)\n", b.Protocol, b.Cmdline())
 	fmt.Println("memory map:")
+	if b.MemDropped > 0 {
+		fmt.Printf("  (%d more regions dropped: the table holds %d; their memory is not used)\n", b.MemDropped, len(b.Mem))
+	}
 	for _, r := range b.Mem[:b.NMem] {
 		fmt.Printf("  %#012x-%#012x %s\n", r.Base, r.Base+r.Len-1, memType(r.Type))
 	}

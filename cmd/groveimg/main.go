@@ -1,10 +1,11 @@
 // Command groveimg makes a stock Go linux/amd64 kernel ELF bootable by
-// multiboot v1 loaders (GRUB, QEMU -kernel) and PVH (QEMU -kernel, Xen).
+// multiboot v1 loaders (GRUB, QEMU -kernel), multiboot2 loaders (GRUB under
+// BIOS and UEFI) and PVH (QEMU -kernel, Xen).
 // The work is done by package grove/boot/image; this is only the CLI.
 //
 // Usage:
 //
-//	groveimg [-entry sym] [-pagetables sym] [-protocols multiboot,pvh] -o out.elf in.elf
+//	groveimg [-entry sym] [-pagetables sym] [-protocols multiboot,multiboot2,pvh] -o out.elf in.elf
 package main
 
 import (
@@ -27,7 +28,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "output `file` (required)")
 	entry := fs.String("entry", image.DefaultEntry, "64-bit entry `symbol` (an assembly function)")
 	pt := fs.String("pagetables", image.DefaultPageTables, "BSS `symbol` of at least 7*4096 bytes for boot page tables")
-	protos := fs.String("protocols", "multiboot,pvh", "boot protocols to add: multiboot, pvh or both")
+	protos := fs.String("protocols", "multiboot,multiboot2,pvh", "boot protocols to add, comma-separated: multiboot, multiboot2, pvh")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: groveimg [flags] -o OUT.elf IN.elf")
 		fs.PrintDefaults()

@@ -37,10 +37,11 @@ func TestRun(t *testing.T) {
 		code int
 		want string // in stdout when code is 0, else in stderr
 	}{
-		{"default", append(syms, "-o", out, in), 0, "groveimg: multiboot,pvh: multiboot entry 0x"},
+		{"default", append(syms, "-o", out, in), 0, "groveimg: multiboot,multiboot2,pvh: multiboot entry 0x"},
 		{"twice", append(syms, "-o", filepath.Join(dir, "again.elf"), out), 1, "already has a multiboot header"},
 		{"pvh-only", append(syms, "-protocols=pvh", "-o", filepath.Join(dir, "pvh.elf"), in), 0, "groveimg: pvh: pvh entry 0x"},
 		{"multiboot-only", append(syms, "-protocols", "multiboot", "-o", filepath.Join(dir, "mb.elf"), in), 0, "groveimg: multiboot: multiboot entry"},
+		{"multiboot2-only", append(syms, "-protocols", "multiboot2", "-o", filepath.Join(dir, "mb2.elf"), in), 0, "groveimg: multiboot2: multiboot2 entry 0x"},
 		{"default-symbols-missing", []string{"-o", filepath.Join(dir, "x.elf"), in}, 1, "missing symbol grove/kernel.entry64"},
 		{"bad-protocol", append(syms, "-protocols=linux", "-o", filepath.Join(dir, "x.elf"), in), 2, "unknown boot protocol"},
 		{"no-output", append(syms, in), 2, "usage: groveimg"},
