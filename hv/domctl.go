@@ -31,7 +31,7 @@ func controlCall(v *VCPU, gva uint64, version uint32, op func(*VCPU, *abi.Ctl) e
 	if err == nil && v.mem.copyOut(gva, c.Encode()) != nil {
 		err = errno.EFAULT
 	}
-	return v.errRet(fmt.Sprintf("control cmd %d", c.Cmd), err)
+	return v.errRet(err, "domctl/sysctl cmd", c.Cmd)
 }
 
 func hcallDomctl(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {

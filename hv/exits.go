@@ -151,13 +151,18 @@ func exitVMMCALL(v *VCPU, x *exitState) outcome {
 
 // NPF: EXITINFO1 is the error code, EXITINFO2 the guest-physical address.
 // A device's MMIO range needs the faulting instruction decoded, which
-// nothing does yet, so either way the domain crashes, naming what it hit.
+// nothing does yet, so either way the domain crashes, naming what it hit
+// and the event it was delivering, if any.
 func exitNPF(v *VCPU, x *exitState) outcome {
-	if name, ok := v.dom.bus.mmioOwner(x.info2); ok {
-		return crash(fmt.Sprintf("MMIO access to %s at gpa=%#x rip=%#x: no instruction emulation yet",
-			name, x.info2, x.rip))
+	during := ""
+	if x.intInfo.Valid() {
+		during = fmt.Sprintf(" delivering vector %#x", x.intInfo.Vector())
 	}
-	return crash(fmt.Sprintf("nested page fault at gpa=%#x (error %#x) rip=%#x", x.info2, x.info1, x.rip))
+	if name, ok := v.dom.bus.mmioOwner(x.info2); ok {
+		return crash(fmt.Sprintf("MMIO access to %s at gpa=%#x rip=%#x%s: no instruction emulation yet",
+			name, x.info2, x.rip, during))
+	}
+	return crash(fmt.Sprintf("nested page fault at gpa=%#x (error %#x) rip=%#x%s", x.info2, x.info1, x.rip, during))
 }
 
 func exitShutdown(v *VCPU, x *exitState) outcome {

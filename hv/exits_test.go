@@ -66,6 +66,8 @@ func TestExitOutcomes(t *testing.T) {
 			crash("string I/O on port 0x80 at rip=0x1000 is not supported"), 0x1000},
 		{"npf", exitState{code: svm.ExitNPF, info1: 4, info2: 0xf0000000},
 			crash("nested page fault at gpa=0xf0000000 (error 0x4) rip=0x1000"), 0x1000},
+		{"npf-delivering", exitState{code: svm.ExitNPF, info1: 6, info2: 0xfff8, intInfo: svm.Exception(x86.VecUD, false, 0)},
+			crash("nested page fault at gpa=0xfff8 (error 0x6) rip=0x1000 delivering vector 0x6"), 0x1000},
 		{"shutdown", exitState{code: svm.ExitShutdown}, crash("triple fault at rip=0x1000"), 0x1000},
 		{"invalid", exitState{code: svm.ExitInvalid}, crash("invalid guest state (VMEXIT_INVALID) at rip=0x1000"), 0x1000},
 		{"unknown", exitState{code: 0x1234}, crash("unhandled exit 0x1234 at rip=0x1000"), 0x1000},

@@ -44,14 +44,15 @@ func hypercall(v *VCPU, x *exitState) outcome {
 // Linux numbers). An error without one is a hypervisor bug, not the
 // caller's mistake: it is reported on the console and the caller gets
 // -EIO.
-func (v *VCPU) errRet(what string, err error) int64 {
+// what and n name the call for that report.
+func (v *VCPU) errRet(err error, what string, n uint32) int64 {
 	if err == nil {
 		return 0
 	}
 	if e, ok := asErrno(err); ok {
 		return e.Ret()
 	}
-	v.dom.logf("hypervisor bug: %s: %v (returned EIO)", what, err)
+	v.dom.logf("hypervisor bug: %s %d: %v (returned EIO)", what, n, err)
 	return errno.EIO.Ret()
 }
 

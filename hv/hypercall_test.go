@@ -177,7 +177,7 @@ func TestErrRetKeepsErrno(t *testing.T) {
 		{"bug", errors.New("unexpected"), errno.EIO.Ret()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := v.errRet("test", tc.err); got != tc.want {
+			if got := v.errRet(tc.err, "test", 1); got != tc.want {
 				t.Fatalf("errRet = %d, want %d", got, tc.want)
 			}
 		})
