@@ -42,7 +42,6 @@ func crash(why string) outcome    { return outcome{act: actCrash, why: why} }
 func shutdown(why string) outcome { return outcome{act: actShutdown, why: why} }
 func sleepUntil(at int64) outcome { return outcome{act: actBlock, at: at} }
 func armTimer(at int64) outcome   { return outcome{act: actArmTimer, at: at} }
-func (o outcome) ends() bool      { return o.act == actCrash || o.act == actShutdown }
 func (o outcome) String() string  { return o.act.String() + " " + o.why }
 
 // exitState is one #VMEXIT as a handler sees it. The first group is the

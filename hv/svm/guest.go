@@ -65,11 +65,6 @@ func (v VMCB) SetIntercepts(misc1, misc2 uint32) {
 	*v.u32(offInterceptMisc2) = misc2
 }
 
-// Intercepts reads what SetIntercepts set.
-func (v VMCB) Intercepts() (misc1, misc2 uint32) {
-	return *v.u32(offInterceptMisc1), *v.u32(offInterceptMisc2)
-}
-
 // SetEFER writes the guest's EFER; SVME stays set, which VMRUN requires
 // (APM vol. 2, 15.5.1), whatever the guest asked for.
 func (v VMCB) SetEFER(x uint64) { v.Set(offEFER, x|x86.EFERSVME) }
