@@ -10,15 +10,18 @@ type Alloc interface {
 	FreeTable(pa uint64)
 }
 
-// Error is a walker error. Its values are constants, so returning one
-// neither allocates nor depends on package initialisation (the kernel maps
-// pages before the Go runtime runs).
+// Error is a walker error. The values below are statically initialised
+// data, so returning one neither allocates nor waits for package
+// initialisation (the kernel maps pages before the Go runtime runs).
 type Error string
 
 func (e Error) Error() string { return string(e) }
 
-// ErrLarge: a large page covers the address above the level asked for.
-const ErrLarge = Error("paging: address lies in a large page")
+// Walker errors.
+var (
+	ErrLarge   error = Error("paging: address lies in a large page")
+	ErrNoTable error = Error("paging: table page outside memory")
+)
 
 // Tables is one 4-level long-mode table tree.
 type Tables[M Alloc] struct {
@@ -39,13 +42,13 @@ func New[M Alloc](m M) (Tables[M], error) {
 // Entry returns va's entry at level (0: the 4 KiB page's). Missing tables on
 // the way are allocated and entered with flags; with flags 0 none is, and
 // Entry returns nil, nil instead. A large page covering va above level is
-// ErrLarge. Kernel context.
+// ErrLarge; a table the Mem cannot reach is ErrNoTable. Kernel context.
 func (t *Tables[M]) Entry(va uint64, level int, flags uint64) (*uint64, error) {
 	table, l := t.Root, LongMode.Levels-1
 	for {
 		tab, at, got := descend(LongMode, t.Mem, table, l, va, level)
 		if tab == nil {
-			return nil, nil // an Alloc reaches every page it made
+			return nil, ErrNoTable
 		}
 		e := &tab[at%PageSize/8]
 		switch {
