@@ -47,72 +47,61 @@ const (
 // Format is one paging mode's table layout.
 type Format struct {
 	Levels int   // tables on a walk; the root is level Levels-1
-	Wide   bool  // 8-byte entries, 512 to a table; else 4-byte, 1024
+	Bits   uint  // index bits per level: 9 (8-byte entries), 10 (4-byte)
 	Large  uint8 // bit n set: PS in a level-n entry maps a page
 }
 
 // The formats the APM defines (5.2, 5.3). Level 1 is the page directory.
 var (
-	Legacy    = Format{Levels: 2}                            // CR4.PSE=0
-	LegacyPSE = Format{Levels: 2, Large: 1 << 1}             // 4 MiB pages
-	PAE       = Format{Levels: 3, Wide: true, Large: 1 << 1} // 2 MiB pages
-	LongMode  = Format{Levels: 4, Wide: true, Large: 1<<1 | 1<<2}
+	Legacy    = Format{Levels: 2, Bits: 10}                // CR4.PSE=0
+	LegacyPSE = Format{Levels: 2, Bits: 10, Large: 1 << 1} // 4 MiB pages
+	PAE       = Format{Levels: 3, Bits: 9, Large: 1 << 1}  // 2 MiB pages
+	LongMode  = Format{Levels: 4, Bits: 9, Large: 1<<1 | 1<<2}
 )
 
-func (f Format) bits() uint {
-	if f.Wide {
-		return 9
-	}
-	return 10
-}
+// Wide reports 8-byte entries (PAE, long mode); legacy ones are 4 bytes.
+func (f Format) Wide() bool { return f.Bits == 9 }
 
 // Span is how many bytes one level-n entry maps.
-func (f Format) Span(level int) uint64 { return 1 << (12 + f.bits()*uint(level)) }
+func (f Format) Span(level int) uint64 { return 1 << f.shift(level) }
+
+// shift is where va's level-n index starts. (The &63s here spare the
+// compiler's oversized-shift checks on the walk.)
+func (f Format) shift(level int) uint { return (12 + f.Bits*uint(level)) & 63 }
 
 // Index is va's entry number in its level-n table.
 func (f Format) Index(va uint64, level int) uint64 {
-	return va >> (12 + f.bits()*uint(level)) & (1<<f.bits() - 1)
+	return va >> f.shift(level) & (1<<(f.Bits&63) - 1)
 }
 
-// entryAt is the physical address of va's entry in the table at table.
+// entryAt is the physical address of va's entry in the table at table: a
+// table is one page, so an entry is 4096>>Bits bytes.
 func (f Format) entryAt(table, va uint64, level int) uint64 {
-	if f.Wide {
-		return table + f.Index(va, level)*8
-	}
-	return table + f.Index(va, level)*4
+	return table + f.Index(va, level)<<((12-f.Bits)&63)
 }
 
-// load reads the entry at physical address at from its table page.
+// load reads the entry at physical address at from its table page (a
+// 4-byte entry is one half of a little-endian word).
 func (f Format) load(tab *[512]uint64, at uint64) uint64 {
-	w := tab[at%PageSize/8]
-	if f.Wide {
-		return w
-	}
-	return w >> (at & 4 * 8) & 0xffff_ffff
+	narrow := (f.Bits - 9) * 32 & 63 // 32 for a 4-byte entry, else 0
+	return tab[at%PageSize/8] >> (at & 4 * 8) & (^uint64(0) >> narrow)
 }
 
 // leaf reports whether present entry e at level maps a page.
 func (f Format) leaf(e uint64, level int) bool {
-	return level == 0 || (e&PS != 0 && f.Large&(1<<level) != 0)
+	return level == 0 || (e&PS != 0 && f.Large&(1<<(level&7)) != 0)
 }
 
-// next is the table a present non-leaf entry points to.
-func (f Format) next(e uint64) uint64 {
-	if f.Wide {
-		return e & AddrMask
-	}
-	return e & AddrMask32
-}
+// next is the table a present non-leaf entry points to (AddrMask is
+// AddrMask32 for a 4-byte entry).
+func (f Format) next(e uint64) uint64 { return e & AddrMask }
 
 // Addr is the physical address of va in the page that leaf entry e at
 // level maps.
 func (f Format) Addr(e uint64, level int, va uint64) uint64 {
 	off := va & (f.Span(level) - 1)
-	switch {
-	case f.Wide:
+	if f.Wide() || level == 0 {
 		return e&AddrMask&^(f.Span(level)-1) | off
-	case level == 0:
-		return e&AddrMask32 | off
 	}
 	return e&LargeMask32 | (e>>pse36Shift&pse36Mask)<<32 | off
 }
