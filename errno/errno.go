@@ -18,6 +18,7 @@ type Errno uintptr
 const (
 	EPERM     Errno = 1
 	ESRCH     Errno = 3
+	EIO       Errno = 5 // the hypervisor failed unexpectedly (a bug it reports)
 	EACCES    Errno = 13
 	EFAULT    Errno = 14
 	EBUSY     Errno = 16
@@ -36,6 +37,7 @@ type info struct{ name, text string }
 var table = map[Errno]info{
 	EPERM:     {"EPERM", "operation not permitted"},
 	ESRCH:     {"ESRCH", "no such domain or group"},
+	EIO:       {"EIO", "hypervisor internal error"},
 	EACCES:    {"EACCES", "interface version mismatch"},
 	EFAULT:    {"EFAULT", "bad guest address"},
 	EBUSY:     {"EBUSY", "busy"},

@@ -12,7 +12,7 @@ func TestNumbersMatchLinux(t *testing.T) {
 		want uintptr
 		name string
 	}{
-		{EPERM, 1, "EPERM"}, {ESRCH, 3, "ESRCH"}, {EFAULT, 14, "EFAULT"},
+		{EPERM, 1, "EPERM"}, {ESRCH, 3, "ESRCH"}, {EIO, 5, "EIO"}, {EFAULT, 14, "EFAULT"},
 		{EBUSY, 16, "EBUSY"}, {EEXIST, 17, "EEXIST"}, {EINVAL, 22, "EINVAL"},
 		{ENOSPC, 28, "ENOSPC"}, {ENOSYS, 38, "ENOSYS"}, {EOVERFLOW, 75, "EOVERFLOW"},
 	} {

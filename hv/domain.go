@@ -33,6 +33,7 @@ type Domain struct {
 	Privileged bool
 	asid       uint32
 	ram        *guestRAM
+	bus        *bus // its devices (devbus.go), made with its first vCPU
 	vcpus      []*VCPU
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups

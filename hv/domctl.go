@@ -1,119 +1,105 @@
 package hv
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"grove/boot/guest"
 	"grove/errno"
 	"grove/hv/abi"
-	"grove/kernel"
 )
 
-// domctl and sysctl follow Xen's steps: copy in, check the interface
-// version (-EACCES), check the caller (-EPERM), look the target up (-ESRCH),
-// act, copy out (-EFAULT). Layouts and the errno table are in package abi.
+// domctl and sysctl follow Xen's do_domctl: copy in (-EFAULT), check the
+// interface version (-EACCES), check the caller (-EPERM), look the target
+// up (-ESRCH), act, and copy the struct back at one exit (-EFAULT).
+// Layouts and the errno table are in package abi (domctl.go).
 
-func init() {
-	hypercalls[abi.Domctl] = hcallDomctl
-	hypercalls[abi.Sysctl] = hcallSysctl
-}
-
-type domctlFn func(v *VCPU, c *abi.Ctl, target *Domain) error
-
-var domctls = map[uint32]domctlFn{
-	abi.DomctlPause:   domctlPause,
-	abi.DomctlUnpause: domctlUnpause,
-	abi.DomctlGetInfo: domctlGetInfo,
-	abi.DomctlDestroy: domctlDestroy,
-}
-
-func hcallDomctl(v *VCPU, a [5]uint64) (int64, outcome, string) {
-	b, err := v.copyIn(a[0], abi.CtlSize)
+// controlCall runs the steps domctl and sysctl share around op.
+func controlCall(v *VCPU, gva uint64, version uint32, op func(*VCPU, *abi.Ctl) error) int64 {
+	b, err := v.mem.copyIn(gva, abi.CtlSize)
 	if err != nil {
-		return errno.EFAULT.Ret(), resume, ""
+		return errno.EFAULT.Ret()
 	}
 	c, _ := abi.DecodeCtl(b)
 	switch {
-	case c.Version != abi.DomctlVersion:
-		return errno.EACCES.Ret(), resume, ""
+	case c.Version != version:
+		err = errno.EACCES
 	case !v.dom.Privileged:
-		return errno.EPERM.Ret(), resume, ""
+		err = errno.EPERM
+	default:
+		err = op(v, &c)
 	}
-	if c.Cmd == abi.DomctlGroup {
-		if err := domctlGroup(v, &c); err != nil {
-			return errRet(err), resume, ""
-		}
-		return copyOutCtl(v, a[0], c)
+	if err == nil && v.mem.copyOut(gva, c.Encode()) != nil {
+		err = errno.EFAULT
 	}
-	if c.Cmd == abi.DomctlCreate {
-		if err := domctlCreate(v, &c); err != nil {
-			return errRet(err), resume, ""
-		}
-		return copyOutCtl(v, a[0], c)
-	}
-	fn, ok := domctls[c.Cmd]
-	if !ok {
-		return errno.EINVAL.Ret(), resume, ""
+	return v.errRet(err, "domctl/sysctl cmd", c.Cmd)
+}
+
+func hcallDomctl(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
+	return controlCall(v, a[0], abi.DomctlVersion, domctl), resume
+}
+
+// domctl runs one command; those on an existing domain get it looked up.
+func domctl(v *VCPU, c *abi.Ctl) error {
+	var fn func(v *VCPU, c *abi.Ctl, target *Domain) error
+	switch c.Cmd {
+	case abi.DomctlCreate:
+		return domctlCreate(v, c)
+	case abi.DomctlGroup:
+		return domctlGroup(v, c)
+	case abi.DomctlPause:
+		fn = domctlPause
+	case abi.DomctlUnpause:
+		fn = domctlUnpause
+	case abi.DomctlGetInfo:
+		fn = domctlGetInfo
+	case abi.DomctlDestroy:
+		fn = domctlDestroy
+	default:
+		return errno.EINVAL
 	}
 	target, ok := v.dom.hv.Domain(DomID(c.Domain))
 	if !ok {
-		return errno.ESRCH.Ret(), resume, ""
+		return errno.ESRCH
 	}
-	if err := fn(v, &c, target); err != nil {
-		return errRet(err), resume, ""
-	}
-	return copyOutCtl(v, a[0], c)
+	return fn(v, c, target)
 }
-
-func copyOutCtl(v *VCPU, gva uint64, c abi.Ctl) (int64, outcome, string) {
-	if v.copyOut(gva, c.Encode()) != nil {
-		return errno.EFAULT.Ret(), resume, ""
-	}
-	return 0, resume, ""
-}
-
-// maxImage bounds a guest image passed to createdomain.
-const maxImage = 32 << 20
 
 // domctlCreate builds a domain from an image in the caller's memory. Like
 // every new domain it starts paused; the caller unpauses it.
 func domctlCreate(v *VCPU, c *abi.Ctl) error {
-	le := binary.LittleEndian
-	u := c.Union[:]
-	mem, flags := le.Uint32(u[0:]), le.Uint32(u[4:])
-	img, imgLen := le.Uint64(u[8:]), le.Uint64(u[16:])
-	cmd, cmdLen := le.Uint64(u[24:]), le.Uint64(u[32:])
-	if imgLen == 0 || imgLen > maxImage || cmdLen > guest.MaxCmdline || flags != 0 || mem == 0 || mem > 16384 {
+	a, _ := abi.DecodeCreateDomain(c.Union[:])
+	if a.ImageLen == 0 || a.ImageLen > abi.CreateMaxImage || a.CmdlineLen > guest.MaxCmdline || a.Flags != 0 ||
+		a.MemoryMB < abi.CreateMinMemoryMB || a.MemoryMB > abi.CreateMaxMemoryMB {
 		return errno.EINVAL
 	}
-	image, err := v.copyIn(img, int(imgLen))
+	image, err := v.mem.copyIn(a.Image, int(a.ImageLen))
 	if err != nil {
 		return errno.EFAULT
 	}
-	cmdline, err := v.copyIn(cmd, int(cmdLen))
+	cmdline, err := v.mem.copyIn(a.Cmdline, int(a.CmdlineLen))
 	if err != nil {
 		return errno.EFAULT
 	}
 	d, err := v.dom.hv.CreateDomain(Config{Name: fmt.Sprintf("created%d", v.dom.hv.created.Add(1)),
-		MemoryMB: int(mem), Image: image, Cmdline: string(cmdline)})
+		MemoryMB: int(a.MemoryMB), Image: image, Cmdline: string(cmdline)})
 	if err != nil {
 		v.dom.logf("createdomain: %v", err)
-		if errors.Is(err, errno.ENOMEM) {
-			return errno.ENOMEM
-		}
-		return errno.EINVAL
+		return createErrno(err)
 	}
 	c.Domain = uint16(d.ID)
 	return nil
 }
 
-func errRet(err error) int64 {
-	if e, ok := err.(errno.Errno); ok {
-		return e.Ret()
+// createErrno is createdomain's errno for a CreateDomain error: the errno
+// it carries (ENOMEM: no memory for the guest; ENOSPC: no domain id left),
+// else EINVAL: the arguments were checked before, so what is left is an
+// image that does not load (bad ELF, no PVH note, too big for its memory),
+// and its reason is on the console.
+func createErrno(err error) errno.Errno {
+	if e, ok := asErrno(err); ok {
+		return e
 	}
-	return errno.EINVAL.Ret()
+	return errno.EINVAL
 }
 
 func domctlPause(v *VCPU, c *abi.Ctl, d *Domain) error {
@@ -145,8 +131,7 @@ func domctlDestroy(v *VCPU, c *abi.Ctl, d *Domain) error {
 // abiInfo is getdomaininfo's view of d.
 func (d *Domain) abiInfo() abi.DomainInfo {
 	i := d.Info()
-	flags := map[string]uint32{"running": abi.InfoRunning, "paused": abi.InfoPaused,
-		"crashed": abi.InfoCrashed, "shutdown": abi.InfoShutdown, "dying": abi.InfoDying}[i.State]
+	flags := stateFlag(i.State)
 	if d.Privileged {
 		flags |= abi.InfoPrivileged
 	}
@@ -154,45 +139,19 @@ func (d *Domain) abiInfo() abi.DomainInfo {
 		VCPUs: uint32(len(d.vcpus)), MemoryKB: uint64(i.MemoryMB) << 10, Exits: i.Exits, Name: d.Name}
 }
 
-func hcallSysctl(v *VCPU, a [5]uint64) (int64, outcome, string) {
-	b, err := v.copyIn(a[0], abi.CtlSize)
-	if err != nil {
-		return errno.EFAULT.Ret(), resume, ""
+// stateFlag is DomainInfo's flag for an Info.State.
+func stateFlag(state string) uint32 {
+	switch state {
+	case "running":
+		return abi.InfoRunning
+	case "paused":
+		return abi.InfoPaused
+	case "crashed":
+		return abi.InfoCrashed
+	case "shutdown":
+		return abi.InfoShutdown
+	case "dying":
+		return abi.InfoDying
 	}
-	c, _ := abi.DecodeCtl(b)
-	switch {
-	case c.Version != abi.SysctlVersion:
-		return errno.EACCES.Ret(), resume, ""
-	case !v.dom.Privileged:
-		return errno.EPERM.Ret(), resume, ""
-	}
-	le := binary.LittleEndian
-	u := c.Union[:]
-	switch c.Cmd {
-	case abi.SysctlPhysInfo:
-		m := kernel.ReadMemInfo()
-		le.PutUint32(u[0:], 1) // CPUs
-		le.PutUint32(u[4:], uint32(kernel.TSCHz()/1000))
-		le.PutUint64(u[8:], m.Total)
-		le.PutUint64(u[16:], m.Free)
-	case abi.SysctlGetInfoList:
-		first, max, buf := le.Uint16(u[0:]), le.Uint32(u[4:]), le.Uint64(u[8:])
-		n := uint32(0)
-		for _, d := range v.dom.hv.Domains() {
-			if uint16(d.ID) < first || n >= max {
-				continue
-			}
-			if v.copyOut(buf+uint64(n)*abi.InfoSize, d.abiInfo().Encode()) != nil {
-				return errno.EFAULT.Ret(), resume, ""
-			}
-			n++
-		}
-		le.PutUint32(u[16:], n)
-	default:
-		return errno.EINVAL.Ret(), resume, ""
-	}
-	if v.copyOut(a[0], c.Encode()) != nil {
-		return errno.EFAULT.Ret(), resume, ""
-	}
-	return 0, resume, ""
+	return 0
 }

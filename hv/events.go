@@ -1,7 +1,6 @@
 package hv
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"grove/errno"
@@ -49,30 +48,25 @@ func (e *eventQueue) pop() (event, uint32, bool) {
 	return ev, lost, true
 }
 
-func init() { hypercalls[abi.EventOp] = hcallEventOp }
-
-// hcallEventOp(poll, buffer): copies the next event to buffer and returns
-// 1, or returns 0 when there is none. Only the control domain may poll.
-func hcallEventOp(v *VCPU, a [5]uint64) (int64, outcome, string) {
+// hcallEventOp(poll, buffer): copies the next event to buffer (abi.Event)
+// and returns 1, or returns 0 when there is none. Only the control domain
+// may poll.
+func hcallEventOp(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
 	if !v.dom.Privileged {
-		return errno.EPERM.Ret(), resume, ""
+		return errno.EPERM.Ret(), resume
 	}
 	if a[0] != abi.EventPoll {
-		return errno.EINVAL.Ret(), resume, ""
+		return errno.EINVAL.Ret(), resume
 	}
 	ev, lost, ok := v.dom.hv.events.pop()
 	if !ok {
-		return 0, resume, ""
+		return 0, resume
 	}
 	b := make([]byte, abi.EventSize)
-	le := binary.LittleEndian
-	le.PutUint32(b, ev.kind)
-	le.PutUint16(b[4:], uint16(ev.domain))
-	le.PutUint32(b[8:], lost)
-	copy(b[16:abi.EventSize-1], ev.reason)
-	if v.copyOut(a[1], b) != nil {
+	abi.Event{Kind: ev.kind, Domain: uint16(ev.domain), Lost: lost, Reason: ev.reason}.Encode(b)
+	if v.mem.copyOut(a[1], b) != nil {
 		v.dom.hv.events.push(ev) // not delivered: keep it (at the back)
-		return errno.EFAULT.Ret(), resume, ""
+		return errno.EFAULT.Ret(), resume
 	}
-	return 1, resume, ""
+	return 1, resume
 }

@@ -3,87 +3,217 @@ package hv
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
-	"unsafe"
 
 	"grove/boot/guest"
 	"grove/guests/asm"
 	"grove/hv/abi"
 	"grove/hv/svm"
+	"grove/x86"
 )
 
-// Exit handling is decided in plain Go: these tests build made-up exits in a
-// VMCB that is ordinary memory and check the outcome, with no hardware.
+// Exit handling is decided in plain Go: these tests make up exits (an
+// exitState) and check the outcome and the guest state the handler left,
+// with no VMCB and no hardware. Guest memory is a byte slice at
+// guest-virtual 0 (fakeMem).
 
-func fakeVCPU(t *testing.T) *VCPU {
-	t.Helper()
-	// Outside the Go heap, like a real VMCB page (checkptr would object).
-	page, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
+type fakeMem struct{ b []byte }
+
+func (m *fakeMem) span(gva uint64, n int) ([]byte, error) {
+	if gva > uint64(len(m.b)) || uint64(n) > uint64(len(m.b))-gva {
+		return nil, errFault
 	}
-	t.Cleanup(func() { syscall.Munmap(page) })
-	pa := uintptr(unsafe.Pointer(&page[0]))
-	ram, err := syscall.Mmap(-1, 0, 2*hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(ram) })
-	d := &Domain{ID: 3, Name: "test", ram: &guestRAM{size: hugePage,
-		chunks: []uintptr{uintptr(unsafe.Pointer(&ram[0]))}}}
-	return &VCPU{dom: d, vmcb: svm.VMCB{PA: pa}}
+	return m.b[gva : gva+uint64(n)], nil
 }
 
-// Offsets used to fabricate exits (APM table B-1/B-2).
-const (
-	tExitCode  = 0x070
-	tExitInfo1 = 0x078
-	tExitInfo2 = 0x080
-	tRIP       = 0x578
-	tRAX       = 0x5f8
-)
+func (m *fakeMem) copyIn(gva uint64, n int) ([]byte, error) {
+	b, err := m.span(gva, n)
+	return append([]byte(nil), b...), err
+}
+
+func (m *fakeMem) copyOut(gva uint64, b []byte) error {
+	dst, err := m.span(gva, len(b))
+	copy(dst, b)
+	return err
+}
+
+// fakeVCPU is vCPU 0 of an unprivileged domain 3 with 64 KiB of memory and
+// its standard bus; its VMCB is the zero value (any use would panic).
+func fakeVCPU(t *testing.T, privileged bool) (*VCPU, *fakeMem) {
+	t.Helper()
+	d := &Domain{ID: 3, Name: "test", Privileged: privileged}
+	b, err := newDomainBus(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.bus = b
+	m := &fakeMem{b: make([]byte, 64<<10)}
+	return &VCPU{dom: d, mem: m}, m
+}
 
 func TestExitOutcomes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		code    uint64
-		setup   func(v *VCPU)
+		x       exitState
 		want    outcome
-		wantWhy string
 		wantRIP uint64
 	}{
-		{"cpuid", svm.ExitCPUID, func(v *VCPU) { v.vmcb.Set(tRAX, abi.CPUIDSignature) }, resume, "", 0x1002},
-		{"hlt", svm.ExitHLT, nil, blockIt, "", 0x1001},
-		{"out-e9", svm.ExitIOIO, func(v *VCPU) {
-			v.vmcb.Set(tExitInfo1, abi.DebugPort<<16|1<<4)
-			v.vmcb.Set(tExitInfo2, 0x1005)
-			v.vmcb.Set(tRAX, 'x')
-		}, resume, "", 0x1005},
-		{"string-io", svm.ExitIOIO, func(v *VCPU) { v.vmcb.Set(tExitInfo1, 0x80<<16|4|1<<4) }, crashIt, "string I/O", 0x1000},
-		{"npf", svm.ExitNPF, func(v *VCPU) { v.vmcb.Set(tExitInfo2, 0xf0000000) }, crashIt, "nested page fault at gpa=0xf0000000", 0x1000},
-		{"shutdown", svm.ExitShutdown, nil, crashIt, "triple fault at rip=0x1000", 0x1000},
-		{"invalid", svm.ExitInvalid, nil, crashIt, "invalid guest state", 0x1000},
-		{"unknown", 0x1234, nil, crashIt, "unhandled exit 0x1234", 0x1000},
-		{"intr", svm.ExitINTR, nil, yield, "", 0x1000},
-		{"vmrun", svm.ExitVMRUN, nil, resume, "", 0x1000},
-		{"rdmsr-unknown", svm.ExitMSR, func(v *VCPU) { v.regs.RCX = 0x1234 }, resume, "", 0x1000},
+		{"cpuid", exitState{code: svm.ExitCPUID, rax: abi.CPUIDSignature}, resume, 0x1002},
+		{"hlt", exitState{code: svm.ExitHLT}, block, 0x1001},
+		{"out-e9", exitState{code: svm.ExitIOIO, rax: 'x', info2: 0x1005,
+			info1: svm.IOIO{Port: abi.DebugPort, Size: 1}.Encode()}, resume, 0x1005},
+		{"string-io", exitState{code: svm.ExitIOIO, info1: svm.IOIO{Port: 0x80, Str: true, Size: 1}.Encode()},
+			crash("string I/O on port 0x80 at rip=0x1000 is not supported"), 0x1000},
+		{"npf", exitState{code: svm.ExitNPF, info1: 4, info2: 0xf0000000},
+			crash("nested page fault at gpa=0xf0000000 (error 0x4) rip=0x1000"), 0x1000},
+		{"npf-delivering", exitState{code: svm.ExitNPF, info1: 6, info2: 0xfff8, intInfo: svm.Exception(x86.VecUD, false, 0)},
+			crash("nested page fault at gpa=0xfff8 (error 0x6) rip=0x1000 delivering vector 0x6"), 0x1000},
+		{"shutdown", exitState{code: svm.ExitShutdown}, crash("triple fault at rip=0x1000"), 0x1000},
+		{"invalid", exitState{code: svm.ExitInvalid}, crash("invalid guest state (VMEXIT_INVALID) at rip=0x1000"), 0x1000},
+		{"unknown", exitState{code: 0x1234}, crash("unhandled exit 0x1234 at rip=0x1000"), 0x1000},
+		{"intr", exitState{code: svm.ExitINTR}, yield, 0x1000},
+		{"vintr", exitState{code: svm.ExitVINTR}, resume, 0x1000},
+		{"vmrun", exitState{code: svm.ExitVMRUN}, resume, 0x1000},
+		{"vmmcall-yield", exitState{code: svm.ExitVMMCALL, rax: abi.SchedOp}, yield, 0x1003},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := fakeVCPU(t)
-			v.vmcb.Set(tRIP, 0x1000)
-			v.vmcb.Set(tExitCode, tc.code)
-			if tc.setup != nil {
-				tc.setup(v)
+			v, _ := fakeVCPU(t, false)
+			x := tc.x
+			x.rip = 0x1000
+			if got := handleExit(v, &x); got != tc.want {
+				t.Fatalf("handleExit = %v, want %v", got, tc.want)
 			}
-			got, why := handleExit(v, tc.code)
-			if got != tc.want || !strings.Contains(why, tc.wantWhy) {
-				t.Fatalf("handleExit = %v, %q; want %v, %q", got, why, tc.want, tc.wantWhy)
-			}
-			if rip := v.vmcb.RIP(); rip != tc.wantRIP {
-				t.Fatalf("RIP = %#x, want %#x", rip, tc.wantRIP)
+			if x.rip != tc.wantRIP {
+				t.Fatalf("RIP = %#x, want %#x", x.rip, tc.wantRIP)
 			}
 		})
+	}
+}
+
+func TestExitInjects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		x    exitState
+		rcx  uint64
+		want svm.Event
+	}{
+		{"vmrun-ud", exitState{code: svm.ExitVMRUN}, 0, svm.EventV | svm.EventTypeException | x86.VecUD},
+		{"skinit-ud", exitState{code: svm.ExitSKINIT}, 0, svm.EventV | svm.EventTypeException | x86.VecUD},
+		{"rdmsr-unknown-gp", exitState{code: svm.ExitMSR, info1: svm.MSRRead}, 0x1234,
+			svm.EventV | svm.EventEV | svm.EventTypeException | x86.VecGP},
+		{"rdmsr-pat", exitState{code: svm.ExitMSR, info1: svm.MSRRead}, x86.MSRPAT, 0},
+		{"cpuid", exitState{code: svm.ExitCPUID}, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := fakeVCPU(t, false)
+			v.regs.RCX = tc.rcx
+			x := tc.x
+			if out := handleExit(v, &x); out != resume || x.inject != tc.want {
+				t.Fatalf("outcome %v inject %#x, want resume, %#x", out, x.inject, tc.want)
+			}
+		})
+	}
+}
+
+func TestEFERHidesSVME(t *testing.T) {
+	v, _ := fakeVCPU(t, false)
+	v.regs.RCX = x86.MSREFER
+	x := exitState{code: svm.ExitMSR, info1: svm.MSRRead, efer: x86.EFERSVME | x86.EFERLME, rax: ^uint64(0)}
+	handleExit(v, &x)
+	if x.rax != x86.EFERLME || v.regs.RDX != 0 || x.rip != 2 {
+		t.Fatalf("rdmsr EFER: rax %#x rdx %#x rip %d", x.rax, v.regs.RDX, x.rip)
+	}
+	x = exitState{code: svm.ExitMSR, info1: svm.MSRWrite, efer: x86.EFERSVME, rax: x86.EFERLME | x86.EFERNXE}
+	v.regs.RDX = 0
+	handleExit(v, &x)
+	if x.efer != x86.EFERLME|x86.EFERNXE {
+		t.Fatalf("wrmsr EFER: efer %#x", x.efer)
+	}
+}
+
+// EXITINTINFO (APM 15.7.2) and QEMU's two quirks (redeliver's doc).
+func TestRedeliver(t *testing.T) {
+	pf := svm.Exception(x86.VecPF, true, 2)
+	for _, tc := range []struct {
+		name string
+		in   svm.Event
+		want svm.Event
+	}{
+		{"none", 0, 0},
+		{"echo-with-V-clear", svm.EventTypeINTR | 0x40, 0},
+		{"page-fault-with-error-code", pf, pf},
+		{"interrupt", svm.EventV | svm.EventTypeINTR | 0x40, svm.EventV | svm.EventTypeINTR | 0x40},
+		{"nmi", svm.EventV | svm.EventTypeNMI | 2, svm.EventV | svm.EventTypeNMI | 2},
+		{"qemu-interrupt-as-exception", svm.EventV | svm.EventTypeException | 0x40, svm.EventV | svm.EventTypeINTR | 0x40},
+		{"exception-31-kept", svm.EventV | svm.EventTypeException | 31, svm.EventV | svm.EventTypeException | 31},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := redeliver(tc.in); got != tc.want {
+				t.Fatalf("redeliver(%#x) = %#x, want %#x", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// An interrupt cut short by a nested page fault while pushing its frame,
+// or by a host interrupt, goes back into EVENTINJ.
+func TestExitReinjectsInterruptedEvent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		x    exitState
+	}{
+		{"host-interrupt", exitState{code: svm.ExitINTR}},
+		{"npf", exitState{code: svm.ExitNPF, info2: 0xf0000000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := fakeVCPU(t, false)
+			x := tc.x
+			x.intInfo = svm.EventV | svm.EventTypeException | abi.TimerVector // QEMU's report
+			handleExit(v, &x)
+			if want := svm.EventV | svm.EventTypeINTR | abi.TimerVector; x.inject != want {
+				t.Fatalf("inject %#x, want %#x", x.inject, want)
+			}
+		})
+	}
+}
+
+func TestIOIOOperandSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		port    uint16
+		size    int
+		rax     uint64
+		wantRAX uint64
+	}{
+		{"in8-keeps-upper", 0x80, 1, 0x1122334455667788, 0x11223344556677ff},
+		{"in16-keeps-upper", 0x80, 2, 0x1122334455667788, 0x112233445566ffff},
+		{"in32-zero-extends", 0x80, 4, 0x1122334455667788, 0xffffffff},
+		{"in8-debug-port", abi.DebugPort, 1, 0, abi.DebugPort},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := fakeVCPU(t, false)
+			x := exitState{code: svm.ExitIOIO, rax: tc.rax, info2: 0x1002,
+				info1: svm.IOIO{In: true, Port: tc.port, Size: tc.size}.Encode()}
+			if out := handleExit(v, &x); out != resume || x.rax != tc.wantRAX || x.rip != 0x1002 {
+				t.Fatalf("%v rax %#x rip %#x, want resume %#x 0x1002", out, x.rax, x.rip, tc.wantRAX)
+			}
+		})
+	}
+}
+
+func TestDecodeIOIO(t *testing.T) {
+	for _, io := range []svm.IOIO{
+		{In: true, Size: 1, Port: 0x3f8}, {Size: 2, Port: 0xcf8}, {In: true, Str: true, Rep: true, Size: 4, Port: 0xffff},
+	} {
+		t.Run(fmt.Sprintf("%+v", io), func(t *testing.T) {
+			if got := svm.DecodeIOIO(io.Encode()); got != io {
+				t.Fatalf("round trip %+v", got)
+			}
+		})
+	}
+	// APM figure 15-2: OUT DX, AL to 0xe9 with a 32-bit address size.
+	if io := svm.DecodeIOIO(0x00e9_0110); io != (svm.IOIO{Size: 1, Port: 0xe9}) {
+		t.Fatalf("0xe90110 = %+v", io)
 	}
 }
 
@@ -93,48 +223,14 @@ func TestCPUIDHidesSVM(t *testing.T) {
 	if sig != abi.Signature || a < abi.CPUIDTiming {
 		t.Fatalf("signature leaf = %#x %q", a, sig)
 	}
-	if _, _, c, _ := guestCPUID(0x80000001, 0); c&(1<<2) != 0 {
+	if _, _, c, _ := guestCPUID(cpuidLeafExt1, 0); c&cpuidExt1ECXSVM != 0 {
 		t.Fatal("SVM bit visible to the guest")
 	}
-	if _, _, c, _ := guestCPUID(1, 0); c&(1<<31) == 0 {
+	if _, _, c, _ := guestCPUID(1, 0); c&cpuidStd1ECXHypervisor == 0 {
 		t.Fatal("hypervisor-present bit missing")
 	}
-	if a, b, c, d := guestCPUID(0x8000000a, 0); a|b|c|d != 0 {
+	if a, b, c, d := guestCPUID(cpuidLeafSVM, 0); a|b|c|d != 0 {
 		t.Fatal("SVM feature leaf visible")
-	}
-}
-
-func TestUnknownHypercall(t *testing.T) {
-	v := fakeVCPU(t)
-	for _, nr := range []uint64{0, 14, 999, 1 << 40} {
-		t.Run(fmt.Sprint(nr), func(t *testing.T) {
-			v.vmcb.Set(tRAX, nr)
-			if out, _ := hypercall(v); out != resume || int64(v.vmcb.RAX()) != -38 {
-				t.Fatalf("hypercall %d: outcome %v rax %d, want resume, -ENOSYS", nr, out, int64(v.vmcb.RAX()))
-			}
-		})
-	}
-	// domctl from a domU, following Xen's order of checks.
-	ctl := abi.Ctl{Cmd: abi.DomctlGetInfo, Version: abi.DomctlVersion}
-	for _, tc := range []struct {
-		name string
-		ptr  uint64
-		ctl  abi.Ctl
-		want int64
-	}{
-		{"bad-pointer", 0x7ff00000, ctl, -14},
-		{"bad-version", 0x2000, abi.Ctl{Cmd: abi.DomctlGetInfo, Version: 99}, -13},
-		{"not-privileged", 0x3000, ctl, -1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			v.dom.ram.write(0x2000, tc.ctl.Encode())
-			v.dom.ram.write(0x3000, tc.ctl.Encode())
-			v.vmcb.Set(tRAX, abi.Domctl)
-			v.regs.RDI = tc.ptr
-			if hypercall(v); int64(v.vmcb.RAX()) != tc.want {
-				t.Fatalf("domctl: %d, want %d", int64(v.vmcb.RAX()), tc.want)
-			}
-		})
 	}
 }
 
@@ -158,5 +254,17 @@ func TestAsmGuestsArePVHImages(t *testing.T) {
 				t.Fatalf("PVH entry %#x, want %#x", entry, asm.CodeBase)
 			}
 		})
+	}
+}
+
+// A bug in a handler (here a domain without a bus) crashes that domain,
+// naming the exit, instead of the hypervisor.
+func TestHandlerPanicCrashesDomain(t *testing.T) {
+	v, _ := fakeVCPU(t, false)
+	v.dom.bus = nil // the IOIO handler will dereference it
+	x := exitState{code: svm.ExitIOIO, rip: 0x42, info1: svm.IOIO{Port: 0x80, Size: 1}.Encode()}
+	out := handleExit(v, &x)
+	if out.act != actCrash || !strings.Contains(out.why, "hypervisor error handling exit 0x7b at rip=0x42") {
+		t.Fatalf("handler panic: %v", out)
 	}
 }

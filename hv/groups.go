@@ -1,8 +1,6 @@
 package hv
 
 import (
-	"encoding/binary"
-
 	"grove/domgrp"
 	"grove/errno"
 	"grove/hv/abi"
@@ -83,11 +81,11 @@ func groupList(v *VCPU, t *domgrp.Table, g *abi.GroupArgs) error {
 	if err != nil {
 		return err
 	}
-	out := make([]byte, 2*n)
+	out := make([]uint16, n)
 	for i, id := range ids[:n] {
-		binary.LittleEndian.PutUint16(out[2*i:], uint16(id))
+		out[i] = uint16(id)
 	}
-	if v.copyOut(g.Buffer, out) != nil {
+	if v.mem.copyOut(g.Buffer, abi.EncodeGroupIDs(out)) != nil {
 		return errno.EFAULT
 	}
 	g.Arg, g.Next = uint32(n), uint16(next)

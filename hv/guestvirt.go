@@ -1,37 +1,36 @@
 package hv
 
-// Guest pointers are guest-virtual. With paging off they are physical; with
-// long-mode paging on, the guest's own 4-level tables (CR3) are walked in
-// guest-physical memory. A missing or non-present entry is -EFAULT, never a
+import "grove/x86/paging"
+
+// Guest pointers are guest-virtual. paging.Translate walks the guest's own
+// tables in its RAM under whatever mode its CR0/CR4/EFER select (none,
+// legacy 32-bit, PAE, 4-level long mode); 5-level paging is refused. A
+// non-present entry or a table outside the guest's RAM is -EFAULT, never a
 // host fault.
 
-const (
-	cr0PG    = 1 << 31
-	pteP     = 1
-	ptePS    = 1 << 7
-	pteAddr  = 0x000ffffffffff000
-	pageSize = 4096
-)
+const pageSize = paging.PageSize
+
+// guestTables reaches page-table pages in a guest's RAM for the walker.
+type guestTables struct{ ram *guestRAM }
+
+func (g guestTables) Table(gpa uint64) *[512]uint64 {
+	if gpa%pageSize != 0 {
+		return nil
+	}
+	if _, err := g.ram.slice(gpa, pageSize); err != nil {
+		return nil
+	}
+	return tableAt(g.ram.chunks[gpa/hugePage] + uintptr(gpa%hugePage))
+}
 
 // translate maps a guest-virtual address to guest-physical.
 func (v *VCPU) translate(gva uint64) (uint64, error) {
-	if v.vmcb.CR0()&cr0PG == 0 {
-		return gva & 0xffffffff, nil
+	regs := paging.Regs{CR0: v.vmcb.CR0(), CR3: v.vmcb.CR3(), CR4: v.vmcb.CR4(), EFER: v.vmcb.EFER()}
+	gpa, ok := paging.Translate(regs, guestTables{v.dom.ram}, gva)
+	if !ok {
+		return 0, errFault
 	}
-	table := v.vmcb.CR3() & pteAddr
-	for level := 3; level >= 0; level-- {
-		idx := (gva >> (12 + 9*uint(level))) & 511
-		e, err := v.dom.ram.u64(table + idx*8)
-		if err != nil || e&pteP == 0 {
-			return 0, errFault
-		}
-		if level == 0 || (level < 3 && e&ptePS != 0) {
-			span := uint64(1) << (12 + 9*uint(level))
-			return e&pteAddr&^(span-1) | gva&(span-1), nil
-		}
-		table = e & pteAddr
-	}
-	return 0, errFault
+	return gpa, nil
 }
 
 // copyIn reads n bytes at guest-virtual gva, page by page.

@@ -1,7 +1,9 @@
 package hv
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"grove/errno"
@@ -9,82 +11,107 @@ import (
 	"grove/kernel"
 )
 
-// The hypercall table (ABI in package abi). Handlers get the vCPU and the
-// five argument registers and return RAX plus what happens to the vCPU.
+// Hypercalls: VMMCALL with the number in RAX and arguments in RDI, RSI,
+// RDX, R10, R8 (package abi). A handler gets the vCPU, the exit and the
+// arguments and returns RAX and the outcome; the table is hypercalls.go.
 
-type hcallFn func(v *VCPU, a [5]uint64) (int64, outcome, string)
+type hcallFn func(v *VCPU, x *exitState, a [5]uint64) (int64, outcome)
 
-// hypercalls is indexed by number: an array, not a map, because every
-// VMMCALL exit looks it up (hashing is costly under emulation).
-var hypercalls = [maxHypercall]hcallFn{
-	abi.SetTimerOp: hcallSetTimer,
-	abi.ConsoleIO:  hcallConsoleIO,
-	abi.SchedOp:    hcallSchedOp,
+// guestMem is how hypercalls reach the caller's memory by guest-virtual
+// address: the vCPU's own page walk (guestvirt.go) or a test's stand-in.
+type guestMem interface {
+	copyIn(gva uint64, n int) ([]byte, error)
+	copyOut(gva uint64, b []byte) error
 }
 
-const maxHypercall = 64
-
-func hypercall(v *VCPU) (outcome, string) {
-	nr := v.vmcb.RAX()
-	a := [5]uint64{v.regs.RDI, v.regs.RSI, v.regs.RDX, v.regs.R10, v.regs.R8}
+func hypercall(v *VCPU, x *exitState) outcome {
+	nr := x.rax
 	var fn hcallFn
 	if nr < maxHypercall {
 		fn = hypercalls[nr]
 	}
 	if fn == nil {
-		v.vmcb.SetRAX(uint64(errno.ENOSYS.Ret()))
-		return resume, ""
+		x.rax = uint64(errno.ENOSYS.Ret())
+		return resume
 	}
-	ret, out, why := fn(v, a)
-	v.vmcb.SetRAX(uint64(ret))
-	return out, why
+	ret, out := fn(v, x, [5]uint64{v.regs.RDI, v.regs.RSI, v.regs.RDX, v.regs.R10, v.regs.R8})
+	x.rax = uint64(ret)
+	return out
 }
 
-func hcallConsoleIO(v *VCPU, a [5]uint64) (int64, outcome, string) {
+// errRet is the hypercall result for err: 0 for nil, the negated errno
+// when err carries one (errno.Errno or the kernel's syscall.Errno, the same
+// Linux numbers). An error without one is a hypervisor bug, not the
+// caller's mistake: it is reported on the console and the caller gets
+// -EIO.
+// what and n name the call for that report.
+func (v *VCPU) errRet(err error, what string, n uint32) int64 {
+	if err == nil {
+		return 0
+	}
+	if e, ok := asErrno(err); ok {
+		return e.Ret()
+	}
+	v.dom.logf("hypervisor bug: %s %d: %v (returned EIO)", what, n, err)
+	return errno.EIO.Ret()
+}
+
+// asErrno finds the errno in err's chain.
+func asErrno(err error) (errno.Errno, bool) {
+	var e errno.Errno
+	if errors.As(err, &e) {
+		return e, true
+	}
+	var se syscall.Errno
+	if errors.As(err, &se) {
+		return errno.Errno(se), true
+	}
+	return 0, false
+}
+
+func hcallConsoleIO(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
 	if a[0] != abi.ConsoleWrite {
-		return errno.ENOSYS.Ret(), resume, ""
+		return errno.ENOSYS.Ret(), resume
 	}
 	if a[1] > abi.ConsoleMax {
-		return errno.EINVAL.Ret(), resume, ""
+		return errno.EINVAL.Ret(), resume
 	}
-	b, err := v.copyIn(a[2], int(a[1]))
+	b, err := v.mem.copyIn(a[2], int(a[1]))
 	if err != nil {
-		return errno.EFAULT.Ret(), resume, ""
+		return errno.EFAULT.Ret(), resume
 	}
 	v.dom.consoleBytes(b)
-	return int64(len(b)), resume, ""
+	return int64(len(b)), resume
 }
 
-func hcallSchedOp(v *VCPU, a [5]uint64) (int64, outcome, string) {
+func hcallSchedOp(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
 	switch a[0] {
 	case abi.SchedYield:
-		return 0, yield, ""
+		return 0, yield
 	case abi.SchedBlock:
-		return 0, blockIt, ""
+		return 0, block
 	case abi.SchedSleep:
-		v.dom.hv.sched.setSleep(v, int64(min(a[1], uint64(time.Hour))))
-		return 0, blockIt, ""
+		return 0, sleepUntil(x.now + int64(min(a[1], uint64(time.Hour))))
 	case abi.SchedShutdown:
 		switch a[1] {
 		case abi.ShutdownPoweroff:
-			return 0, shutdown, "poweroff"
+			return 0, shutdown("poweroff")
 		case abi.ShutdownReboot:
-			return 0, shutdown, "reboot"
+			return 0, shutdown("reboot")
 		case abi.ShutdownCrash:
-			return 0, crashIt, fmt.Sprintf("guest requested crash at rip=%#x", v.vmcb.RIP())
+			return 0, crash(fmt.Sprintf("guest requested crash at rip=%#x", x.rip))
 		}
-		return errno.EINVAL.Ret(), resume, ""
+		return errno.EINVAL.Ret(), resume
 	}
-	return errno.ENOSYS.Ret(), resume, ""
+	return errno.ENOSYS.Ret(), resume
 }
 
 // hcallSetTimer arms the vCPU's one-shot timer at a TSC deadline (0 stops
 // it); when it passes the guest gets abi.TimerVector.
-func hcallSetTimer(v *VCPU, a [5]uint64) (int64, outcome, string) {
+func hcallSetTimer(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
 	var at int64
 	if a[0] != 0 {
 		at = max(kernel.TSCToNanotime(a[0]), 1) // 0 means off
 	}
-	v.dom.hv.sched.setGuestTimer(v, at)
-	return 0, resume, ""
+	return 0, armTimer(at)
 }

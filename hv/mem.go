@@ -17,9 +17,12 @@ const hugePage = 2 << 20
 // kernelMem gives npt its table pages.
 type kernelMem struct{}
 
-func (kernelMem) AllocTable() (uintptr, error)  { return kernel.AllocPages(1, 1) }
-func (kernelMem) Table(pa uintptr) *[512]uint64 { return tableAt(pa) }
-func (kernelMem) FreeTable(pa uintptr)          { kernel.FreePages(pa, 1) }
+func (kernelMem) AllocTable() (uint64, error) {
+	pa, err := kernel.AllocPages(1, 1)
+	return uint64(pa), err
+}
+func (kernelMem) Table(pa uint64) *[512]uint64 { return tableAt(uintptr(pa)) }
+func (kernelMem) FreeTable(pa uint64)          { kernel.FreePages(uintptr(pa), 1) }
 
 // guestRAM is a domain's memory: chunk i backs [i*2MiB, (i+1)*2MiB).
 type guestRAM struct {

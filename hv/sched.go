@@ -51,11 +51,10 @@ func (v *VCPU) wakeableLocked() bool {
 	return v.irqPendingLocked() || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
 }
 
-// setSleep blocks v (once its exit is finished) until ns from now.
-func (s *Scheduler) setSleep(v *VCPU, ns int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v.wakeAt, v.slept = kernel.Nanotime()+ns, false
+// sleepLocked blocks v (once its exit is finished) until deadline at
+// (kernel.Nanotime). Caller holds s.mu.
+func (s *Scheduler) sleepLocked(v *VCPU, at int64) {
+	v.wakeAt, v.slept = at, false
 	s.rearmLocked(v)
 }
 
@@ -134,23 +133,33 @@ func (s *Scheduler) loop() {
 	}
 }
 
-// runSlice runs v until its slice ends or it blocks, yields or dies.
+// runSlice runs v until its slice ends or it blocks, yields or dies. Each
+// exit goes through v.exit: read from the VMCB, decided by handleExit
+// (exits.go), written back, and its outcome applied here or in finish.
 func (s *Scheduler) runSlice(v *VCPU) {
 	deadline := kernel.Nanotime() + int64(s.slice)
+	x := &v.exit
 	for {
 		s.prepare(v)
 		code := svm.Run(v.vmcb, &v.regs, deadline)
+		now := kernel.Nanotime()
 		s.mu.Lock()
 		v.exits++
 		if !v.vmcb.VIRQPending() {
 			v.irqDelivered = v.irqInjected // the guest took what was injected
 		}
 		s.mu.Unlock()
-		out, why := handleExit(v, code)
-		if out == resume && kernel.Nanotime() < deadline && !v.dom.pausePending() {
+		v.readExit(code, now, x)
+		out := handleExit(v, x)
+		v.writeExit(x)
+		if out.act == actArmTimer {
+			s.setGuestTimer(v, out.at)
+			out = resume
+		}
+		if out.act == actResume && now < deadline && !v.dom.pausePending() {
 			continue
 		}
-		s.finish(v, out, why)
+		s.finish(v, out)
 		return
 	}
 }
@@ -168,24 +177,27 @@ func (s *Scheduler) prepare(v *VCPU) {
 }
 
 // finish applies an exit outcome that ends the vCPU's turn.
-func (s *Scheduler) finish(v *VCPU, out outcome, why string) {
+func (s *Scheduler) finish(v *VCPU, out outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.offCPU.Broadcast()
 	d := v.dom
+	if out.act == actBlock && out.at != 0 {
+		s.sleepLocked(v, out.at)
+	}
 	switch {
-	case out == crashIt:
-		d.endLocked(domCrashed, why)
+	case out.act == actCrash:
+		d.endLocked(domCrashed, out.why)
 		return
-	case out == shutdown:
-		d.endLocked(domShutdown, why)
+	case out.act == actShutdown:
+		d.endLocked(domShutdown, out.why)
 		return
 	case d.state != domRunning:
 		v.state = vcpuPaused
 		return
-	case out == blockIt && v.wakeableLocked():
+	case out.act == actBlock && v.wakeableLocked():
 		// its wake-up came while it was still running: requeue below
-	case out == blockIt:
+	case out.act == actBlock:
 		v.state = vcpuBlocked // the host timer (rearmLocked) or an interrupt wakes it
 		return
 	}

@@ -2,10 +2,12 @@ package hv
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"grove/hv/svm"
 	"grove/kernel"
+	"grove/x86"
 )
 
 var errFault = errors.New("bad guest address")
@@ -27,6 +29,8 @@ type VCPU struct {
 	id   int
 	vmcb svm.VMCB
 	regs svm.Regs
+	exit exitState // the last exit, between runSlice and its handler (outcome.go)
+	mem  guestMem  // the guest's memory by virtual address (v itself but in tests)
 
 	// Guarded by the scheduler's mu.
 	state     vcpuState
@@ -49,20 +53,67 @@ const (
 	attrLDT    = 0x082
 )
 
+// Intercept policy (svm only provides the mechanism). Intercepted:
+// physical interrupts and NMIs (the host takes them), CPUID (Grove's
+// leaves), HLT (the vCPU blocks), every port (the device bus) and MSR
+// (exits.go) but those below, triple faults, and the SVM instructions
+// (#UD: no nested virtualization), VMMCALL being the hypercall.
+const (
+	interceptMisc1 = svm.InterceptINTR | svm.InterceptNMI | svm.InterceptCPUID | svm.InterceptHLT |
+		svm.InterceptIOIO | svm.InterceptMSR | svm.InterceptShutdown
+	interceptMisc2 = svm.InterceptVMRUN | svm.InterceptVMMCALL | svm.InterceptVMLOAD |
+		svm.InterceptVMSAVE | svm.InterceptSTGI | svm.InterceptCLGI | svm.InterceptSKINIT
+)
+
+// passMSRs are the MSRs a guest uses without exits: those VMLOAD and
+// VMSAVE switch with the guest (APM vol. 2, 15.5.2), so the host's survive.
+var passMSRs = [...]uint32{x86.MSRSTAR, x86.MSRLSTAR, x86.MSRCSTAR, x86.MSRSFMASK,
+	x86.MSRFSBase, x86.MSRGSBase, x86.MSRKernelGSBase}
+
+var (
+	msrPolicyOnce sync.Once
+	msrPolicyErr  error
+)
+
+// applyMSRPolicy opens the shared MSR permission map for passMSRs, once.
+func applyMSRPolicy() error {
+	msrPolicyOnce.Do(func() {
+		for _, msr := range passMSRs {
+			if err := svm.PassMSR(msr); err != nil {
+				msrPolicyErr = err
+			}
+		}
+	})
+	return msrPolicyErr
+}
+
 // newVCPU allocates the VMCB and sets the PVH start state: 32-bit protected
-// mode, paging off, flat segments, EIP = entry, EBX = start info.
+// mode, paging off, flat segments, EIP = entry, EBX = start info. The
+// domain's device bus comes with its first vCPU.
 func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
+	if err := applyMSRPolicy(); err != nil {
+		return nil, err
+	}
+	if d.bus == nil {
+		b, err := newDomainBus(d)
+		if err != nil {
+			return nil, err
+		}
+		d.bus = b
+	}
 	pa, err := kernel.AllocPages(1, 1)
 	if err != nil {
 		return nil, err
 	}
 	v := &VCPU{dom: d, id: id, vmcb: svm.VMCB{PA: pa}}
+	v.mem = v
 	v.regs.InitFPU()
 	v.regs.RBX = uint64(ebx)
 	svm.InitGuest(v.vmcb, svm.GuestInit{
 		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(entry),
 		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT,
 	})
+	v.vmcb.SetIntercepts(interceptMisc1, interceptMisc2)
 	return v, nil
 }
 
@@ -71,7 +122,3 @@ func (v *VCPU) free() { kernel.FreePages(v.vmcb.PA, 1) }
 // irqPendingLocked reports an interrupt not yet taken. Caller holds the
 // scheduler's mu.
 func (v *VCPU) irqPendingLocked() bool { return v.irqRaised != v.irqDelivered }
-
-// advance moves RIP past an intercepted instruction of n bytes (no NRIPS
-// under TCG: the length is known per exit kind).
-func (v *VCPU) advance(n uint64) { v.vmcb.SetRIP(v.vmcb.RIP() + n) }

@@ -1,5 +1,7 @@
 package kernel
 
+import "grove/x86/paging"
+
 // Boot: entry64 (boot_amd64.s) calls bootMain on a static stack with the
 // boot loader's magic and info pointer. bootMain builds the machine Go needs
 // and starts the unmodified runtime at _rt0_amd64_linux with a Linux-style
@@ -130,44 +132,29 @@ func pagingInit() {
 		}
 	}
 	identEnd := max(uint64(4<<30), (top+(1<<30)-1)&^((1<<30)-1))
-	root, err := kernelPT{}.allocTable()
-	if err != nil {
+	var err error
+	if kas.pt.Tables, err = paging.New(kernelPT{}); err != nil {
 		bootFail("no memory for page tables")
 	}
-	kas.pt = pageTables{root: root, mem: kernelPT{}}
 	for pa := uint64(2 << 20); pa < identEnd; pa += 2 << 20 {
-		flags := uint64(pteP | pteRW | ptePS)
+		flags := uint64(paging.P | paging.RW | paging.PS)
 		if pa >= 0xfec00000 && pa < 0xff000000 {
-			flags |= ptePCD | ptePWT
+			flags |= paging.PCD | paging.PWT
 		}
-		pd := pdFor(uintptr(pa))
-		pd[ptIndex(uintptr(pa), 1)] = pa | flags
+		pde, err := kas.pt.Entry(pa, 1, paging.P|paging.RW)
+		if err != nil {
+			bootFail("no memory for page tables")
+		}
+		*pde = pa | flags
 	}
 	for pa := uintptr(pageSize); pa < 2<<20; pa += pageSize {
-		if err := kas.pt.map4K(pa, pa, pteRW); err != nil {
+		if err := kas.pt.map4K(pa, pa, paging.RW); err != nil {
 			bootFail("no memory for page tables")
 		}
 	}
 	kas.identEnd = uintptr(identEnd)
 	kas.mmapNext = mmapBase
-	writeCR3(uint64(root))
-}
-
-// pdFor returns the page directory covering pa, creating it.
-func pdFor(pa uintptr) *[512]uint64 {
-	t := tableAt(kas.pt.root)
-	for level := 3; level > 1; level-- {
-		e := &t[ptIndex(pa, level)]
-		if *e&pteP == 0 {
-			n, err := kernelPT{}.allocTable()
-			if err != nil {
-				bootFail("no memory for page tables")
-			}
-			*e = uint64(n) | pteP | pteRW
-		}
-		t = tableAt(uintptr(*e & pteAddrMask))
-	}
-	return t
+	writeCR3(kas.pt.Root)
 }
 
 // tasksInit creates the idle task and the main thread, and returns the main

@@ -1,5 +1,7 @@
 package kernel
 
+import "grove/x86/paging"
+
 // Kernel memory state. Touched only from kernel context (interrupts off).
 var (
 	kmem     physAlloc
@@ -11,20 +13,20 @@ var (
 // kernelPT gives page tables physical pages through the identity map.
 type kernelPT struct{}
 
-func (kernelPT) allocTable() (uintptr, error) {
+func (kernelPT) AllocTable() (uint64, error) {
 	pa, err := kmem.alloc()
 	if err != nil {
 		return 0, err
 	}
 	zeroPage(pa)
 	ptPages++
-	return pa, nil
+	return uint64(pa), nil
 }
 
-func (kernelPT) table(pa uintptr) *[512]uint64 { return tableAt(pa) }
+func (kernelPT) Table(pa uint64) *[512]uint64 { return tableAt(uintptr(pa)) }
 
-func (kernelPT) freeTable(pa uintptr) {
-	kmem.freePage(pa)
+func (kernelPT) FreeTable(pa uint64) {
+	kmem.freePage(uintptr(pa))
 	ptPages--
 }
 
@@ -47,8 +49,8 @@ func (as *addressSpace) faultIn(addr uintptr, write bool) int {
 		return segvAccErr
 	}
 	va := addr &^ (pageSize - 1)
-	if e := as.pt.lookup(va); e&pteP != 0 {
-		if !write || e&pteRW != 0 {
+	if e := as.pt.lookup(va); e&paging.P != 0 {
+		if !write || e&paging.RW != 0 {
 			return faultOK // another CPU backed it since: the access retries
 		}
 		return segvAccErr // present, yet it faulted: a protection fault
@@ -58,12 +60,12 @@ func (as *addressSpace) faultIn(addr uintptr, write bool) int {
 		return faultNoMem
 	}
 	zeroPage(pa)
-	flags := uint64(pteUS)
+	flags := uint64(paging.US)
 	if prot&protWrite != 0 {
-		flags |= pteRW
+		flags |= paging.RW
 	}
 	if prot&protExec == 0 {
-		flags |= pteNX
+		flags |= paging.NX
 	}
 	if as.pt.map4K(va, pa, flags) != nil {
 		kmem.freePage(pa)
@@ -97,7 +99,7 @@ func (as *addressSpace) access(addr, n uintptr, write bool) bool {
 	}
 	for va := addr &^ (pageSize - 1); va < end; va += pageSize {
 		e := as.pt.lookup(va)
-		if e&pteP != 0 && (!write || e&pteRW != 0) {
+		if e&paging.P != 0 && (!write || e&paging.RW != 0) {
 			continue
 		}
 		if as.faultIn(va, write) != faultOK {

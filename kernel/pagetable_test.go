@@ -6,11 +6,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"grove/x86/paging"
 )
 
-// fakePT is a ptMem over a Go arena: table i lives at fake physical address
-// fakePTBase + i*pageSize. Tables are separate allocations so pointers stay
-// valid while the arena grows (pte holds one across allocTable).
+// fakePT is a paging.Alloc over a Go arena: table i lives at fake physical
+// address fakePTBase + i*pageSize. Tables are separate allocations so
+// pointers stay valid while the arena grows (the walker holds one across
+// AllocTable).
 type fakePT struct {
 	arena  []*[512]uint64
 	limit  int // allocTable fails once the arena holds this many (0: never)
@@ -19,36 +22,36 @@ type fakePT struct {
 
 const fakePTBase = 0x4000_0000
 
-func (m *fakePT) allocTable() (uintptr, error) {
+func (m *fakePT) AllocTable() (uint64, error) {
 	if m.limit > 0 && len(m.arena) >= m.limit {
 		return 0, errNoMemory
 	}
 	m.arena = append(m.arena, new([512]uint64))
-	return fakePTBase + uintptr(len(m.arena)-1)*pageSize, nil
+	return fakePTBase + uint64(len(m.arena)-1)*pageSize, nil
 }
 
-func (m *fakePT) table(pa uintptr) *[512]uint64 {
+func (m *fakePT) Table(pa uint64) *[512]uint64 {
 	i := (pa - fakePTBase) / pageSize
-	if pa%pageSize != 0 || pa < fakePTBase || i >= uintptr(len(m.arena)) {
+	if pa%pageSize != 0 || pa < fakePTBase || i >= uint64(len(m.arena)) {
 		panic(fmt.Sprintf("fakePT: table(%#x) is not a table", pa))
 	}
 	m.visits++
 	return m.arena[i]
 }
 
-func (m *fakePT) freeTable(uintptr) { panic("fakePT: freeTable is never called by these paths") }
+func (m *fakePT) FreeTable(uint64) { panic("fakePT: FreeTable is never called by these paths") }
 
-func newTestPT(t *testing.T) (*pageTables, *fakePT) {
+func newTestPT(t *testing.T) (*pageTables[*fakePT], *fakePT) {
 	m := &fakePT{}
-	root, err := m.allocTable()
+	tt, err := paging.New(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pageTables{root: root, mem: m}, m
+	return &pageTables[*fakePT]{tt}, m
 }
 
 // unmapCollect runs unmapRange and returns what release saw, va -> pa.
-func unmapCollect(t *testing.T, pt *pageTables, start, end uintptr) map[uintptr]uintptr {
+func unmapCollect(t *testing.T, pt *pageTables[*fakePT], start, end uintptr) map[uintptr]uintptr {
 	t.Helper()
 	got := map[uintptr]uintptr{}
 	last := uintptr(0)
@@ -71,21 +74,21 @@ func TestPTMapLookup(t *testing.T) {
 		va, pa uintptr
 		flags  uint64
 	}{
-		{0, 0x1000, pteRW},
-		{0x1000, 0x2000, pteRW | pteUS},
-		{0x20_0000, 0x3000, pteNX},
-		{mmapBase, 0xdead_b000, pteRW | pteUS | pteNX},
-		{userTop - pageSize, 0x5000, pteUS},
-		{upperHalf, 0x6000, pteG | pteRW},
-		{topPage, 0x7000, pteG},
-		{0x1000, 0xfff0_0000_1234_5678, pteRW}, // pa bits outside the mask dropped
+		{0, 0x1000, paging.RW},
+		{0x1000, 0x2000, paging.RW | paging.US},
+		{0x20_0000, 0x3000, paging.NX},
+		{mmapBase, 0xdead_b000, paging.RW | paging.US | paging.NX},
+		{userTop - pageSize, 0x5000, paging.US},
+		{upperHalf, 0x6000, paging.G | paging.RW},
+		{topPage, 0x7000, paging.G},
+		{0x1000, 0xfff0_0000_1234_5678, paging.RW}, // pa bits outside the mask dropped
 	} {
 		t.Run(fmt.Sprintf("va=%#x/pa=%#x", tc.va, tc.pa), func(t *testing.T) {
 			pt, m := newTestPT(t)
 			if err := pt.map4K(tc.va, tc.pa, tc.flags); err != nil {
 				t.Fatal(err)
 			}
-			want := uint64(tc.pa)&pteAddrMask | tc.flags | pteP
+			want := uint64(tc.pa)&paging.AddrMask | tc.flags | paging.P
 			if got := pt.lookup(tc.va); got != want {
 				t.Fatalf("lookup = %#x, want %#x", got, want)
 			}
@@ -95,7 +98,7 @@ func TestPTMapLookup(t *testing.T) {
 			if len(m.arena) != 4 {
 				t.Fatalf("%d tables after one map, want 4", len(m.arena))
 			}
-			if err := pt.map4K(tc.va^pageSize, 0x8000, pteRW); err != nil || len(m.arena) != 4 {
+			if err := pt.map4K(tc.va^pageSize, 0x8000, paging.RW); err != nil || len(m.arena) != 4 {
 				t.Fatalf("second page in the same table: err %v, %d tables", err, len(m.arena))
 			}
 		})
@@ -107,7 +110,7 @@ func TestPTAllocFailure(t *testing.T) {
 		t.Run(fmt.Sprintf("tables=%d", limit), func(t *testing.T) {
 			pt, m := newTestPT(t)
 			m.limit = limit
-			err := pt.map4K(mmapBase, 0x1000, pteRW)
+			err := pt.map4K(mmapBase, 0x1000, paging.RW)
 			if (err != nil) != (limit < 4) {
 				t.Fatalf("map4K with %d tables available: %v", limit, err)
 			}
@@ -140,7 +143,7 @@ func TestPTUnmapRange(t *testing.T) {
 			want := map[uintptr]uintptr{}
 			for i, va := range mapped {
 				pa := uintptr(i+1) << 20
-				if err := pt.map4K(va, pa, pteRW); err != nil {
+				if err := pt.map4K(va, pa, paging.RW); err != nil {
 					t.Fatal(err)
 				}
 				if va < tc.end && (va >= tc.start || tc.start-va < pageSize) {
@@ -153,7 +156,7 @@ func TestPTUnmapRange(t *testing.T) {
 			}
 			for i, va := range mapped {
 				_, gone := want[va]
-				if e := pt.lookup(va); (e == 0) != gone || (!gone && e&pteAddrMask != uint64(i+1)<<20) {
+				if e := pt.lookup(va); (e == 0) != gone || (!gone && e&paging.AddrMask != uint64(i+1)<<20) {
 					t.Fatalf("after unmap lookup(%#x) = %#x, released %v", va, e, gone)
 				}
 			}
@@ -175,7 +178,7 @@ func TestPTUnmapSparse(t *testing.T) {
 		t.Run(fmt.Sprintf("%#x-%#x", tc.start, tc.end), func(t *testing.T) {
 			pt, m := newTestPT(t)
 			for _, va := range tc.pages {
-				if err := pt.map4K(va, va&0xffff_f000+pageSize, pteRW); err != nil {
+				if err := pt.map4K(va, va&0xffff_f000+pageSize, paging.RW); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -212,20 +215,20 @@ func TestPTLargePages(t *testing.T) {
 			// parent table, then plant the PS entry by hand.
 			span := uintptr(1) << (12 + 9*tc.level)
 			other := tc.va + span
-			if err := pt.map4K(other, 0x1000, pteRW); err != nil {
+			if err := pt.map4K(other, 0x1000, paging.RW); err != nil {
 				t.Fatal(err)
 			}
-			table := pt.mem.table(pt.root)
-			for l := 3; l > tc.level; l-- {
-				table = pt.mem.table(uintptr(table[ptIndex(tc.va, l)] & pteAddrMask))
+			e, err := pt.Entry(uint64(tc.va), tc.level, 0)
+			if err != nil || e == nil {
+				t.Fatalf("no level-%d entry on the way to %#x: %v", tc.level, other, err)
 			}
-			large := uint64(0x8000_0000) | pteP | pteRW | ptePS
-			table[ptIndex(tc.va, tc.level)] = large
+			large := uint64(0x8000_0000) | paging.P | paging.RW | paging.PS
+			*e = large
 			for _, va := range []uintptr{tc.va, tc.va + 0x1000, tc.va + span - pageSize} {
 				if e := pt.lookup(va); e != 0 {
 					t.Fatalf("lookup(%#x) in a large page = %#x, want 0", va, e)
 				}
-				if err := pt.map4K(va, 0x2000, pteRW); err == nil {
+				if err := pt.map4K(va, 0x2000, paging.RW); err == nil {
 					t.Fatalf("map4K(%#x) into a large page succeeded", va)
 				}
 			}
@@ -233,7 +236,7 @@ func TestPTLargePages(t *testing.T) {
 			if len(got) != 1 || got[other] != 0x1000 {
 				t.Fatalf("released %v, want only %#x", got, other)
 			}
-			if table[ptIndex(tc.va, tc.level)] != large {
+			if *e != large {
 				t.Fatal("unmapRange changed a large-page entry")
 			}
 		})
@@ -253,7 +256,7 @@ func TestPTModel(t *testing.T) {
 			for step := 0; step < 2000; step++ {
 				if rng.IntN(3) > 0 {
 					va, pa := randVA(), uintptr(rng.IntN(1<<20))*pageSize
-					if err := pt.map4K(va, pa, pteRW); err != nil {
+					if err := pt.map4K(va, pa, paging.RW); err != nil {
 						t.Fatal(err)
 					}
 					model[va] = pa
@@ -279,11 +282,32 @@ func TestPTModel(t *testing.T) {
 				for i := uintptr(0); i < 128; i++ {
 					va := w + i*pageSize
 					pa, ok := model[va]
-					if e := pt.lookup(va); (e != 0) != ok || (ok && uintptr(e&pteAddrMask) != pa) {
+					if e := pt.lookup(va); (e != 0) != ok || (ok && uintptr(e&paging.AddrMask) != pa) {
 						t.Fatalf("lookup(%#x) = %#x, model %#x %v", va, e, pa, ok)
 					}
 				}
 			}
 		})
+	}
+}
+
+func discardPage(va, pa uintptr) {}
+
+// TestPTNoAllocs: the kernel's page-table paths run in kernel context and on
+// the boot path, where nothing may allocate. (Table pages come from the
+// arena, so the map keeps to tables that exist.)
+func TestPTNoAllocs(t *testing.T) {
+	pt, _ := newTestPT(t)
+	if err := pt.map4K(mmapBase, 0x1000, paging.RW); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]func(){
+		"map4K":      func() { _ = pt.map4K(mmapBase+pageSize, 0x2000, paging.RW|paging.US) },
+		"lookup":     func() { pt.lookup(mmapBase) },
+		"unmapRange": func() { pt.unmapRange(mmapBase+pageSize, userTop, discardPage) },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 0 {
+			t.Errorf("%s: %v allocations per run", name, n)
+		}
 	}
 }

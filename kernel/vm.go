@@ -28,7 +28,7 @@ type vma struct {
 
 // addressSpace is the (single) process's memory: page tables plus mappings.
 type addressSpace struct {
-	pt        pageTables
+	pt        pageTables[kernelPT]
 	vmas      [maxVMAs]vma
 	n         int
 	identEnd  uintptr // end of the identity map

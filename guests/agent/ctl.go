@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"unsafe"
 
 	"grove/errno"
@@ -31,36 +30,30 @@ func ctl(cmd uint32, dom uint16) error {
 	return err
 }
 
+// gva is the guest-virtual address of b's first byte, for the hypervisor.
+func gva(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(&b[0]))) }
+
 func create(img []byte, memMB uint32, cmdline string) (uint16, error) {
 	c := abi.Ctl{Cmd: abi.DomctlCreate, Version: abi.DomctlVersion}
-	le := binary.LittleEndian
 	cmd := append([]byte(cmdline), 0)
-	le.PutUint32(c.Union[0:], memMB)
-	le.PutUint64(c.Union[8:], uint64(uintptr(unsafe.Pointer(&img[0]))))
-	le.PutUint64(c.Union[16:], uint64(len(img)))
-	le.PutUint64(c.Union[24:], uint64(uintptr(unsafe.Pointer(&cmd[0]))))
-	le.PutUint64(c.Union[32:], uint64(len(cmdline)))
+	abi.CreateDomain{MemoryMB: memMB, Image: gva(img), ImageLen: uint64(len(img)),
+		Cmdline: gva(cmd), CmdlineLen: uint64(len(cmdline))}.Encode(c.Union[:])
 	kernel.Touch(cmd)
 	out, err := call(abi.Domctl, c, img)
 	return out.Domain, err
 }
 
 func domains() ([]abi.DomainInfo, error) {
-	buf := make([]byte, 64*abi.InfoSize)
+	const max = 64
+	buf := make([]byte, max*abi.InfoSize)
 	c := abi.Ctl{Cmd: abi.SysctlGetInfoList, Version: abi.SysctlVersion}
-	le := binary.LittleEndian
-	le.PutUint32(c.Union[4:], 64)
-	le.PutUint64(c.Union[8:], uint64(uintptr(unsafe.Pointer(&buf[0]))))
+	abi.InfoList{Max: max, Buffer: gva(buf)}.Encode(c.Union[:])
 	out, err := call(abi.Sysctl, c, buf)
 	if err != nil {
 		return nil, err
 	}
-	var infos []abi.DomainInfo
-	for i := uint32(0); i < le.Uint32(out.Union[16:]); i++ {
-		info, _ := abi.DecodeDomainInfo(buf[i*abi.InfoSize:])
-		infos = append(infos, info)
-	}
-	return infos, nil
+	l, _ := abi.DecodeInfoList(out.Union[:])
+	return abi.DecodeDomainInfos(buf, int(l.Num)), nil
 }
 
 func physInfo() error {
@@ -68,10 +61,10 @@ func physInfo() error {
 	if err != nil {
 		return err
 	}
-	le := binary.LittleEndian
-	u := out.Union[:]
-	println("agent: physinfo:", le.Uint32(u[0:]), "CPUs,", le.Uint32(u[4:])/1000, "MHz TSC,",
-		le.Uint64(u[8:])>>8, "MiB RAM,", le.Uint64(u[16:])>>8, "MiB free")
+	p, _ := abi.DecodePhysInfo(out.Union[:])
+	const mib = (1 << 20) / abi.PageSize
+	println("agent: physinfo:", p.CPUs, "CPUs,", p.TSCkHz/1000, "MHz TSC,",
+		p.TotalPages/mib, "MiB RAM,", p.FreePages/mib, "MiB free")
 	return nil
 }
 
@@ -90,15 +83,12 @@ func group(op uint32, g abi.GroupArgs) (abi.GroupArgs, error) {
 
 // groupList returns the ids of the groups (null group included).
 func groupList() ([]uint16, error) {
-	buf := make([]byte, 2*64)
+	const max = 64
+	buf := make([]byte, 2*max)
 	kernel.Touch(buf)
-	res, err := group(abi.GroupList, abi.GroupArgs{Arg: 64, Buffer: uint64(uintptr(unsafe.Pointer(&buf[0])))})
+	res, err := group(abi.GroupList, abi.GroupArgs{Arg: max, Buffer: gva(buf)})
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]uint16, res.Arg)
-	for i := range ids {
-		ids[i] = binary.LittleEndian.Uint16(buf[2*i:])
-	}
-	return ids, nil
+	return abi.DecodeGroupIDs(buf, int(res.Arg)), nil
 }

@@ -3,12 +3,10 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
-	"unsafe"
 
 	"grove/ctl/proto"
 	"grove/errno"
@@ -23,7 +21,7 @@ func watchEvents(enc *proto.Encoder) {
 	buf := make([]byte, abi.EventSize)
 	for {
 		kernel.Touch(buf)
-		r := kernel.Hypercall(abi.EventOp, abi.EventPoll, uintptr(unsafe.Pointer(&buf[0])), 0)
+		r := kernel.Hypercall(abi.EventOp, abi.EventPoll, uintptr(gva(buf)), 0)
 		if r != 1 {
 			time.Sleep(50 * time.Millisecond)
 			continue
@@ -38,15 +36,10 @@ func watchEvents(enc *proto.Encoder) {
 }
 
 func decodeEvent(b []byte) proto.Event {
-	le := binary.LittleEndian
+	e, _ := abi.DecodeEvent(b)
 	kind := map[uint32]string{abi.EventCrashed: proto.EventCrashed, abi.EventShutdown: proto.EventShutdown,
-		abi.EventPaused: proto.EventPaused, abi.EventUnpaused: proto.EventUnpaused}[le.Uint32(b)]
-	reason := b[16 : abi.EventSize-1]
-	n := 0
-	for n < len(reason) && reason[n] != 0 {
-		n++
-	}
-	dom := int(le.Uint16(b[4:]))
+		abi.EventPaused: proto.EventPaused, abi.EventUnpaused: proto.EventUnpaused}[e.Kind]
+	dom := int(e.Domain)
 	g := 0
 	if ids, err := groupList(); err == nil {
 		for _, id := range ids {
@@ -59,7 +52,7 @@ func decodeEvent(b []byte) proto.Event {
 			}
 		}
 	}
-	return proto.Event{Kind: kind, Domain: dom, Group: g, Reason: string(reason[:n])}
+	return proto.Event{Kind: kind, Domain: dom, Group: g, Reason: e.Reason}
 }
 
 // Reactions: standing policy from `grovectl apply`, carried out here so it

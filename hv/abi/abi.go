@@ -7,9 +7,16 @@
 //	15      set_timer_op   deadline (TSC ticks, 0=off) 0
 //	18      console_io     cmd, count, buffer GVA      bytes written, -EFAULT, -EINVAL
 //	29      sched_op       cmd, arg                    0 (yield, block, sleep), no return (shutdown)
-//	35      sysctl         pointer to Sysctl           0 or -errno
-//	36      domctl         pointer to Domctl           0 or -errno; -EPERM unless dom0
+//	35      sysctl         pointer to Ctl              0 or -errno; -EPERM unless dom0
+//	36      domctl         pointer to Ctl              0 or -errno; -EPERM unless dom0
+//	48      event_op       EventPoll, buffer GVA       1 (event copied), 0 (none), -errno
 //	other   -              -                           -ENOSYS
+//
+// Every struct that crosses the boundary has a type here with its byte
+// layout, Encode and Decode, a layout test and a fuzz target: Ctl and the
+// per-command unions (domctl.go, sysctl.go, group.go), DomainInfo, Event
+// (event.go). -EIO means the hypervisor failed in a way it did not expect
+// (a bug, reported on its console), never a problem with the arguments.
 package abi
 
 // Hypercall numbers.
@@ -55,19 +62,3 @@ const DebugPort = 0xe9
 
 // TimerVector is the vector the hypervisor raises for set_timer_op.
 const TimerVector = 0x40
-
-// event_op (Grove, number 48): the control domain polls for domain events.
-// event_op(EventPoll, buffer GVA) returns 1 and fills the 128-byte buffer,
-// or 0 if there is none; -EPERM for other domains. Buffer layout: u32 kind,
-// u16 domain, u16 pad, u32 events lost before this one, u32 pad, then the
-// reason as a NUL-terminated string (at most 111 bytes).
-const (
-	EventOp   = 48
-	EventPoll = 0
-	EventSize = 128
-
-	EventCrashed  = 1
-	EventShutdown = 2
-	EventPaused   = 3
-	EventUnpaused = 4
-)

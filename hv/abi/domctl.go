@@ -4,32 +4,39 @@ import "encoding/binary"
 
 // domctl and sysctl take a pointer to a fixed 128-byte struct (Xen style):
 //
-//	offset size field
-//	0      4    cmd
-//	4      4    interface_version (DomctlVersion / SysctlVersion, else -EACCES)
-//	8      2    domain            (domctl: the target; createdomain: OUT)
-//	10     6    padding (zero)
-//	16     112  per-command union
+//	offset size field              dir
+//	0      4    cmd                IN
+//	4      4    interface_version  IN   (DomctlVersion / SysctlVersion, else -EACCES)
+//	8      2    domain             IN   (the target; createdomain: OUT, the new id)
+//	10     6    padding            -    (zero)
+//	16     112  per-command union  per command
 //
-// domctl commands, their union (IN/OUT) and errors:
+// Every call runs the same steps (Xen's do_domctl): copy the struct in
+// (-EFAULT), check interface_version (-EACCES), check that the caller is
+// the control domain (-EPERM), look the target up where the command has one
+// (-ESRCH), act, and copy the whole struct back (-EFAULT) on success only.
+// An unknown cmd is -EINVAL; -EIO is a hypervisor bug (see package doc).
 //
-//	cmd  name            union                                    errors
-//	1    createdomain    IN  u32 memory_mb, u32 flags,            EINVAL (size, image), EFAULT, ENOSPC
-//	                         u64 image_gva, u64 image_len,
-//	                         u64 cmdline_gva, u64 cmdline_len;
-//	                     OUT domain (header)
-//	2    destroydomain   -                                        ESRCH, EINVAL (dom0 or self)
-//	3    pausedomain     -                                        ESRCH, EINVAL (self), EOVERFLOW (255)
-//	4    unpausedomain   -                                        ESRCH, EINVAL (count 0, self)
-//	5    getdomaininfo   OUT DomainInfo                           ESRCH
+// domctl commands (union fields: CreateDomain, DomainInfo, GroupArgs):
 //
-// All of them: EPERM unless the caller is the control domain, EFAULT for a
-// bad struct pointer, EACCES for a version mismatch, EINVAL for an unknown
-// cmd. Group control (issue 6) will be one more command with an op field.
+//	cmd  name            union                            errors besides the common ones
+//	1    createdomain    IN  CreateDomain; OUT -          EINVAL (memory_mb outside 2..16384,
+//	                     (header domain OUT)                flags not 0, image_len 0 or above
+//	                                                        32 MiB, cmdline_len above 1023, an
+//	                                                        image that does not load: the reason
+//	                                                        goes to the console),
+//	                                                      EFAULT (image or cmdline pointer),
+//	                                                      ENOMEM (no memory for the domain),
+//	                                                      ENOSPC (no domain id left)
+//	2    destroydomain   -                                ESRCH, EINVAL (dom0 or self)
+//	3    pausedomain     -                                ESRCH, EINVAL (self or dying),
+//	                                                      EOVERFLOW (255 pauses)
+//	4    unpausedomain   -                                ESRCH, EINVAL (count 0, self, dying)
+//	5    getdomaininfo   OUT DomainInfo                   ESRCH
+//	90   group           IN/OUT GroupArgs (group.go)      see group.go
 //
-// sysctl commands: 3 physinfo (OUT PhysInfo); 6 getdomaininfolist
-// (IN u16 first_domain, u16 pad, u32 max_domains, u64 buffer_gva;
-// OUT u32 num_domains at union offset 16; entries are DomainInfo, 64 bytes).
+// sysctl commands (sysctl.go): 3 physinfo (OUT PhysInfo), 6
+// getdomaininfolist (IN/OUT InfoList; entries are DomainInfo).
 const (
 	DomctlVersion = 1
 	SysctlVersion = 1
@@ -45,7 +52,8 @@ const (
 	SysctlPhysInfo    = 3
 	SysctlGetInfoList = 6
 
-	InfoSize = 64
+	InfoSize  = 64
+	UnionSize = CtlSize - UnionOff
 )
 
 // DomainInfo flags.
@@ -62,7 +70,7 @@ const (
 type Ctl struct {
 	Cmd, Version uint32
 	Domain       uint16
-	Union        [CtlSize - UnionOff]byte
+	Union        [UnionSize]byte
 }
 
 // DecodeCtl reads a 128-byte control struct.
@@ -88,9 +96,18 @@ func (c Ctl) Encode() []byte {
 	return b
 }
 
-// DomainInfo is getdomaininfo's result (64 bytes):
-// u16 domain, u16 pad, u32 flags, u32 pause_count, u32 nr_vcpus,
-// u64 memory_kb, u64 exits, [32]byte name.
+// DomainInfo is getdomaininfo's result and getdomaininfolist's entry, all
+// fields OUT (64 bytes):
+//
+//	offset size field
+//	0      2    domain
+//	2      2    padding
+//	4      4    flags (Info*)
+//	8      4    pause_count (controller pauses)
+//	12     4    nr_vcpus
+//	16     8    memory_kb (guest RAM, KiB)
+//	24     8    exits (VM exits so far, all vCPUs)
+//	32     32   name, NUL-padded (cut to 31 bytes)
 type DomainInfo struct {
 	Domain     uint16
 	Flags      uint32
@@ -111,7 +128,7 @@ func (i DomainInfo) Encode() []byte {
 	le.PutUint32(b[12:], i.VCPUs)
 	le.PutUint64(b[16:], i.MemoryKB)
 	le.PutUint64(b[24:], i.Exits)
-	copy(b[32:], i.Name)
+	copy(b[32:63], i.Name)
 	return b
 }
 
@@ -121,11 +138,74 @@ func DecodeDomainInfo(b []byte) (DomainInfo, bool) {
 		return DomainInfo{}, false
 	}
 	le := binary.LittleEndian
-	name := b[32:64]
-	n := 0
-	for n < len(name) && name[n] != 0 {
-		n++
-	}
 	return DomainInfo{le.Uint16(b), le.Uint32(b[4:]), le.Uint32(b[8:]), le.Uint32(b[12:]),
-		le.Uint64(b[16:]), le.Uint64(b[24:]), string(name[:n])}, true
+		le.Uint64(b[16:]), le.Uint64(b[24:]), cString(b[32:63])}, true
 }
+
+// DecodeDomainInfos reads n consecutive entries (getdomaininfolist's
+// buffer); it stops early where b runs out.
+func DecodeDomainInfos(b []byte, n int) []DomainInfo {
+	out := make([]DomainInfo, 0, n)
+	for i := 0; i < n; i++ {
+		info, ok := DecodeDomainInfo(b[min(i*InfoSize, len(b)):])
+		if !ok {
+			break
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// createdomain's union (IN, 40 bytes):
+//
+//	offset size field
+//	0      4    memory_mb   (CreateMinMemoryMB..CreateMaxMemoryMB)
+//	4      4    flags       (0)
+//	8      8    image_gva   (a PVH ELF image in the caller's memory)
+//	16     8    image_len   (1..CreateMaxImage)
+//	24     8    cmdline_gva
+//	32     8    cmdline_len (without a NUL; at most 1023)
+const (
+	CreateDomainSize  = 40
+	CreateMinMemoryMB = 2
+	CreateMaxMemoryMB = 16384
+	CreateMaxImage    = 32 << 20
+)
+
+// CreateDomain is createdomain's union.
+type CreateDomain struct {
+	MemoryMB, Flags     uint32
+	Image, ImageLen     uint64
+	Cmdline, CmdlineLen uint64
+}
+
+// Encode writes a into the union u (at least CreateDomainSize bytes).
+func (a CreateDomain) Encode(u []byte) {
+	le := binary.LittleEndian
+	le.PutUint32(u, a.MemoryMB)
+	le.PutUint32(u[4:], a.Flags)
+	le.PutUint64(u[8:], a.Image)
+	le.PutUint64(u[16:], a.ImageLen)
+	le.PutUint64(u[24:], a.Cmdline)
+	le.PutUint64(u[32:], a.CmdlineLen)
+}
+
+// DecodeCreateDomain reads createdomain's union.
+func DecodeCreateDomain(u []byte) (CreateDomain, bool) {
+	if len(u) < CreateDomainSize {
+		return CreateDomain{}, false
+	}
+	le := binary.LittleEndian
+	return CreateDomain{le.Uint32(u), le.Uint32(u[4:]), le.Uint64(u[8:]), le.Uint64(u[16:]),
+		le.Uint64(u[24:]), le.Uint64(u[32:])}, true
+}
+
+// Every union fits the 112 bytes (the build fails otherwise, as Xen's
+// header does when a struct's size changes).
+const (
+	_ uint = UnionSize - CreateDomainSize
+	_ uint = UnionSize - InfoSize
+	_ uint = UnionSize - GroupArgsSize
+	_ uint = UnionSize - PhysInfoSize
+	_ uint = UnionSize - InfoListSize
+)

@@ -38,6 +38,7 @@ const (
 	GroupList    = 8
 	GroupSetGang = 9
 
+	GroupArgsSize    = 64
 	GroupInfoMembers = 16
 	GroupFlagNull    = 1
 	GroupFlagPaused  = 2
@@ -66,7 +67,7 @@ type GroupInfo struct {
 // DecodeGroup reads the union of a group domctl.
 func DecodeGroup(u []byte) (GroupArgs, bool) {
 	var g GroupArgs
-	if len(u) < 64 {
+	if len(u) < GroupArgsSize {
 		return g, false
 	}
 	le := binary.LittleEndian
@@ -80,7 +81,7 @@ func DecodeGroup(u []byte) (GroupArgs, bool) {
 	return g, true
 }
 
-// Encode writes g into the union u (at least 64 bytes).
+// Encode writes g into the union u (at least GroupArgsSize bytes).
 func (g GroupArgs) Encode(u []byte) {
 	le := binary.LittleEndian
 	le.PutUint32(u, g.Op)
@@ -95,4 +96,24 @@ func (g GroupArgs) Encode(u []byte) {
 	for i, m := range g.Info.Members {
 		le.PutUint16(u[32+2*i:], m)
 	}
+}
+
+// EncodeGroupIDs is list's buffer: the ids as consecutive little-endian
+// u16s.
+func EncodeGroupIDs(ids []uint16) []byte {
+	b := make([]byte, 2*len(ids))
+	for i, id := range ids {
+		binary.LittleEndian.PutUint16(b[2*i:], id)
+	}
+	return b
+}
+
+// DecodeGroupIDs reads n ids from list's buffer (fewer if b is short).
+func DecodeGroupIDs(b []byte, n int) []uint16 {
+	n = min(n, len(b)/2)
+	ids := make([]uint16, n)
+	for i := range ids {
+		ids[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return ids
 }

@@ -8,17 +8,17 @@ import (
 
 // arena is host memory standing in for physical table pages.
 type arena struct {
-	pages map[uintptr]*[512]uint64
-	next  uintptr
+	pages map[uint64]*[512]uint64
+	next  uint64
 	limit int
 	freed int
 }
 
 func newArena(limit int) *arena {
-	return &arena{pages: map[uintptr]*[512]uint64{}, next: 0x100000, limit: limit}
+	return &arena{pages: map[uint64]*[512]uint64{}, next: 0x100000, limit: limit}
 }
 
-func (a *arena) AllocTable() (uintptr, error) {
+func (a *arena) AllocTable() (uint64, error) {
 	if len(a.pages) >= a.limit {
 		return 0, errors.New("arena full")
 	}
@@ -27,8 +27,8 @@ func (a *arena) AllocTable() (uintptr, error) {
 	a.pages[pa] = new([512]uint64)
 	return pa, nil
 }
-func (a *arena) Table(pa uintptr) *[512]uint64 { return a.pages[pa] }
-func (a *arena) FreeTable(pa uintptr)          { delete(a.pages, pa); a.freed++ }
+func (a *arena) Table(pa uint64) *[512]uint64 { return a.pages[pa] }
+func (a *arena) FreeTable(pa uint64)          { delete(a.pages, pa); a.freed++ }
 
 func TestMapTranslate(t *testing.T) {
 	a := newArena(64)
@@ -61,6 +61,10 @@ func TestMapTranslate(t *testing.T) {
 		if e != 0 && e&all != all {
 			t.Fatalf("PML4 entry %#x lacks P/RW/U", e)
 		}
+	}
+	tab.Free()
+	if len(a.pages) != 0 || tab.Pages() != 0 {
+		t.Fatalf("Free left %d of the table's pages (%d counted)", len(a.pages), tab.Pages())
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package svm is Grove's access to AMD SVM (AMD64 Architecture Programmer's
 // Manual vol. 2, chapter 15; VMCB layout in appendix B): turning SVM on per
 // CPU, the VMCB as an identity-mapped physical page with named fields, the
-// shared I/O and MSR permission maps, and the VMRUN path. It decides
-// nothing: exit handling and scheduling live in package hv.
+// shared I/O and MSR permission maps, the event and exit-information
+// formats, and the VMRUN path. It decides nothing: which instructions are
+// intercepted (SetIntercepts), which MSRs pass through (PassMSR), exit
+// handling and scheduling are package hv's.
 //
 // VMRUN runs as a kernel long call (kernel/longcall.go): in kernel context,
 // with interrupts off, so the sequence CLGI; STI; VMRUN; CLI; STGI leaves a

@@ -1,5 +1,7 @@
 package svm
 
+import "grove/x86"
+
 // GuestInit is a new vCPU's start state.
 type GuestInit struct {
 	ASID                                 uint32
@@ -11,18 +13,12 @@ type GuestInit struct {
 const (
 	npEnable   = 1
 	defaultPAT = 0x0007040600070406
-	cr0PE      = 1 << 0
-	cr0ET      = 1 << 4
-	cr0NE      = 1 << 5
 )
 
 // InitGuest fills a zeroed VMCB for a guest starting in 32-bit protected
-// mode without paging (the PVH entry state) under nested paging.
+// mode without paging (the PVH entry state) under nested paging. It sets
+// no intercepts: the caller chooses them (SetIntercepts).
 func InitGuest(v VMCB, g GuestInit) {
-	*v.u32(offInterceptMisc1) = InterceptINTR | InterceptNMI | InterceptCPUID | InterceptHLT |
-		InterceptIOIO | InterceptMSR | InterceptShutdown
-	*v.u32(offInterceptMisc2) = InterceptVMRUN | InterceptVMMCALL | InterceptVMLOAD |
-		InterceptVMSAVE | InterceptSTGI | InterceptCLGI | InterceptSKINIT
 	v.Set(offIOPM, uint64(iopm))
 	v.Set(offMSRPM, uint64(msrpm))
 	*v.u32(offASID) = g.ASID
@@ -44,9 +40,9 @@ func InitGuest(v VMCB, g GuestInit) {
 	v.setSeg(offLDTR, Segment{Attrib: g.LDTAttr})
 	v.setSeg(offGDTR, Segment{Limit: 0xffff})
 	v.setSeg(offIDTR, Segment{}) // no IDT yet: an early exception shuts the vCPU down
-	v.Set(offCR0, cr0PE|cr0ET|cr0NE)
-	v.Set(offEFER, eferSVME) // VMRUN requires SVME in the guest's EFER
-	v.Set(offRFLAGS, 2)
+	v.Set(offCR0, x86.CR0PE|x86.CR0ET|x86.CR0NE)
+	v.Set(offEFER, x86.EFERSVME) // VMRUN requires SVME in the guest's EFER
+	v.Set(offRFLAGS, x86.RFLAGSMBS)
 	v.Set(offRIP, g.Entry)
 	v.Set(offDR6, 0xffff0ff0)
 	v.Set(offDR7, 0x400)
@@ -62,18 +58,16 @@ const (
 	offKernelGSBase = 0x620
 )
 
-// EFER returns and SetEFER writes the guest's EFER; SVME stays set.
-func (v VMCB) SetEFER(x uint64) { v.Set(offEFER, x|eferSVME) }
+// SetIntercepts sets the instruction and event intercept vectors (VMCB
+// offsets 0x0c and 0x10; the Intercept constants).
+func (v VMCB) SetIntercepts(misc1, misc2 uint32) {
+	*v.u32(offInterceptMisc1) = misc1
+	*v.u32(offInterceptMisc2) = misc2
+}
+
+// SetEFER writes the guest's EFER; SVME stays set, which VMRUN requires
+// (APM vol. 2, 15.5.1), whatever the guest asked for.
+func (v VMCB) SetEFER(x uint64) { v.Set(offEFER, x|x86.EFERSVME) }
 
 // CR2 is the guest's CR2.
 func (v VMCB) CR2() uint64 { return v.Get(offCR2) }
-
-// passMSRs lets the guest use the MSRs VMLOAD/VMSAVE switch.
-func passMSRs() {
-	for _, msr := range []uint32{0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
-		0xc0000100, 0xc0000101, 0xc0000102} {
-		bit := (msr - 0xc0000000) * 2
-		b := bytesAt(msrpm+0x800+uintptr(bit/8), 1)
-		b[0] &^= 3 << (bit % 8)
-	}
-}

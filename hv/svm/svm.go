@@ -2,16 +2,11 @@ package svm
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"grove/kernel"
-)
-
-// MSRs (APM vol. 2, 15.30 and appendix A).
-const (
-	msrEFER      = 0xc0000080
-	msrVMHSAVEPA = 0xc0010117
-	eferSVME     = 1 << 12
+	"grove/x86"
 )
 
 // ErrNoSVM is returned where the CPU lacks SVM or nested paging.
@@ -57,7 +52,7 @@ func enable() error {
 	if host.HostVMCB, err = kernel.AllocPages(1, 1); err != nil {
 		return err
 	}
-	// Intercept every port and MSR: both maps all ones.
+	// Intercept every port and MSR (both maps all ones) until PassMSR.
 	if iopm, err = kernel.AllocPages(iopmPages, 1); err != nil {
 		return err
 	}
@@ -66,10 +61,30 @@ func enable() error {
 	}
 	fill(iopm, iopmPages*kernel.PageSize)
 	fill(msrpm, msrpmPages*kernel.PageSize)
-	passMSRs()
-	kernel.WriteMSR(msrEFER, kernel.ReadMSR(msrEFER)|eferSVME)
-	kernel.WriteMSR(msrVMHSAVEPA, uint64(host.HSave))
+	kernel.WriteMSR(x86.MSREFER, kernel.ReadMSR(x86.MSREFER)|x86.EFERSVME)
+	kernel.WriteMSR(x86.MSRVMHSAVEPA, uint64(host.HSave))
 	return nil
+}
+
+// MSRPM ranges (APM vol. 2, 15.11 "MSR Intercepts"): two bits per MSR,
+// read then write, in three 2 KiB blocks.
+var msrpmBlocks = [...]struct{ first, off uint32 }{
+	{0x00000000, 0x000}, {0xc0000000, 0x800}, {0xc0010000, 0x1000},
+}
+
+// PassMSR lets every guest read and write msr without an exit. The MSRPM
+// is shared, so this is the hypervisor's policy for all domains; call it
+// after Enable.
+func PassMSR(msr uint32) error {
+	for _, b := range msrpmBlocks {
+		if msr >= b.first && msr < b.first+0x2000 {
+			bit := (msr - b.first) * 2
+			p := bytesAt(msrpm+uintptr(b.off+bit/8), 1)
+			p[0] &^= 3 << (bit % 8)
+			return nil
+		}
+	}
+	return fmt.Errorf("MSR %#x is outside the MSR permission map", msr)
 }
 
 func fill(pa uintptr, n int) {

@@ -129,7 +129,7 @@ func (v VMCB) Seg(off uintptr) Segment { return *at[Segment](v.PA + off) }
 func (v VMCB) ExitCode() uint64      { return v.Get(offExitCode) }
 func (v VMCB) ExitInfo1() uint64     { return v.Get(offExitInfo1) }
 func (v VMCB) ExitInfo2() uint64     { return v.Get(offExitInfo2) }
-func (v VMCB) ExitIntInfo() uint64   { return v.Get(offExitIntInfo) }
+func (v VMCB) ExitIntInfo() Event    { return Event(v.Get(offExitIntInfo)) }
 func (v VMCB) RIP() uint64           { return v.Get(offRIP) }
 func (v VMCB) SetRIP(x uint64)       { v.Set(offRIP, x) }
 func (v VMCB) RAX() uint64           { return v.Get(offRAX) }
@@ -144,10 +144,10 @@ func (v VMCB) CS() Segment           { return v.Seg(offCS) }
 func (v VMCB) InterruptShadow() bool { return v.Get(offIntShadow)&1 != 0 }
 
 // SetEventInj queues an event for the next VMRUN (APM 15.20).
-func (v VMCB) SetEventInj(x uint64) { v.Set(offEventInj, x) }
+func (v VMCB) SetEventInj(e Event) { v.Set(offEventInj, uint64(e)) }
 
 // EventInj reads the pending injection.
-func (v VMCB) EventInj() uint64 { return v.Get(offEventInj) }
+func (v VMCB) EventInj() Event { return Event(v.Get(offEventInj)) }
 
 // SetVIRQ asks for a virtual interrupt with vector vec (or clears it).
 func (v VMCB) SetVIRQ(on bool, vec uint8) {

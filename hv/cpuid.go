@@ -1,0 +1,51 @@
+package hv
+
+import (
+	"grove/hv/abi"
+	"grove/kernel"
+)
+
+// CPUID as the guest sees it (AMD64 APM vol. 3, appendix E "Obtaining
+// Processor Information Via the CPUID Instruction").
+const (
+	cpuidStd1ECXVMX        = 1 << 5  // leaf 1 ECX: VMX (Intel)
+	cpuidStd1ECXOSXSAVE    = 1 << 27 // leaf 1 ECX: OS enabled XSAVE
+	cpuidStd1ECXHypervisor = 1 << 31 // leaf 1 ECX: reserved for a hypervisor
+	cpuidExt1ECXSVM        = 1 << 2  // leaf 0x80000001 ECX: SVM
+	cpuidLeafSVM           = 0x8000000a
+	cpuidLeafExt1          = 0x80000001
+	cpuidHVRangeEnd        = 0x40010000
+)
+
+func exitCPUID(v *VCPU, x *exitState) outcome {
+	a, b, c, d := guestCPUID(uint32(x.rax), uint32(v.regs.RCX))
+	x.rax = uint64(a)
+	v.regs.RBX, v.regs.RCX, v.regs.RDX = uint64(b), uint64(c), uint64(d)
+	x.advance(2)
+	return resume
+}
+
+// guestCPUID is the host's CPUID with SVM hidden, the hypervisor-present bit
+// set, and Grove's leaves at 0x40000000.
+func guestCPUID(leaf, sub uint32) (a, b, c, d uint32) {
+	le := func(s string) uint32 { return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24 }
+	switch {
+	case leaf == abi.CPUIDSignature:
+		return abi.CPUIDTiming, le(abi.Signature[0:]), le(abi.Signature[4:]), le(abi.Signature[8:])
+	case leaf == abi.CPUIDTiming:
+		return uint32(kernel.TSCHz() / 1000), 0, 0, 0
+	case leaf > abi.CPUIDSignature && leaf < cpuidHVRangeEnd:
+		return 0, 0, 0, 0
+	case leaf == cpuidLeafSVM:
+		return 0, 0, 0, 0
+	}
+	a, b, c, d = kernel.CPUID(leaf, sub)
+	switch leaf {
+	case 1:
+		c |= cpuidStd1ECXHypervisor
+		c &^= cpuidStd1ECXVMX | cpuidStd1ECXOSXSAVE // no OSXSAVE until the guest sets CR4.OSXSAVE
+	case cpuidLeafExt1:
+		c &^= cpuidExt1ECXSVM
+	}
+	return
+}
