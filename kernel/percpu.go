@@ -38,6 +38,7 @@ type percpu struct {
 	tscSkew          int64         // this CPU's TSC minus the boot CPU's at start
 	// Kernel entries on this CPU, for the self-tests' per-CPU checks.
 	traps, timerIRQs uint64
+	tlbFlushes       uint64 // shoot-down requests answered (atomic)
 
 	gdt [7]uint64
 	tss tss

@@ -1,5 +1,7 @@
 package kernel
 
+import "sync/atomic"
+
 // TLB shoot-down. A CPU that removes user mappings (munmap, madvise
 // DONTNEED/FREE, an mmap over old pages) flushes its own entries with INVLPG
 // as it clears them, but other CPUs may still cache them. So pages are not
@@ -79,6 +81,7 @@ var tlbShootdowns uint64
 func tlbServe(c *percpu) {
 	if c.tlbReq.Load() != 0 {
 		writeCR3(readCR3())
+		atomic.AddUint64(&c.tlbFlushes, 1)
 		c.tlbReq.Store(0)
 	}
 }
