@@ -54,7 +54,7 @@ type task struct {
 var (
 	tasks   [maxTasks]task
 	nextTID int32 = 1
-	nTasks  int // live tasks, for diagnostics
+	nTasks  int   // live tasks, for diagnostics
 )
 
 func (t *task) fpuAddr() uintptr {
