@@ -9,6 +9,7 @@
 //	29      sched_op       cmd, arg                    0 (yield, block, sleep), no return (shutdown)
 //	35      sysctl         pointer to Ctl              0 or -errno; -EPERM unless dom0
 //	36      domctl         pointer to Ctl              0 or -errno; -EPERM unless dom0
+//	24      vcpu_op        cmd, vcpu, arg             see vcpu.go
 //	48      event_op       EventPoll, buffer GVA       1 (event copied), 0 (none), -errno
 //	other   -              -                           -ENOSYS
 //
@@ -52,7 +53,7 @@ const (
 // CPUID leaves the hypervisor answers (hypervisor range, like Xen's).
 const (
 	CPUIDSignature = 0x40000000 // EAX max leaf; EBX,ECX,EDX = "GroveGroveHV"
-	CPUIDTiming    = 0x40000010 // EAX = TSC kHz
+	CPUIDTiming    = 0x40000010 // EAX = TSC kHz (CPUIDTopology in vcpu.go)
 	Signature      = "GroveGroveHV"
 )
 
