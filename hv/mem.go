@@ -38,7 +38,7 @@ func newGuestRAM(size uint64) (*guestRAM, error) {
 	}
 	r := &guestRAM{size: size, npt: t}
 	for gpa := uint64(0); gpa < size; gpa += hugePage {
-		hpa, err := kernel.AllocPages(hugePage/kernel.PageSize, hugePage/kernel.PageSize)
+		hpa, err := allocPages(hugePage/kernel.PageSize, hugePage/kernel.PageSize)
 		if err != nil {
 			r.free()
 			return nil, fmt.Errorf("guest RAM: %d MiB allocated of %d: %w", gpa>>20, size>>20, errno.ENOMEM)
@@ -54,7 +54,7 @@ func newGuestRAM(size uint64) (*guestRAM, error) {
 
 func (r *guestRAM) free() {
 	for _, c := range r.chunks {
-		kernel.FreePages(c, hugePage/kernel.PageSize)
+		freePages(c, hugePage/kernel.PageSize)
 	}
 	r.chunks = nil
 	if r.npt != nil {

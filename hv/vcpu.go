@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"grove/hv/svm"
-	"grove/kernel"
 )
 
 var errFault = errors.New("bad guest address")
@@ -52,7 +51,7 @@ const (
 // newVCPU allocates the VMCB and sets the PVH start state: 32-bit protected
 // mode, paging off, flat segments, EIP = entry, EBX = start info.
 func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
-	pa, err := kernel.AllocPages(1, 1)
+	pa, err := allocPages(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +65,7 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 	return v, nil
 }
 
-func (v *VCPU) free() { kernel.FreePages(v.vmcb.PA, 1) }
+func (v *VCPU) free() { freePages(v.vmcb.PA, 1) }
 
 // irqPendingLocked reports an interrupt not yet taken. Caller holds the
 // scheduler's mu.
