@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"grove/hv"
 	"grove/kernel"
 )
 
@@ -34,8 +35,8 @@ func prompt() {
 			m := kernel.ReadMemInfo()
 			var s runtime.MemStats
 			runtime.ReadMemStats(&s)
-			fmt.Printf("pages: total %d free %d (min %d) mapped-for-Go %d page-tables %d; Go heap in use %d KiB\n",
-				m.Total, m.Free, m.MinFree, m.User, m.Tables, s.HeapInuse>>10)
+			fmt.Printf("pages: total %d free %d (min %d) mapped-for-Go %d page-tables %d hypervisor %d; Go heap in use %d KiB\n",
+				m.Total, m.Free, m.MinFree, m.User, m.Tables, hv.PagesHeld(), s.HeapInuse>>10)
 		case "uptime":
 			fmt.Println(time.Since(started).Round(time.Millisecond))
 		case "gc":
