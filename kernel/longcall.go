@@ -1,6 +1,10 @@
 package kernel
 
-import "syscall"
+import (
+	"syscall"
+
+	"grove/errno"
+)
 
 // Long calls let a higher layer (hv) run a short piece of assembly in kernel
 // context -- interrupts off, on the kernel stack -- for as long as it likes,
@@ -35,7 +39,7 @@ func LongCall(i int, a, b uintptr, deadline int64) uintptr {
 func sysGroveLongCallFn(c *percpu, f *TrapFrame) uint64 {
 	i := f.RDI
 	if i >= maxLongCalls || longCalls[i] == nil {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	next := nextDeadline
 	if d := int64(f.R10); d > 0 && (next == 0 || d < next) {

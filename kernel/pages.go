@@ -1,6 +1,10 @@
 package kernel
 
-import "syscall"
+import (
+	"syscall"
+
+	"grove/errno"
+)
 
 // Physical pages for the layers above (hv's guest RAM, nested page tables,
 // VMCBs) and the allocator's counters. AllocPages, FreePages and
@@ -34,11 +38,11 @@ func FreePages(pa uintptr, n int) error {
 func sysGrovePageAllocFn(c *percpu, f *TrapFrame) uint64 {
 	n, align := f.RDI, f.RSI
 	if n == 0 || n > 1<<20 || align == 0 || align&(align-1) != 0 {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	pa, err := kmem.allocRun(n, align)
 	if err != nil {
-		return eNOMEM.ret()
+		return sysErr(errno.ENOMEM)
 	}
 	return uint64(pa)
 }
@@ -48,7 +52,7 @@ func sysGrovePageFreeFn(c *percpu, f *TrapFrame) uint64 {
 	pa, n := uintptr(f.RDI), f.RSI
 	for i := uint64(0); i < n; i++ {
 		if kmem.freePage(pa+uintptr(i)*pageSize) != nil {
-			return eINVAL.ret()
+			return sysErr(errno.EINVAL)
 		}
 	}
 	return 0
@@ -69,7 +73,7 @@ func ReadMemInfo() MemInfo {
 // sysGroveMemInfoFn runs in kernel context.
 func sysGroveMemInfoFn(c *percpu, f *TrapFrame) uint64 {
 	if !kas.access(uintptr(f.RDI), sizeOf[MemInfo](), true) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	*ptrAt[MemInfo](uintptr(f.RDI)) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages}
 	return 0
