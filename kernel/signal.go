@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"grove/errno"
+	"grove/x86"
 )
 
 // Linux signal delivery, enough for the Go runtime: synchronous faults in Go
@@ -119,7 +120,7 @@ func deliver(t *task, f *TrapFrame, sig, code int, addr uint64) bool {
 	f.RSI = uint64(base + infoOff)
 	f.RDX = uint64(base + ucOff)
 	f.RAX = 0
-	f.RFLAGS &^= rflagsTF | rflagsDF | rflagsAC
+	f.RFLAGS &^= x86.RFLAGSTF | x86.RFLAGSDF | x86.RFLAGSAC
 	return true
 }
 
@@ -298,7 +299,7 @@ func sysRtSigreturnFn(c *percpu, f *TrapFrame) uint64 {
 	for i, r := range frameRegs(f) {
 		*r = get(40 + uintptr(i)*8)
 	}
-	f.RFLAGS = f.RFLAGS&0x00000cd5 | rflagsIF | rflagsMBS // arithmetic flags, DF, TF only
+	f.RFLAGS = f.RFLAGS&0x00000cd5 | x86.RFLAGSIF | x86.RFLAGSMBS // arithmetic flags, DF, TF only
 	f.CS, f.SS = selKernelCode, selKernelData
 	if fp := uintptr(get(40 + 23*8)); fp != 0 && fp%16 == 0 && kas.access(fp, fpStateSize, false) {
 		dst := bytesAt(t.fpuAddr(), fpStateSize)
