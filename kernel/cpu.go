@@ -27,21 +27,6 @@ func rdrand() (val uint64, ok bool)
 // thisCPU returns the per-CPU block of the executing CPU (GS base).
 func thisCPUAddr() uintptr
 
-// Model-specific registers (AMD APM vol. 2, appendix A).
-const (
-	msrAPICBase = 0x0000001b
-	msrEFER     = 0xc0000080
-	msrSTAR     = 0xc0000081
-	msrLSTAR    = 0xc0000082
-	msrFMASK    = 0xc0000084
-	msrFSBase   = 0xc0000100
-	msrGSBase   = 0xc0000101
-
-	eferSCE = 1 << 0
-	eferLME = 1 << 8
-	eferNXE = 1 << 11
-)
-
 func causeTripleFault()
 func fxsave(addr uintptr)
 func fninit()
