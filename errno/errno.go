@@ -1,7 +1,9 @@
-// Package errno holds Grove's error numbers. Each value is the Linux errno
-// number of the same name, so the hypercall layer can hand a value back to a
-// guest unchanged (as -errno in RAX) and errors.Is works from there up to
-// grovectl.
+// Package errno holds Grove's error numbers, for the hypercall layer and
+// for package kernel's Linux system calls alike. Each value is the Linux
+// errno number of the same name, so either can hand a value back unchanged
+// (as -errno in RAX) and errors.Is works from the hypercall layer up to
+// grovectl. The constants and Ret allocate nothing, so kernel context may
+// use them; Error and Name are for goroutines.
 //
 // errno owns nothing but the numbers and their names; it must never grow
 // wrapping or context: callers above the hypercall layer add the object with
@@ -17,17 +19,23 @@ type Errno uintptr
 // Linux x86_64 numbers (include/uapi/asm-generic/errno-base.h, errno.h).
 const (
 	EPERM     Errno = 1
+	ENOENT    Errno = 2
 	ESRCH     Errno = 3
+	EINTR     Errno = 4
+	EBADF     Errno = 9
+	EAGAIN    Errno = 11
+	ENOMEM    Errno = 12
 	EIO       Errno = 5 // the hypervisor failed unexpectedly (a bug it reports)
 	EACCES    Errno = 13
 	EFAULT    Errno = 14
 	EBUSY     Errno = 16
 	EEXIST    Errno = 17
 	EINVAL    Errno = 22
-	ENOMEM    Errno = 12
+	EMFILE    Errno = 24
 	ENOSPC    Errno = 28
 	ENOSYS    Errno = 38
 	EOVERFLOW Errno = 75
+	ETIMEDOUT Errno = 110
 )
 
 type info struct{ name, text string }
@@ -36,17 +44,23 @@ type info struct{ name, text string }
 // log line reads "no such domain or group (ESRCH)" instead of "no such process".
 var table = map[Errno]info{
 	EPERM:     {"EPERM", "operation not permitted"},
+	ENOENT:    {"ENOENT", "no such file or directory"},
 	ESRCH:     {"ESRCH", "no such domain or group"},
+	EINTR:     {"EINTR", "interrupted"},
+	EBADF:     {"EBADF", "bad file descriptor"},
+	EAGAIN:    {"EAGAIN", "try again"},
 	EIO:       {"EIO", "hypervisor internal error"},
 	EACCES:    {"EACCES", "interface version mismatch"},
 	EFAULT:    {"EFAULT", "bad guest address"},
 	EBUSY:     {"EBUSY", "busy"},
 	EEXIST:    {"EEXIST", "already exists"},
 	EINVAL:    {"EINVAL", "invalid argument"},
+	EMFILE:    {"EMFILE", "too many open files"},
 	ENOMEM:    {"ENOMEM", "out of memory"},
 	ENOSPC:    {"ENOSPC", "table full"},
 	ENOSYS:    {"ENOSYS", "function not implemented"},
 	EOVERFLOW: {"EOVERFLOW", "count would overflow"},
+	ETIMEDOUT: {"ETIMEDOUT", "timed out"},
 }
 
 // Error returns e.g. "no such domain or group (ESRCH)".

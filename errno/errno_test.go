@@ -12,7 +12,9 @@ func TestNumbersMatchLinux(t *testing.T) {
 		want uintptr
 		name string
 	}{
-		{EPERM, 1, "EPERM"}, {ESRCH, 3, "ESRCH"}, {EIO, 5, "EIO"}, {EFAULT, 14, "EFAULT"},
+		{EPERM, 1, "EPERM"}, {ENOENT, 2, "ENOENT"}, {ESRCH, 3, "ESRCH"}, {EIO, 5, "EIO"}, {EINTR, 4, "EINTR"},
+		{EBADF, 9, "EBADF"}, {EAGAIN, 11, "EAGAIN"}, {ENOMEM, 12, "ENOMEM"}, {EACCES, 13, "EACCES"},
+		{EMFILE, 24, "EMFILE"}, {ETIMEDOUT, 110, "ETIMEDOUT"}, {EFAULT, 14, "EFAULT"},
 		{EBUSY, 16, "EBUSY"}, {EEXIST, 17, "EEXIST"}, {EINVAL, 22, "EINVAL"},
 		{ENOSPC, 28, "ENOSPC"}, {ENOSYS, 38, "ENOSYS"}, {EOVERFLOW, 75, "EOVERFLOW"},
 	} {

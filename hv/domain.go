@@ -4,8 +4,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"grove/boot/guest"
 )
 
 // DomID is a domain id; 0 is the control domain.
@@ -45,6 +43,7 @@ type Domain struct {
 	state       domState
 	pauseCount  int  // controller pause count (Xen semantics, max 255)
 	started     bool // unpaused at least once
+	destroying  bool // Destroy began: a second one is ESRCH
 	crashReason string
 }
 
@@ -55,25 +54,4 @@ type Config struct {
 	Image      []byte // PVH ELF
 	Cmdline    string
 	Privileged bool
-}
-
-// loadPVH plans the image into RAM the way Xen PVH boots a guest
-// (boot/guest: segments at their physical addresses, hvm_start_info with the
-// command line and memory map) and returns the entry and start-info address.
-func loadPVH(ram *guestRAM, name string, image []byte, cmdline string) (entry, startInfo uint32, err error) {
-	img, err := guest.ParseImage(name, image)
-	if err != nil {
-		return 0, 0, err
-	}
-	plan, err := guest.NewPlan(img, ram.size, cmdline, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, w := range plan.Writes {
-		// w.Zero bytes follow Data; guest RAM comes zeroed from the kernel.
-		if err := ram.write(w.GPA, w.Data); err != nil {
-			return 0, 0, err
-		}
-	}
-	return plan.Entry, uint32(plan.StartInfo), nil
 }

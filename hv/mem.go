@@ -18,11 +18,11 @@ const hugePage = 2 << 20
 type kernelMem struct{}
 
 func (kernelMem) AllocTable() (uint64, error) {
-	pa, err := kernel.AllocPages(1, 1)
+	pa, err := allocPages(1, 1)
 	return uint64(pa), err
 }
 func (kernelMem) Table(pa uint64) *[512]uint64 { return tableAt(uintptr(pa)) }
-func (kernelMem) FreeTable(pa uint64)          { kernel.FreePages(uintptr(pa), 1) }
+func (kernelMem) FreeTable(pa uint64)          { freePages(uintptr(pa), 1) }
 
 // guestRAM is a domain's memory: chunk i backs [i*2MiB, (i+1)*2MiB).
 type guestRAM struct {
@@ -41,7 +41,7 @@ func newGuestRAM(size uint64) (*guestRAM, error) {
 	}
 	r := &guestRAM{size: size, npt: t}
 	for gpa := uint64(0); gpa < size; gpa += hugePage {
-		hpa, err := kernel.AllocPages(hugePage/kernel.PageSize, hugePage/kernel.PageSize)
+		hpa, err := allocPages(hugePage/kernel.PageSize, hugePage/kernel.PageSize)
 		if err != nil {
 			r.free()
 			return nil, fmt.Errorf("guest RAM: %d MiB allocated of %d: %w", gpa>>20, size>>20, errno.ENOMEM)
@@ -57,7 +57,7 @@ func newGuestRAM(size uint64) (*guestRAM, error) {
 
 func (r *guestRAM) free() {
 	for _, c := range r.chunks {
-		kernel.FreePages(c, hugePage/kernel.PageSize)
+		freePages(c, hugePage/kernel.PageSize)
 	}
 	r.chunks = nil
 	if r.npt != nil {

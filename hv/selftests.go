@@ -3,24 +3,28 @@ package hv
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	"grove/domgrp"
 	"grove/errno"
-	"grove/guests/asm"
+	"grove/guests/builtin"
 	"grove/kernel"
 	"grove/kernel/selftest"
 )
 
 // In-image tests (`-append selftest`) of what needs real SVM and kernel
-// pages but no guest output: memory accounting, the domain life cycle and
-// Xen's pause-count rules.
+// pages but no guest output: memory accounting, the domain life cycle,
+// creation's undo and id exhaustion, and Xen's pause-count rules. The guests
+// are guests/builtin's prebuilt images: the image links no assembler.
 
 func init() {
 	for _, t := range []selftest.Test{
 		{Name: "hv/svm-enable", Run: testSVMEnable},
 		{Name: "hv/guest-ram", Run: testGuestRAM},
 		{Name: "hv/domain-lifecycle", Run: testLifecycle},
+		{Name: "hv/create-undo", Run: testCreateUndo},
 		{Name: "hv/pause-counts", Run: testPauseCounts},
 	} {
 		selftest.Register(t)
@@ -48,7 +52,16 @@ func testSVMEnable() error {
 	return nil
 }
 
-func hvPages() uint64 { return kernel.ReadMemInfo().Hypervisor }
+func hvPages() int64 { return PagesHeld() }
+
+// guestImage returns built-in guest name's image.
+func guestImage(name string) ([]byte, error) {
+	img, ok := builtin.Image(name)
+	if !ok {
+		return nil, fmt.Errorf("no built-in guest %q", name)
+	}
+	return img, nil
+}
 
 func testGuestRAM() error {
 	before := hvPages()
@@ -94,7 +107,7 @@ func testLifecycle() error {
 		return err
 	}
 	before := hvPages()
-	img, err := asm.Hello()
+	img, err := guestImage("hello")
 	if err != nil {
 		return err
 	}
@@ -129,7 +142,7 @@ func testPauseCounts() error {
 	if err != nil {
 		return err
 	}
-	img, err := asm.Heartbeat(50_000_000)
+	img, err := guestImage("heartbeat")
 	if err != nil {
 		return err
 	}
@@ -161,6 +174,59 @@ func testPauseCounts() error {
 	time.Sleep(200 * time.Millisecond)
 	if d.Info().Exits == 0 {
 		return errors.New("unpaused domain never ran")
+	}
+	return nil
+}
+
+// fakeDom holds an id in the group table, so that AddDomain refuses a new
+// domain with that id (EEXIST) after its memory and vCPU exist.
+type fakeDom domgrp.DomID
+
+func (f fakeDom) ID() domgrp.DomID { return domgrp.DomID(f) }
+func (fakeDom) Pause() error       { return nil }
+func (fakeDom) Unpause() error     { return nil }
+func (fakeDom) WaitDescheduled()   {}
+
+// testCreateUndo runs creation's failure paths on a hypervisor of its own
+// with one domain id: a refusal by the group table gives back the pages and
+// the id, and with the id taken creation is ENOSPC, naming the domain.
+func testCreateUndo() error {
+	if _, err := selftestHV(); err != nil { // SVM on
+		return err
+	}
+	img, err := guestImage("heartbeat")
+	if err != nil {
+		return err
+	}
+	h, before := newHypervisor(0, 1), hvPages()
+	cfg := Config{Name: "selftest-undo", MemoryMB: 4, Image: img}
+	if err := h.groups.AddDomain(fakeDom(1)); err != nil {
+		return err
+	}
+	if _, err := h.CreateDomain(cfg); !errors.Is(err, errno.EEXIST) {
+		return fmt.Errorf("create with id 1 in the group table: %v, want EEXIST", err)
+	}
+	if after := hvPages(); after != before || len(h.domains) != 0 || h.ids.n != 0 {
+		return fmt.Errorf("after a refused create: pages %d (before %d), %d registered, %d ids taken",
+			after, before, len(h.domains), h.ids.n)
+	}
+	if err := h.groups.RemoveDomain(1); err != nil {
+		return err
+	}
+	d, err := h.CreateDomain(cfg)
+	if err != nil {
+		return fmt.Errorf("create once the id is free again: %w", err)
+	}
+	cfg.Name = "selftest-full"
+	if _, err := h.CreateDomain(cfg); !errors.Is(err, errno.ENOSPC) || !strings.Contains(err.Error(), cfg.Name) {
+		return fmt.Errorf("create with every id taken: %v, want ENOSPC naming %q", err, cfg.Name)
+	}
+	if err := h.Destroy(d); err != nil {
+		return err
+	}
+	h.rcu.Barrier()
+	if after := hvPages(); after != before {
+		return fmt.Errorf("hypervisor pages %d before, %d after destroy", before, after)
 	}
 	return nil
 }

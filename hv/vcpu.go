@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"grove/hv/svm"
-	"grove/kernel"
 	"grove/x86"
 )
 
@@ -101,7 +100,7 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 		}
 		d.bus = b
 	}
-	pa, err := kernel.AllocPages(1, 1)
+	pa, err := allocPages(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +116,7 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 	return v, nil
 }
 
-func (v *VCPU) free() { kernel.FreePages(v.vmcb.PA, 1) }
+func (v *VCPU) free() { freePages(v.vmcb.PA, 1) }
 
 // irqPendingLocked reports an interrupt not yet taken. Caller holds the
 // scheduler's mu.

@@ -7,30 +7,11 @@ import (
 	"github.com/usbarmory/tamago/soc/intel/rtc"
 )
 
-// The API ordinary Go code uses: it runs in goroutines, never in kernel
-// context, and reaches kernel state through Grove's system calls (or reads
-// data that is immutable after boot).
-
-// MemInfo is a snapshot of the page allocator's counters, in pages.
-type MemInfo struct {
-	Total, Free, MinFree, User, Tables uint64
-	Hypervisor                         uint64 // pages given out by AllocPages
-}
-
-func sysGroveMemInfoFn(c *percpu, f *TrapFrame) uint64 {
-	if !kas.access(uintptr(f.RDI), sizeOf[MemInfo](), true) {
-		return eFAULT.ret()
-	}
-	*ptrAt[MemInfo](uintptr(f.RDI)) = MemInfo{kmem.total, kmem.free, kmem.min, kas.userPages, ptPages, hvPages}
-	return 0
-}
-
-// ReadMemInfo returns the allocator's counters.
-func ReadMemInfo() MemInfo {
-	var m MemInfo
-	syscall.RawSyscall(SysGroveMemInfo, uintptrOf(&m), 0, 0)
-	return m
-}
+// The API ordinary Go code uses: every function here runs in goroutines,
+// never in kernel context, and reaches kernel state through Grove's system
+// calls (whose kernel-context handlers live beside the state they touch) or
+// reads data that is immutable after boot. The page allocator's API is in
+// pages.go, the clock's in time.go, long calls in longcall.go.
 
 // Shutdown powers off: status 0 is success (QEMU exits 33), anything else
 // failure (35).

@@ -1,6 +1,9 @@
 package kernel
 
-import "grove/x86/paging"
+import (
+	"grove/x86"
+	"grove/x86/paging"
+)
 
 // Boot: entry64 (boot_amd64.s) calls bootMain on a static stack with the
 // boot loader's magic and info pointer. bootMain builds the machine Go needs
@@ -124,7 +127,7 @@ func findFree(size uint64) uint64 {
 // pages (4 GiB at least, for MMIO), page 0 unmapped so nil dereferences
 // fault, the local and I/O APIC pages uncached.
 func pagingInit() {
-	wrmsr(msrEFER, rdmsr(msrEFER)|eferNXE)
+	wrmsr(x86.MSREFER, rdmsr(x86.MSREFER)|x86.EFERNXE)
 	var top uint64
 	for _, r := range Boot.Mem[:Boot.NMem] {
 		if r.Type == memUsable {
@@ -189,7 +192,7 @@ func newIdleTask(c *percpu, fsBase uintptr) bool {
 		return false
 	}
 	it.regs = TrapFrame{RIP: uint64(idleLoopAddr()), CS: selKernelCode, SS: selKernelData,
-		RFLAGS: rflagsIF | rflagsMBS, RSP: uint64(istack + pageSize)}
+		RFLAGS: x86.RFLAGSIF | x86.RFLAGSMBS, RSP: uint64(istack + pageSize)}
 	it.fsBase = fsBase
 	it.state = taskRunnable
 	it.cpu = int32(c.id)

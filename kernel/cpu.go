@@ -29,21 +29,8 @@ func pause() // PAUSE: spin-wait hint
 // thisCPU returns the per-CPU block of the executing CPU (GS base).
 func thisCPUAddr() uintptr
 
-// Model-specific registers (AMD APM vol. 2, appendix A).
-const (
-	msrAPICBase = 0x0000001b
-	msrEFER     = 0xc0000080
-	msrSTAR     = 0xc0000081
-	msrLSTAR    = 0xc0000082
-	msrFMASK    = 0xc0000084
-	msrFSBase   = 0xc0000100
-	msrGSBase   = 0xc0000101
-	msrTSCAux   = 0xc0000103
-
-	eferSCE = 1 << 0
-	eferLME = 1 << 8
-	eferNXE = 1 << 11
-)
+// MSRs the kernel alone uses (the rest are in package x86).
+const msrTSCAux = 0xc0000103 // TSC_AUX, read by RDTSCP
 
 func causeTripleFault()
 func fxsave(addr uintptr)

@@ -1,5 +1,7 @@
 package kernel
 
+import "grove/errno"
+
 // File descriptors: 0-2 are the console; the rest are the epoll instances
 // and eventfds the runtime's netpoller creates. Nothing else exists.
 
@@ -46,13 +48,13 @@ func newFD(kind uint8) uint64 {
 			return uint64(i)
 		}
 	}
-	return eMFILE.ret()
+	return sysErr(errno.EMFILE)
 }
 
 func sysCloseFn(c *percpu, f *TrapFrame) uint64 {
 	fd := int(f.RDI)
 	if !fdValid(fd) {
-		return eBADF.ret()
+		return sysErr(errno.EBADF)
 	}
 	if fd > 2 {
 		fds[fd] = fdesc{}
@@ -73,7 +75,7 @@ func sysEpollCreate1Fn(c *percpu, f *TrapFrame) uint64 { return newFD(fdEpoll) }
 func sysEpollCtlFn(c *percpu, f *TrapFrame) uint64 {
 	ep, op, fd := int(f.RDI), int(f.RSI), int32(f.RDX)
 	if !fdValid(ep) || fds[ep].kind != fdEpoll || !fdValid(int(fd)) {
-		return eBADF.ret()
+		return sysErr(errno.EBADF)
 	}
 	e := &fds[ep]
 	i := 0
@@ -82,22 +84,22 @@ func sysEpollCtlFn(c *percpu, f *TrapFrame) uint64 {
 	}
 	if op == epollCtlDel {
 		if i == e.nregs {
-			return eNOENT.ret()
+			return sysErr(errno.ENOENT)
 		}
 		e.regs[i] = e.regs[e.nregs-1]
 		e.nregs--
 		return 0
 	}
 	if !kas.access(uintptr(f.R10), 12, false) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	if op == epollCtlAdd && i == e.nregs {
 		if e.nregs == maxEpollReg {
-			return eNOMEM.ret()
+			return sysErr(errno.ENOMEM)
 		}
 		e.nregs++
 	} else if op != epollCtlMod || i == e.nregs {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	ev := uintptr(f.R10)
 	e.regs[i] = epollReg{fd: fd, events: *ptrAt[uint32](ev), data: *ptrAt[uint64](ev + 4)}
@@ -126,10 +128,10 @@ func ready(ep int, out uintptr, max int) int {
 func sysEpollPwaitFn(c *percpu, f *TrapFrame) uint64 {
 	ep, out, max, timeout := int(f.RDI), uintptr(f.RSI), int(int32(f.RDX)), int64(int32(f.R10))
 	if !fdValid(ep) || fds[ep].kind != fdEpoll || max <= 0 {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	if !kas.access(out, uintptr(max)*12, true) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	if n := ready(ep, out, max); n > 0 || timeout == 0 {
 		return uint64(n)
@@ -172,18 +174,18 @@ func restart(i int32) {
 func sysReadFn(c *percpu, f *TrapFrame) uint64 {
 	fd, buf, n := int(f.RDI), uintptr(f.RSI), uintptr(f.RDX)
 	if !fdValid(fd) {
-		return eBADF.ret()
+		return sysErr(errno.EBADF)
 	}
 	if !kas.access(buf, n, true) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	switch fds[fd].kind {
 	case fdEvent:
 		if n < 8 {
-			return eINVAL.ret()
+			return sysErr(errno.EINVAL)
 		}
 		if fds[fd].count == 0 {
-			return eAGAIN.ret()
+			return sysErr(errno.EAGAIN)
 		}
 		*wordAt(buf) = fds[fd].count
 		fds[fd].count = 0
@@ -198,21 +200,21 @@ func sysReadFn(c *percpu, f *TrapFrame) uint64 {
 		tasks[c.cur].restartOnTime = true
 		return 0
 	}
-	return eINVAL.ret()
+	return sysErr(errno.EINVAL)
 }
 
 func sysWriteFn(c *percpu, f *TrapFrame) uint64 {
 	fd, buf, n := int(f.RDI), uintptr(f.RSI), uintptr(f.RDX)
 	if !fdValid(fd) {
-		return eBADF.ret()
+		return sysErr(errno.EBADF)
 	}
 	if !kas.access(buf, n, false) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	switch fds[fd].kind {
 	case fdEvent:
 		if n < 8 {
-			return eINVAL.ret()
+			return sysErr(errno.EINVAL)
 		}
 		fds[fd].count += *wordAt(buf)
 		kickEpoll(int32(fd))
@@ -221,5 +223,5 @@ func sysWriteFn(c *percpu, f *TrapFrame) uint64 {
 		consoleWrite(bytesAt(buf, n))
 		return uint64(n)
 	}
-	return eINVAL.ret()
+	return sysErr(errno.EINVAL)
 }

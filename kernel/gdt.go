@@ -1,5 +1,7 @@
 package kernel
 
+import "grove/x86"
+
 // Descriptor tables (AMD APM vol. 2, 4.8 and 8.9): a GDT with the two code
 // and data selectors the trampoline already uses plus this CPU's TSS, whose
 // IST slots give exceptions and interrupts known-good stacks (at CPL0 the CPU
@@ -53,7 +55,7 @@ func cpuInit(c *percpu, id int, stacks uintptr) {
 	d := descriptor(uint16(len(c.gdt)*8-1), uintptrOf(&c.gdt))
 	lgdt(uintptrOf(&d))
 	ltr(selTSS)
-	wrmsr(msrGSBase, uint64(c.self))
+	wrmsr(x86.MSRGSBase, uint64(c.self))
 	if hasRDTSCP {
 		wrmsr(msrTSCAux, uint64(id)) // RDTSCP tells readTSC which CPU it ran on
 	}
@@ -76,7 +78,7 @@ func idtInit() {
 		case v == vecSpurious:
 			stub = stubs[33]
 		}
-		if v == vecDoubleFault || v == vecNMI || v == 18 {
+		if v == x86.VecDF || v == x86.VecNMI || v == x86.VecMC {
 			ist = 2
 		}
 		idt[v] = [2]uint64{
@@ -96,10 +98,10 @@ func idtLoad() {
 // syscallInit points SYSCALL at syscallEntry with interrupts masked.
 func syscallInit() {
 	stubs := ptrAt[[37]uintptr](vectorStubsAddr())
-	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE|eferNXE)
-	wrmsr(msrSTAR, selKernelCode<<32)
-	wrmsr(msrLSTAR, uint64(stubs[35]))
-	wrmsr(msrFMASK, rflagsIF|rflagsDF|rflagsTF|rflagsAC)
+	wrmsr(x86.MSREFER, rdmsr(x86.MSREFER)|x86.EFERSCE|x86.EFERNXE)
+	wrmsr(x86.MSRSTAR, selKernelCode<<32)
+	wrmsr(x86.MSRLSTAR, uint64(stubs[35]))
+	wrmsr(x86.MSRSFMASK, x86.RFLAGSIF|x86.RFLAGSDF|x86.RFLAGSTF|x86.RFLAGSAC)
 }
 
 func idleLoopAddr() uintptr {

@@ -1,6 +1,9 @@
 package kernel
 
-import "grove/x86/paging"
+import (
+	"grove/errno"
+	"grove/x86/paging"
+)
 
 // Kernel memory state. Touched only from kernel context (interrupts off).
 var (
@@ -111,21 +114,21 @@ func (as *addressSpace) access(addr, n uintptr, write bool) bool {
 
 func doMmap(addr, length uintptr, prot, flags uint32, fd int64) uint64 {
 	if length == 0 || flags&mapAnonymous == 0 {
-		return eINVAL.ret() // only anonymous memory exists here
+		return sysErr(errno.EINVAL) // only anonymous memory exists here
 	}
 	n := (length + pageSize - 1) &^ (pageSize - 1)
 	fixed := flags&(mapFixed|mapFixedNoReplace) != 0
 	a, ok := kas.place(addr, n, fixed)
 	if !ok {
-		return eNOMEM.ret()
+		return sysErr(errno.ENOMEM)
 	}
 	if flags&mapFixedNoReplace != 0 && !kas.free(a, a+n) {
-		return errno(17).ret() // EEXIST
+		return sysErr(errno.EEXIST)
 	}
 	kas.pt.unmapRange(a, a+n, releaseUserPage)
 	tlbFlushGathered()
 	if !kas.setRange(a, a+n, prot&(protRead|protWrite|protExec)) {
-		return eNOMEM.ret()
+		return sysErr(errno.ENOMEM)
 	}
 	return uint64(a)
 }
@@ -133,12 +136,12 @@ func doMmap(addr, length uintptr, prot, flags uint32, fd int64) uint64 {
 func doMunmap(addr, length uintptr) uint64 {
 	n := (length + pageSize - 1) &^ (pageSize - 1)
 	if addr%pageSize != 0 || n == 0 || addr < kas.identEnd || addr+n > userTop {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	kas.pt.unmapRange(addr, addr+n, releaseUserPage)
 	tlbFlushGathered()
 	if !kas.carve(addr, addr+n) {
-		return eNOMEM.ret()
+		return sysErr(errno.ENOMEM)
 	}
 	return 0
 }
@@ -152,7 +155,7 @@ const (
 // zeros, which satisfies both) and accepts every other advice as a no-op.
 func doMadvise(addr, length uintptr, advice int) uint64 {
 	if addr%pageSize != 0 {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	if advice == madvDontneed || advice == madvFree {
 		n := (length + pageSize - 1) &^ (pageSize - 1)

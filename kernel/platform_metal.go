@@ -7,6 +7,8 @@ import (
 
 	"github.com/usbarmory/tamago/amd64/lapic"
 	"github.com/usbarmory/tamago/soc/intel/uart"
+
+	"grove/x86"
 )
 
 // The bare-metal platform: COM1 through tamago's 16550 driver, the LAPIC
@@ -79,7 +81,7 @@ func hwInterruptsInit() {
 		{0x21, 4}, {0xa1, 2}, {0x21, 1}, {0xa1, 1}, {0x21, 0xff}, {0xa1, 0xff}} {
 		outb(uint16(b[0]), b[1])
 	}
-	lapicBase = uintptr(rdmsr(msrAPICBase) &^ 0xfff)
+	lapicBase = uintptr(rdmsr(x86.MSRAPICBase) &^ 0xfff)
 	apic.Base = uint32(lapicBase)
 	lapicWrite(0xf0, 0x100|vecSpurious) // SVR: enabled, spurious vector
 	apic.Enable()

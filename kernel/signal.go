@@ -1,6 +1,11 @@
 package kernel
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"grove/errno"
+	"grove/x86"
+)
 
 // Linux signal delivery, enough for the Go runtime: synchronous faults in Go
 // code become SIGSEGV/SIGFPE/SIGILL/SIGTRAP with a real rt_sigframe on the
@@ -115,7 +120,7 @@ func deliver(t *task, f *TrapFrame, sig, code int, addr uint64) bool {
 	f.RSI = uint64(base + infoOff)
 	f.RDX = uint64(base + ucOff)
 	f.RAX = 0
-	f.RFLAGS &^= rflagsTF | rflagsDF | rflagsAC
+	f.RFLAGS &^= x86.RFLAGSTF | x86.RFLAGSDF | x86.RFLAGSAC
 	return true
 }
 
@@ -164,7 +169,7 @@ func deliverPending(c *percpu, f *TrapFrame) {
 // signalTask queues sig for task tid; a blocked task is woken with EINTR.
 func signalTask(tid int32, sig int) uint64 {
 	if sig < 0 || sig > nSig {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	for i := range tasks {
 		t := &tasks[i]
@@ -176,18 +181,18 @@ func signalTask(tid int32, sig int) uint64 {
 		}
 		t.sigPending |= sigBit(sig)
 		if t.state == taskBlocked && t.sigMask&sigBit(sig) == 0 {
-			wake(int32(i), eINTR.ret())
+			wake(int32(i), sysErr(errno.EINTR))
 		}
 		return 0
 	}
-	return eSRCH.ret()
+	return sysErr(errno.ESRCH)
 }
 
 func sysTgkillFn(c *percpu, f *TrapFrame) uint64 { return signalTask(int32(f.RSI), int(f.RDX)) }
 
 func sysKillFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RDI != 1 && int64(f.RDI) != 0 && int64(f.RDI) != -1 {
-		return eSRCH.ret()
+		return sysErr(errno.ESRCH)
 	}
 	return signalTask(tasks[c.cur].tid, int(f.RSI))
 }
@@ -196,17 +201,17 @@ func sysRtSigactionFn(c *percpu, f *TrapFrame) uint64 {
 	sig := int(f.RDI)
 	act, old := uintptr(f.RSI), uintptr(f.RDX)
 	if sig < 1 || sig > nSig || (act != 0 && (sig == sigKILL || sig == sigSTOP)) {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	if old != 0 {
 		if !kas.access(old, 32, true) {
-			return eFAULT.ret()
+			return sysErr(errno.EFAULT)
 		}
 		*ptrAt[sigaction](old) = sigactions[sig]
 	}
 	if act != 0 {
 		if !kas.access(act, 32, false) {
-			return eFAULT.ret()
+			return sysErr(errno.EFAULT)
 		}
 		sigactions[sig] = *ptrAt[sigaction](act)
 		sigactions[sig].mask &^= sigBit(sigKILL) | sigBit(sigSTOP)
@@ -220,7 +225,7 @@ func sysRtSigprocmaskFn(c *percpu, f *TrapFrame) uint64 {
 	set, old := uintptr(f.RSI), uintptr(f.RDX)
 	if old != 0 {
 		if !kas.access(old, 8, true) {
-			return eFAULT.ret()
+			return sysErr(errno.EFAULT)
 		}
 		*wordAt(old) = t.sigMask
 	}
@@ -228,7 +233,7 @@ func sysRtSigprocmaskFn(c *percpu, f *TrapFrame) uint64 {
 		return 0
 	}
 	if !kas.access(set, 8, false) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	m := *wordAt(set) &^ (sigBit(sigKILL) | sigBit(sigSTOP))
 	switch f.RDI {
@@ -239,7 +244,7 @@ func sysRtSigprocmaskFn(c *percpu, f *TrapFrame) uint64 {
 	case setmask:
 		t.sigMask = m
 	default:
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	return 0
 }
@@ -257,7 +262,7 @@ func sysSigaltstackFn(c *percpu, f *TrapFrame) uint64 {
 	ss, old := uintptr(f.RDI), uintptr(f.RSI)
 	if old != 0 {
 		if !kas.access(old, 24, true) {
-			return eFAULT.ret()
+			return sysErr(errno.EFAULT)
 		}
 		o := stackt{sp: t.altSP, size: t.altSize, flags: t.altFlags}
 		if t.altSize == 0 {
@@ -267,7 +272,7 @@ func sysSigaltstackFn(c *percpu, f *TrapFrame) uint64 {
 	}
 	if ss != 0 {
 		if !kas.access(ss, 24, false) {
-			return eFAULT.ret()
+			return sysErr(errno.EFAULT)
 		}
 		n := *ptrAt[stackt](ss)
 		if n.flags&ssDisable != 0 {
@@ -275,7 +280,7 @@ func sysSigaltstackFn(c *percpu, f *TrapFrame) uint64 {
 			return 0
 		}
 		if n.size < 2048 {
-			return eNOMEM.ret()
+			return sysErr(errno.ENOMEM)
 		}
 		t.altSP, t.altSize, t.altFlags = n.sp, n.size, 0
 	}
@@ -294,7 +299,7 @@ func sysRtSigreturnFn(c *percpu, f *TrapFrame) uint64 {
 	for i, r := range frameRegs(f) {
 		*r = get(40 + uintptr(i)*8)
 	}
-	f.RFLAGS = f.RFLAGS&0x00000cd5 | rflagsIF | rflagsMBS // arithmetic flags, DF, TF only
+	f.RFLAGS = f.RFLAGS&0x00000cd5 | x86.RFLAGSIF | x86.RFLAGSMBS // arithmetic flags, DF, TF only
 	f.CS, f.SS = selKernelCode, selKernelData
 	if fp := uintptr(get(40 + 23*8)); fp != 0 && fp%16 == 0 && kas.access(fp, fpStateSize, false) {
 		dst := bytesAt(t.fpuAddr(), fpStateSize)

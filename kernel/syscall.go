@@ -1,5 +1,7 @@
 package kernel
 
+import "grove/errno"
+
 // The Linux system calls the Go runtime makes (FACTS.md lists them), plus
 // Grove's own above linuxMax. Arguments arrive in RDI, RSI, RDX, R10, R8, R9.
 
@@ -113,11 +115,11 @@ func sysMadviseFn(c *percpu, f *TrapFrame) uint64 {
 	return doMadvise(uintptr(f.RDI), uintptr(f.RSI), int(f.RDX))
 }
 func sysGetpidFn(c *percpu, f *TrapFrame) uint64        { return 1 }
-func sysPrctlFn(c *percpu, f *TrapFrame) uint64         { return eINVAL.ret() }
+func sysPrctlFn(c *percpu, f *TrapFrame) uint64         { return sysErr(errno.EINVAL) }
 func sysGettidFn(c *percpu, f *TrapFrame) uint64        { return uint64(tasks[c.cur].tid) }
 func sysExitGroupFn(c *percpu, f *TrapFrame) uint64     { shutdown(int(f.RDI)); return 0 }
-func sysOpenatFn(c *percpu, f *TrapFrame) uint64        { return eNOENT.ret() }
-func sysPrlimit64Fn(c *percpu, f *TrapFrame) uint64     { return eINVAL.ret() }
+func sysOpenatFn(c *percpu, f *TrapFrame) uint64        { return sysErr(errno.ENOENT) }
+func sysPrlimit64Fn(c *percpu, f *TrapFrame) uint64     { return sysErr(errno.EINVAL) }
 func sysGroveShutdownFn(c *percpu, f *TrapFrame) uint64 { shutdown(int(f.RDI)); return 0 }
 
 // unknownSeen remembers which unknown calls were already reported.
@@ -139,7 +141,7 @@ func doSyscall(c *percpu, f *TrapFrame) {
 			kprintDec(nr)
 			kprint("\n")
 		}
-		f.RAX = eNOSYS.ret()
+		f.RAX = sysErr(errno.ENOSYS)
 		return
 	}
 	r := fn(c, f)
@@ -164,12 +166,12 @@ func sysArchPrctlFn(c *percpu, f *TrapFrame) uint64 {
 		return 0
 	case getFS:
 		if !kas.access(uintptr(f.RSI), 8, true) {
-			return eFAULT.ret()
+			return sysErr(errno.EFAULT)
 		}
 		*wordAt(uintptr(f.RSI)) = uint64(t.fsBase)
 		return 0
 	}
-	return eINVAL.ret()
+	return sysErr(errno.EINVAL)
 }
 
 // sysSchedGetaffinityFn reports every online CPU, whichever thread asks:
@@ -177,7 +179,7 @@ func sysArchPrctlFn(c *percpu, f *TrapFrame) uint64 {
 // sched_setaffinity must not make the whole program think it has one CPU.
 func sysSchedGetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, true) {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	*wordAt(uintptr(f.RDX)) = onlineMask()
 	return 8
@@ -189,16 +191,16 @@ func onlineMask() uint64 { return 1<<uint(onlineCPUs) - 1 }
 // as Linux does; a caller no longer allowed where it runs moves at once.
 func sysSchedSetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, false) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	mask := *wordAt(uintptr(f.RDX)) & onlineMask()
 	if mask == 0 {
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	i := c.cur
 	if f.RDI != 0 {
 		if i = taskByTID(int32(f.RDI)); i < 0 {
-			return eSRCH.ret()
+			return sysErr(errno.ESRCH)
 		}
 	}
 	tasks[i].affinity = mask
@@ -226,7 +228,7 @@ type timespec struct{ sec, nsec int64 }
 func sysClockGettimeFn(c *percpu, f *TrapFrame) uint64 {
 	const realtime, monotonic, monoRaw, boottime = 0, 1, 4, 7
 	if !kas.access(uintptr(f.RSI), 16, true) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	ns := nanotime()
 	switch f.RDI {
@@ -234,7 +236,7 @@ func sysClockGettimeFn(c *percpu, f *TrapFrame) uint64 {
 		ns += realtime0.Load()
 	case monotonic, monoRaw, boottime, 5, 6: // 5, 6: the COARSE variants
 	default:
-		return eINVAL.ret()
+		return sysErr(errno.EINVAL)
 	}
 	ts := ptrAt[timespec](uintptr(f.RSI))
 	ts.sec, ts.nsec = ns/1e9, ns%1e9
@@ -259,7 +261,7 @@ func readTimespec(addr uintptr) (ns int64, ok bool) {
 func sysNanosleepFn(c *percpu, f *TrapFrame) uint64 {
 	d, ok := readTimespec(uintptr(f.RDI))
 	if !ok {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	if d == 0 {
 		f.RAX = 0
@@ -273,7 +275,7 @@ func sysNanosleepFn(c *percpu, f *TrapFrame) uint64 {
 func sysFcntlFn(c *percpu, f *TrapFrame) uint64 {
 	const getFD, getFL = 1, 3
 	if !fdValid(int(f.RDI)) {
-		return eBADF.ret()
+		return sysErr(errno.EBADF)
 	}
 	switch f.RSI {
 	case getFD:
@@ -281,7 +283,7 @@ func sysFcntlFn(c *percpu, f *TrapFrame) uint64 {
 	case getFL:
 		return 2 // O_RDWR, blocking
 	}
-	return eINVAL.ret()
+	return sysErr(errno.EINVAL)
 }
 
 // sysGetrandom fills the buffer from RDRAND, or a TSC-seeded xorshift where
@@ -292,7 +294,7 @@ func sysGetrandomFn(c *percpu, f *TrapFrame) uint64 {
 		n = 1 << 20
 	}
 	if !kas.access(uintptr(f.RDI), n, true) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	b := bytesAt(uintptr(f.RDI), n)
 	for i := range b {

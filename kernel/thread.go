@@ -1,6 +1,10 @@
 package kernel
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"grove/errno"
+)
 
 // clone, exit and futex: the system calls behind Go's Ms and their parking.
 
@@ -17,11 +21,11 @@ const (
 // registers except RAX = 0, RSP = the new stack and (CLONE_SETTLS) FS = R8.
 func sysCloneFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RDI&(cloneVM|cloneThread) != cloneVM|cloneThread {
-		return eINVAL.ret() // no processes, only threads
+		return sysErr(errno.EINVAL) // no processes, only threads
 	}
 	i, t := allocTask()
 	if t == nil {
-		return eAGAIN.ret()
+		return sysErr(errno.EAGAIN)
 	}
 	parent := &tasks[c.cur]
 	t.regs = *f
@@ -53,28 +57,28 @@ func sysExitFn(c *percpu, f *TrapFrame) uint64 {
 func sysFutexFn(c *percpu, f *TrapFrame) uint64 {
 	addr, op, val := uintptr(f.RDI), f.RSI&^futexPrivate, uint32(f.RDX)
 	if addr%4 != 0 || !kas.access(addr, 4, false) {
-		return eFAULT.ret()
+		return sysErr(errno.EFAULT)
 	}
 	switch op {
 	case futexWait:
 		if atomic.LoadUint32(uint32At(addr)) != val {
-			return eAGAIN.ret()
+			return sysErr(errno.EAGAIN)
 		}
 		var deadline int64
 		if f.R10 != 0 {
 			d, ok := readTimespec(uintptr(f.R10))
 			if !ok {
-				return eFAULT.ret()
+				return sysErr(errno.EFAULT)
 			}
 			deadline = nanotime() + d + 1
 		}
-		block(c, waitFutex, deadline, eTIMEDOUT.ret())
+		block(c, waitFutex, deadline, sysErr(errno.ETIMEDOUT))
 		tasks[c.cur].futex = addr
 		return 0
 	case futexWake:
 		return uint64(futexWakeN(addr, int(int32(val))))
 	}
-	return eNOSYS.ret()
+	return sysErr(errno.ENOSYS)
 }
 
 // futexWakeN wakes up to n tasks waiting on addr, oldest slot first.

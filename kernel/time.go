@@ -102,3 +102,20 @@ func timerInterrupt(c *percpu, f *TrapFrame) {
 	c.nextDeadline = expire(c, now)
 	schedule(c, f, now >= c.sliceEnd)
 }
+
+// The clock for goroutines (hv's deadlines and its guests' TSC).
+
+// Nanotime is the kernel's monotonic clock in nanoseconds since boot.
+func Nanotime() int64 { return nanotime() }
+
+// TSCHz is the calibrated TSC frequency.
+func TSCHz() uint64 { return tscHz }
+
+// TSCToNanotime converts a TSC reading to Nanotime's clock.
+func TSCToNanotime(tsc uint64) int64 {
+	if tsc < tsc0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(tsc-tsc0, tscMul)
+	return int64(hi<<32 | lo>>32)
+}

@@ -1,5 +1,7 @@
 package kernel
 
+import "grove/x86"
+
 // trap is the one Go entry point from trap_amd64.s, on this CPU's kernel
 // stack with interrupts off. It dispatches by vector, then delivers pending
 // signals and re-arms the timer for whichever task the frame now holds.
@@ -14,7 +16,7 @@ func trap(f *TrapFrame) {
 		return
 	}
 	c.inKernel++
-	if c.inKernel > 1 || f.Vector == vecDoubleFault || f.Vector == vecNMI || f.Vector == 18 {
+	if c.inKernel > 1 || f.Vector == x86.VecDF || f.Vector == x86.VecNMI || f.Vector == x86.VecMC {
 		kernelFault(f, "fault in kernel code")
 	}
 	bklLock(c)
@@ -51,7 +53,7 @@ func exception(c *percpu, f *TrapFrame) {
 		kernelFault(f, "exception in the idle loop")
 	}
 	switch f.Vector {
-	case vecPageFault:
+	case x86.VecPF:
 		addr := readCR2()
 		r := kas.faultIn(uintptr(addr), f.ErrCode&2 != 0)
 		switch r {
@@ -61,15 +63,15 @@ func exception(c *percpu, f *TrapFrame) {
 		default:
 			faultSignal(c, f, sigSEGV, r, addr)
 		}
-	case vecDivide:
+	case x86.VecDE:
 		faultSignal(c, f, sigFPE, fpeIntDiv, f.RIP)
-	case vecX87, vecSIMD:
+	case x86.VecMF, x86.VecXF:
 		faultSignal(c, f, sigFPE, 0, f.RIP)
-	case vecInvalidOp:
+	case x86.VecUD:
 		faultSignal(c, f, sigILL, illIllOpn, f.RIP)
-	case vecBreakpoint, vecDebug:
+	case x86.VecBP, x86.VecDB:
 		faultSignal(c, f, sigTRAP, trapBrkpt, f.RIP)
-	case vecGP:
+	case x86.VecGP:
 		faultSignal(c, f, sigSEGV, siKernel, 0)
 	default:
 		kernelFault(f, "unexpected exception")

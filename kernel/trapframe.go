@@ -18,29 +18,13 @@ const (
 	selKernelCode = 0x08
 	selKernelData = 0x10
 	selTSS        = 0x18
-
-	rflagsIF  = 1 << 9
-	rflagsTF  = 1 << 8
-	rflagsDF  = 1 << 10
-	rflagsAC  = 1 << 18
-	rflagsMBS = 1 << 1 // must-be-set bit
 )
 
-// Vectors. 0-31 are exceptions (AMD APM vol. 2, 8.2).
+// Vectors: 0-31 are exceptions (named in package x86), the rest Grove's.
 const (
-	vecDivide      = 0
-	vecDebug       = 1
-	vecNMI         = 2
-	vecBreakpoint  = 3
-	vecInvalidOp   = 6
-	vecDoubleFault = 8
-	vecGP          = 13
-	vecPageFault   = 14
-	vecX87         = 16
-	vecSIMD        = 19
-	vecTimer       = 0x40
-	vecResched     = 0xf0 // IPI: another CPU queued work here (task.go)
-	vecTLB         = 0xf1 // IPI: flush the TLB (tlb.go)
-	vecSpurious    = 0xff
-	vecSyscall     = 0x100 // not a hardware vector: marks the SYSCALL path
+	vecTimer    = 0x40
+	vecResched  = 0xf0 // IPI: another CPU queued work here (task.go)
+	vecTLB      = 0xf1 // IPI: flush the TLB (tlb.go)
+	vecSpurious = 0xff
+	vecSyscall  = 0x100 // not a hardware vector: marks the SYSCALL path
 )

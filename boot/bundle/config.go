@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"grove/boot/guest"
+	"grove/internal/strictoml"
 )
 
 // ConfigName is the config file at the root of every bundle.
@@ -68,72 +67,14 @@ type rawDomain struct {
 // reported (errors.Join), each starting with "grove.toml".
 func ParseConfig(data []byte) (*Config, error) {
 	var raw rawConfig
-	md, err := toml.Decode(string(data), &raw)
-	if err != nil {
-		return nil, tomlError(err)
-	}
-	if keys := md.Undecoded(); len(keys) > 0 {
-		return nil, unknownKeys(data, keys)
+	if err := strictoml.Decode(ConfigName, data, &raw); err != nil {
+		return nil, err
 	}
 	cfg, errs := checkConfig(&raw)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return cfg, nil
-}
-
-// tomlError puts the line first, compiler style, where toml knows it.
-func tomlError(err error) error {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s:%d: %s", ConfigName, pe.Position.Line, pe.Message)
-	}
-	// Type mismatches come as `toml: line N (last key "k"): msg`.
-	msg := strings.TrimPrefix(err.Error(), "toml: ")
-	var line int
-	var key string
-	if n, _ := fmt.Sscanf(msg, "line %d (last key %q): ", &line, &key); n == 2 {
-		_, rest, _ := strings.Cut(msg, "): ")
-		return fmt.Errorf("%s:%d: %s: %s", ConfigName, line, key, rest)
-	}
-	return fmt.Errorf("%s: %s", ConfigName, msg)
-}
-
-// unknownKeys names keys the schema lacks. toml's keys do not say which
-// [[domain]] they came from, so the file is decoded again, untyped, to
-// find the index.
-func unknownKeys(data []byte, keys []toml.Key) error {
-	var generic struct {
-		Domain []map[string]any `toml:"domain"`
-	}
-	toml.Decode(string(data), &generic) // it decoded once already
-	var errs []error
-	var seen []string
-	for _, k := range keys {
-		for _, name := range keyNames(k, generic.Domain) {
-			if slices.ContainsFunc(seen, func(p string) bool { return strings.HasPrefix(name, p+".") }) {
-				continue // inside an unknown table already reported
-			}
-			seen = append(seen, name)
-			errs = append(errs, fmt.Errorf("%s: unknown key %s", ConfigName, name))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// keyNames spells k as domain[i].rest for each domain that has it.
-func keyNames(k toml.Key, domains []map[string]any) []string {
-	if len(k) < 2 || k[0] != "domain" {
-		return []string{k.String()}
-	}
-	var names []string
-	rest := k[1:].String()
-	for i, d := range domains {
-		if _, ok := d[k[1]]; ok {
-			names = append(names, fmt.Sprintf("domain[%d].%s", i, rest))
-		}
-	}
-	return names
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)

@@ -1,6 +1,10 @@
 package image
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"grove/x86"
+)
 
 // Blob layout, as offsets from the 16-byte aligned start of the padding the
 // blob is written into. Everything lives at an address fixed at build time,
@@ -35,16 +39,11 @@ const (
 	XenHVMStartMagic         = 0x336ec578 // start_info.h XEN_HVM_START_MAGIC_VALUE
 )
 
-// x86 control-register and MSR bits (AMD APM vol. 2, §3.1 and §3.1.7).
+// Page-table bits of the boot tables (control registers, EFER: package x86).
 const (
-	cr0PE   = 1 << 0
-	cr0PG   = 1 << 31
-	cr4PAE  = 1 << 5
-	msrEFER = 0xC0000080
-	eferLME = 1 << 8
-	ptePW   = 0x3  // present | writable
-	ptePS   = 0x80 // 2 MiB page in a PD entry
-	hugePg  = 2 << 20
+	ptePW  = 0x3  // present | writable
+	ptePS  = 0x80 // 2 MiB page in a PD entry
+	hugePg = 2 << 20
 )
 
 // code is a tiny assembler: instructions are hand-encoded bytes and every
@@ -121,21 +120,21 @@ func trampoline(base, pt, gdtr uint32, entry64 uint64) []byte {
 	// Activating Long Mode): PAE and CR3, then EFER.LME, then CR0.PG.
 	c.emit(0xB8) // mov eax, pt
 	c.u32(pt)
-	c.emit(0x0F, 0x22, 0xD8)   // mov cr3, eax
-	c.emit(0x0F, 0x20, 0xE0)   // mov eax, cr4
-	c.emit(0x83, 0xC8, cr4PAE) // or eax, CR4.PAE
-	c.emit(0x0F, 0x22, 0xE0)   // mov cr4, eax
-	c.emit(0xB9)               // mov ecx, MSR_EFER
-	c.u32(msrEFER)
+	c.emit(0x0F, 0x22, 0xD8)       // mov cr3, eax
+	c.emit(0x0F, 0x20, 0xE0)       // mov eax, cr4
+	c.emit(0x83, 0xC8, x86.CR4PAE) // or eax, CR4.PAE
+	c.emit(0x0F, 0x22, 0xE0)       // mov cr4, eax
+	c.emit(0xB9)                   // mov ecx, MSR_EFER
+	c.u32(x86.MSREFER)
 	c.emit(0x0F, 0x32) // rdmsr
 	c.emit(0x0D)       // or eax, EFER.LME
-	c.u32(eferLME)
+	c.u32(x86.EFERLME)
 	c.emit(0x0F, 0x30)       // wrmsr
 	c.emit(0x0F, 0x01, 0x15) // lgdt [gdtr]
 	c.u32(gdtr)
 	c.emit(0x0F, 0x20, 0xC0) // mov eax, cr0
 	c.emit(0x0D)             // or eax, CR0.PG|CR0.PE
-	c.u32(cr0PG | cr0PE)
+	c.u32(x86.CR0PG | x86.CR0PE)
 	c.emit(0x0F, 0x22, 0xC0) // mov cr0, eax   (now in compatibility mode)
 	c.emit(0xEA)             // jmp far SelCode64:stub64
 	c.u32(c.pc() + 6)

@@ -9,6 +9,12 @@
 //	crash=kernel       fault in kernel code (register dump, symbolized RIP)
 //	crash=double       double fault in the kernel (handled on its own IST stack)
 //	bench              print in-image micro-benchmarks, power off
+//	guest=NAME         start a built-in guest (repeatable; guests/builtin)
+//	demo               start three heartbeat guests
+//	timeslice=MS       the scheduler's slice, 1..1000 ms (default 10)
+//
+// Boot modules are boot bundles or raw PVH images whose strings say
+// name=, mem= (MiB) and privileged (args.go).
 package main
 
 import (

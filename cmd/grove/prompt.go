@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"grove/hv"
 	"grove/kernel"
 )
 
@@ -34,8 +35,8 @@ func prompt() {
 			m := kernel.ReadMemInfo()
 			var s runtime.MemStats
 			runtime.ReadMemStats(&s)
-			fmt.Printf("pages: total %d free %d (min %d) mapped-for-Go %d page-tables %d; Go heap in use %d KiB\n",
-				m.Total, m.Free, m.MinFree, m.User, m.Tables, s.HeapInuse>>10)
+			fmt.Printf("pages: total %d free %d (min %d) mapped-for-Go %d page-tables %d hypervisor %d; Go heap in use %d KiB\n",
+				m.Total, m.Free, m.MinFree, m.User, m.Tables, hv.PagesHeld(), s.HeapInuse>>10)
 		case "uptime":
 			fmt.Println(time.Since(started).Round(time.Millisecond))
 		case "gc":
@@ -47,4 +48,48 @@ func prompt() {
 			fmt.Printf("unknown command %q\n", cmd)
 		}
 	}
+}
+
+// domainCommand handles the prompt's domain commands; false if cmd is not one.
+func domainCommand(cmd string) bool {
+	f := strings.Fields(cmd)
+	if len(f) == 0 || (f[0] != "list" && f[0] != "pause" && f[0] != "unpause") {
+		return false
+	}
+	if hyp == nil {
+		fmt.Println("no hypervisor running (boot with guest=NAME or demo)")
+		return true
+	}
+	if f[0] == "list" {
+		for _, d := range hyp.Domains() {
+			i := d.Info()
+			fmt.Printf("d%-3d %-10s %-8s pause=%d mem=%dMiB overhead=%dKiB exits=%d\n",
+				i.ID, i.Name, i.State, i.PauseCount, i.MemoryMB, i.OverheadKB, i.Exits)
+		}
+		return true
+	}
+	var id int
+	if len(f) != 2 {
+		fmt.Printf("usage: %s ID\n", f[0])
+		return true
+	}
+	if _, err := fmt.Sscanf(f[1], "%d", &id); err != nil {
+		fmt.Printf("%s: bad domain id %q\n", f[0], f[1])
+		return true
+	}
+	d, ok := hyp.Domain(hv.DomID(id))
+	if !ok {
+		fmt.Printf("%s: d%d: no such domain\n", f[0], id)
+		return true
+	}
+	err := d.Pause
+	if f[0] == "unpause" {
+		err = d.Unpause
+	}
+	if e := err(); e != nil {
+		fmt.Printf("%s d%d: %v\n", f[0], id, e)
+	} else {
+		fmt.Printf("%sd d%d\n", f[0], id)
+	}
+	return true
 }

@@ -10,14 +10,12 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 
-	"github.com/BurntSushi/toml"
+	"grove/internal/strictoml"
 )
 
 // MaxGroupID is the largest fixed group id: the hypervisor's group table
@@ -102,54 +100,14 @@ func Load(path string) (*Config, error) {
 // reported (errors.Join), each line starting with name.
 func Parse(name string, data []byte) (*Config, error) {
 	var r raw
-	md, err := toml.Decode(string(data), &r)
-	if err != nil {
-		return nil, tomlError(name, err)
-	}
-	if keys := md.Undecoded(); len(keys) > 0 {
-		return nil, unknownKeys(name, keys)
+	if err := strictoml.Decode(name, data, &r); err != nil {
+		return nil, err
 	}
 	c := &Config{File: name}
 	if errs := c.check(&r); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
-}
-
-// tomlError puts the line first, compiler style.
-func tomlError(name string, err error) error {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		if pe.LastKey != "" {
-			return fmt.Errorf("%s:%d: %s: %s", name, pe.Position.Line, pe.LastKey, pe.Message)
-		}
-		return fmt.Errorf("%s:%d: %s", name, pe.Position.Line, pe.Message)
-	}
-	// Type mismatches come as `toml: line N (last key "k"): msg`.
-	msg := strings.TrimPrefix(err.Error(), "toml: ")
-	var line int
-	var key string
-	if n, _ := fmt.Sscanf(msg, "line %d (last key %q): ", &line, &key); n == 2 {
-		_, rest, _ := strings.Cut(msg, "): ")
-		return fmt.Errorf("%s:%d: %s: %s", name, line, key, rest)
-	}
-	return fmt.Errorf("%s: %s", name, msg)
-}
-
-// unknownKeys names the keys the schema lacks, each once (not every key
-// inside an unknown table).
-func unknownKeys(name string, keys []toml.Key) error {
-	var errs []error
-	var seen []string
-	for _, k := range keys {
-		s := k.String()
-		if slices.ContainsFunc(seen, func(p string) bool { return strings.HasPrefix(s, p+".") }) {
-			continue
-		}
-		seen = append(seen, s)
-		errs = append(errs, fmt.Errorf("%s: unknown key %s", name, s))
-	}
-	return errors.Join(errs...)
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)

@@ -45,7 +45,7 @@ func TestErrors(t *testing.T) {
 		{"[[group]", "groups.toml:1: expected end of table array name"},
 		{webGroup + "id = \"three\"\n", `groups.toml:5: group.id: incompatible types`},
 		{"colour = 1\n", "groups.toml: unknown key colour"},
-		{webGroup + "[group.extra]\nx = 1\n", "groups.toml: unknown key group.extra"},
+		{webGroup + "[group.extra]\nx = 1\n", "groups.toml: unknown key group[0].extra"},
 		{"[[group]]\nmembers = [\"a\"]\n", "group[0]: name: missing"},
 		{"[[group]]\nname = \"\"\nmembers = [\"a\"]\n", "group[0]: name: empty"},
 		{"[[group]]\nname = \"Web!\"\nmembers = [\"a\"]\n", `group[0]: name: "Web!" is not a valid name`},

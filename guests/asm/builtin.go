@@ -1,0 +1,20 @@
+package asm
+
+// Builtin lists the guests Grove's image carries, by the name guest=NAME
+// starts them under. The image embeds them prebuilt (package
+// guests/builtin, regenerated from this table with go generate) so that it
+// does not link this assembler.
+var Builtin = map[string]func() ([]byte, error){
+	"hello":     Hello,
+	"heartbeat": func() ([]byte, error) { return Heartbeat(100_000_000) },
+	"cpuid":     CPUIDProbe,
+	"results":   Results,
+	"unmapped":  Unmapped,
+	"triple":    TripleFault,
+	"fuzz":      func() ([]byte, error) { return Fuzz(100_000) },
+	"bench":     func() ([]byte, error) { return Bench(40_000, 3) }, // 120,000 of each
+	// ctl is privileged (dom0): it pauses d2 for 1.5 s through domctl.
+	"ctl": func() ([]byte, error) { return Control(2, 1_500_000_000, 100_000_000) },
+	// dom0 is ctl for the demo (make run): it beats every 4 s.
+	"dom0": func() ([]byte, error) { return Control(2, 1_500_000_000, 4_000_000_000) },
+}

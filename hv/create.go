@@ -1,0 +1,133 @@
+package hv
+
+import (
+	"errors"
+	"fmt"
+
+	"grove/boot/guest"
+	"grove/hv/svm"
+)
+
+// CreateDomain builds a domain from cfg. Like Xen's, a new domain starts
+// paused once: Unpause starts it. The privileged domain becomes dom0; the
+// others get the next free id, and ENOSPC when none is left. Errors name the
+// domain and wrap the cause, so errors.Is finds its errno. A failure at any
+// step gives back what the steps before it took.
+func (h *Hypervisor) CreateDomain(cfg Config) (*Domain, error) {
+	d, err := h.create(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("domain %q: %w", cfg.Name, err)
+	}
+	return d, nil
+}
+
+func (h *Hypervisor) create(cfg Config) (*Domain, error) {
+	if cfg.MemoryMB < 2 || cfg.MemoryMB > 16384 {
+		return nil, fmt.Errorf("memory %d MiB out of range 2..16384", cfg.MemoryMB)
+	}
+	d, err := h.reserve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.build(cfg); err != nil {
+		h.unregister(d)
+		return nil, err
+	}
+	if err := h.groups.AddDomain(grpDomain{d}); err != nil { // into the null group
+		d.free() // never visible: no reader can hold it
+		h.unregister(d)
+		return nil, fmt.Errorf("joining the null group: %w", err)
+	}
+	d.ready.Store(true)
+	return d, nil
+}
+
+// reserve takes d's id and registers d, paused and not yet ready: lookups
+// skip it until it is built.
+func (h *Hypervisor) reserve(cfg Config) (*Domain, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var id DomID
+	if cfg.Privileged {
+		if _, taken := h.domains[0]; taken {
+			return nil, errors.New("there is already a control domain")
+		}
+	} else {
+		var err error
+		if id, err = h.ids.alloc(); err != nil {
+			return nil, err
+		}
+	}
+	d := &Domain{ID: id, Name: cfg.Name, Privileged: cfg.Privileged, hv: h,
+		state: domPaused, pauseCount: 1}
+	h.domains[id] = d
+	return d, nil
+}
+
+// unregister drops d from the registry and frees its id.
+func (h *Hypervisor) unregister(d *Domain) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.domains, d.ID)
+	if d.ID != 0 {
+		h.ids.free(d.ID)
+	}
+}
+
+// build gives d its RAM with the image loaded and its paused vCPU; on
+// failure it has freed what it took.
+func (d *Domain) build(cfg Config) error {
+	n := svm.ASIDs
+	if n < 2 {
+		n = 2
+	}
+	d.asid = 1 + uint32(d.ID)%(n-1) // shared ASIDs are flushed on switch (sched.go)
+	ram, err := newGuestRAM(uint64(cfg.MemoryMB) << 20)
+	if err != nil {
+		return err
+	}
+	entry, si, err := loadPVH(ram, cfg.Name, cfg.Image, cfg.Cmdline)
+	if err != nil {
+		ram.free()
+		return err
+	}
+	d.ram = ram
+	v, err := newVCPU(d, 0, entry, si)
+	if err != nil {
+		ram.free()
+		return err
+	}
+	v.state = vcpuPaused
+	d.vcpus = []*VCPU{v}
+	return nil
+}
+
+// free gives back the pages of d's vCPUs and RAM; d keeps its fields (a
+// late Info still reads them), but nothing may run d or touch its memory.
+func (d *Domain) free() {
+	for _, v := range d.vcpus {
+		v.free()
+	}
+	d.ram.free()
+}
+
+// loadPVH plans the image into RAM the way Xen PVH boots a guest
+// (boot/guest: segments at their physical addresses, hvm_start_info with the
+// command line and memory map) and returns the entry and start-info address.
+func loadPVH(ram *guestRAM, name string, image []byte, cmdline string) (entry, startInfo uint32, err error) {
+	img, err := guest.ParseImage(name, image)
+	if err != nil {
+		return 0, 0, err
+	}
+	plan, err := guest.NewPlan(img, ram.size, cmdline, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, w := range plan.Writes {
+		// w.Zero bytes follow Data; guest RAM comes zeroed from the kernel.
+		if err := ram.write(w.GPA, w.Data); err != nil {
+			return 0, 0, err
+		}
+	}
+	return plan.Entry, uint32(plan.StartInfo), nil
+}

@@ -1,0 +1,72 @@
+package hv
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"grove/errno"
+)
+
+// Creation's checks and undo on the host. Building a domain needs kernel
+// pages, which a host process cannot get (kernel.AllocPages fails: Linux has
+// no system call 0x1005), so a create that gets that far fails in build.
+
+func TestCreateDomainRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		taken   int  // ids of the 2 taken beforehand
+		dom0    bool // a control domain exists beforehand
+		wantErr error
+		want    string
+	}{
+		{"ids-exhausted", Config{Name: "web1", MemoryMB: 4}, 2, false, errno.ENOSPC, `domain "web1": table full (ENOSPC)`},
+		{"second-dom0", Config{Name: "ctl", MemoryMB: 4, Privileged: true}, 0, true, nil, `domain "ctl": there is already a control domain`},
+		{"dom0-despite-full-ids", Config{Name: "ctl", MemoryMB: 4, Privileged: true}, 2, true, nil, "already a control domain"},
+		{"memory-too-small", Config{Name: "tiny", MemoryMB: 1}, 0, false, nil, `domain "tiny": memory 1 MiB out of range`},
+		{"memory-too-large", Config{Name: "huge", MemoryMB: 16385}, 0, false, nil, "out of range 2..16384"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHypervisor(0, 2)
+			for i := 0; i < tc.taken; i++ {
+				if _, err := h.ids.alloc(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.dom0 {
+				h.domains[0] = &Domain{Name: "dom0", Privileged: true, hv: h}
+			}
+			d, err := h.CreateDomain(tc.cfg)
+			if d != nil || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("CreateDomain = %v, %v; want an error containing %q", d, err, tc.want)
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("errors.Is(%v, %v) = false", err, tc.wantErr)
+			}
+			if h.ids.n != tc.taken {
+				t.Fatalf("%d ids taken after the refusal, want %d", h.ids.n, tc.taken)
+			}
+		})
+	}
+}
+
+// TestCreateDomainBuildFailureFreesID: a create that fails while building
+// leaves neither a registered domain nor a taken id behind, so the one id of
+// a one-id space can be tried again and again (never ENOSPC).
+func TestCreateDomainBuildFailureFreesID(t *testing.T) {
+	h := newHypervisor(0, 1)
+	for i := 0; i < 3; i++ {
+		_, err := h.CreateDomain(Config{Name: "nopages", MemoryMB: 4})
+		if err == nil || errors.Is(err, errno.ENOSPC) {
+			t.Fatalf("try %d: %v, want a build failure", i, err)
+		}
+		t.Logf("try %d: %v", i, err)
+		if len(h.domains) != 0 || h.ids.n != 0 {
+			t.Fatalf("try %d: %d domains registered, %d ids taken after a failed build", i, len(h.domains), h.ids.n)
+		}
+	}
+	if ds := h.Domains(); len(ds) != 0 {
+		t.Fatalf("Domains() = %v", ds)
+	}
+}

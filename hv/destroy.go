@@ -1,0 +1,70 @@
+package hv
+
+import (
+	"grove/domgrp"
+	"grove/errno"
+	"grove/hv/abi"
+)
+
+// endLocked stops a crashed or shut-down domain, or one being destroyed:
+// its vCPUs leave the run queue for good and its console is flushed. Caller
+// holds sched.mu.
+func (d *Domain) endLocked(st domState, why string) {
+	d.state, d.crashReason = st, why
+	for _, v := range d.vcpus {
+		if v.state == vcpuRunnable {
+			d.hv.sched.removeLocked(v)
+		}
+		v.state = vcpuDead
+		if v.hostTimer != nil {
+			v.hostTimer.Stop()
+		}
+	}
+	d.mu.Lock()
+	if d.console.Len() > 0 {
+		d.flushLocked()
+	}
+	d.mu.Unlock()
+	switch st {
+	case domCrashed:
+		d.logf("crashed: %s", why)
+		d.hv.events.push(event{abi.EventCrashed, d.ID, why})
+	case domDying:
+		d.logf("destroyed")
+	default:
+		d.logf("shut down (%s)", why)
+		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
+	}
+}
+
+// Destroy ends d and removes it; its memory goes back to the kernel after
+// an RCU grace period, when no reader can still hold the domain. ESRCH if d
+// is already being destroyed (its pages and id must be given back once).
+func (h *Hypervisor) Destroy(d *Domain) error {
+	s := h.sched
+	s.mu.Lock()
+	if d.destroying {
+		s.mu.Unlock()
+		return errno.ESRCH
+	}
+	d.destroying = true
+	for _, v := range d.vcpus {
+		for v.state == vcpuRunning {
+			s.offCPU.Wait()
+		}
+	}
+	if d.state != domCrashed && d.state != domShutdown {
+		d.endLocked(domDying, "destroyed")
+	}
+	d.state = domDying
+	for asid, v := range s.asidOwner {
+		if v.dom == d {
+			delete(s.asidOwner, asid)
+		}
+	}
+	s.mu.Unlock()
+	h.groups.RemoveDomain(domgrp.DomID(d.ID)) // waits for a grace period
+	h.unregister(d)
+	h.rcu.Call(d.free)
+	return nil
+}

@@ -1,0 +1,81 @@
+package hv
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"grove/domgrp"
+	"grove/hv/abi"
+	"grove/hv/svm"
+	"grove/rcu"
+)
+
+const (
+	timerVector   = abi.TimerVector
+	maxPauseCount = 255
+	// DefaultSlice is the scheduler's time slice unless configured.
+	DefaultSlice = 10 * time.Millisecond
+)
+
+// Hypervisor owns the domains and the scheduler.
+type Hypervisor struct {
+	sched  *Scheduler
+	rcu    *rcu.State // readers: group-table lookups (groups.go); defers freeing a destroyed domain
+	groups *domgrp.Table
+	events eventQueue
+
+	mu      sync.Mutex // guards domains and ids; lock order: before Scheduler.mu
+	domains map[DomID]*Domain
+	ids     *idSpace     // unprivileged domains' ids; 0 is the control domain's
+	created atomic.Int64 // names domains made by createdomain
+}
+
+// Start enables SVM and starts the scheduler loop. It returns svm.ErrNoSVM
+// (whose text says what to do) when the CPU cannot run guests.
+func Start(slice time.Duration) (*Hypervisor, error) {
+	if err := svm.Enable(); err != nil {
+		return nil, err
+	}
+	h := newHypervisor(slice, MaxDomID)
+	go h.sched.loop()
+	return h, nil
+}
+
+// newHypervisor makes a hypervisor whose domains get ids 1..maxID (the
+// control domain 0), with its scheduler loop not yet started.
+func newHypervisor(slice time.Duration, maxID DomID) *Hypervisor {
+	if slice <= 0 {
+		slice = DefaultSlice
+	}
+	h := &Hypervisor{sched: newScheduler(slice), domains: map[DomID]*Domain{},
+		ids: newIDSpace(maxID), rcu: rcu.New(4)}
+	h.groups = domgrp.New(h.rcu, 0)
+	return h
+}
+
+// Domain returns the domain with id, if any (under h.mu; see the package doc).
+func (h *Hypervisor) Domain(id DomID) (*Domain, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d, ok := h.domains[id]
+	if !ok || !d.ready.Load() {
+		return nil, false
+	}
+	return d, true
+}
+
+// Domains lists the domains in id order.
+func (h *Hypervisor) Domains() []*Domain {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Domain, 0, len(h.domains))
+	for _, d := range h.domains {
+		if d.ready.Load() {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Domain) int { return int(a.ID) - int(b.ID) })
+	return out
+}
