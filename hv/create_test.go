@@ -28,7 +28,7 @@ func TestCreateDomainRefusals(t *testing.T) {
 		{"memory-too-large", Config{Name: "huge", MemoryMB: 16385}, 0, false, nil, "out of range 2..16384"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHypervisor(0, 2)
+			h := newHypervisor(0, 2, 1)
 			for i := 0; i < tc.taken; i++ {
 				if _, err := h.ids.alloc(); err != nil {
 					t.Fatal(err)
@@ -55,7 +55,7 @@ func TestCreateDomainRefusals(t *testing.T) {
 // leaves neither a registered domain nor a taken id behind, so the one id of
 // a one-id space can be tried again and again (never ENOSPC).
 func TestCreateDomainBuildFailureFreesID(t *testing.T) {
-	h := newHypervisor(0, 1)
+	h := newHypervisor(0, 1, 1)
 	for i := 0; i < 3; i++ {
 		_, err := h.CreateDomain(Config{Name: "nopages", MemoryMB: 4})
 		if err == nil || errors.Is(err, errno.ENOSPC) {

@@ -49,6 +49,7 @@ func (h *Hypervisor) Destroy(d *Domain) error {
 	}
 	d.destroying = true
 	for _, v := range d.vcpus {
+		s.kickLocked(v)
 		for v.state == vcpuRunning {
 			s.offCPU.Wait()
 		}
@@ -57,9 +58,11 @@ func (h *Hypervisor) Destroy(d *Domain) error {
 		d.endLocked(domDying, "destroyed")
 	}
 	d.state = domDying
-	for asid, v := range s.asidOwner {
-		if v.dom == d {
-			delete(s.asidOwner, asid)
+	for _, c := range s.cpus {
+		for asid, v := range c.asidOwner {
+			if v != nil && v.dom == d {
+				c.asidOwner[asid] = nil
+			}
 		}
 	}
 	s.mu.Unlock()

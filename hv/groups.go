@@ -10,9 +10,9 @@ import (
 // domctl group command (one command, an op field) is the only way in; dom0
 // is the only caller (domctl checks that first).
 
-// readerSlotLoop is the RCU reader slot of the (one) scheduler loop, on which
-// hypercalls run. More loops get more slots with SMP.
-const readerSlotLoop = 0
+// readerSlot is the RCU reader slot of the scheduler loop running v's
+// hypercall: one per CPU, each used by that CPU's loop alone.
+func readerSlot(v *VCPU) int { return v.cpu }
 
 // grpDomain adapts a Domain to domgrp.Domain (whose ID is a method; the
 // Domain's is a field).
@@ -28,7 +28,7 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 	g, _ := abi.DecodeGroup(c.Union[:])
 	h := v.dom.hv
 	t := h.groups
-	r := h.rcu.Reader(readerSlotLoop)
+	r := h.rcu.Reader(readerSlot(v))
 	gid, dom := domgrp.GroupID(g.Group), domgrp.DomID(g.Domain)
 	var err error
 	switch g.Op {
@@ -77,7 +77,7 @@ func groupList(v *VCPU, t *domgrp.Table, g *abi.GroupArgs) error {
 		return errno.EINVAL
 	}
 	ids := make([]domgrp.GroupID, g.Arg)
-	n, next, err := t.List(v.dom.hv.rcu.Reader(readerSlotLoop), domgrp.GroupID(g.Group), ids)
+	n, next, err := t.List(v.dom.hv.rcu.Reader(readerSlot(v)), domgrp.GroupID(g.Group), ids)
 	if err != nil {
 		return err
 	}

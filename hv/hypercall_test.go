@@ -188,7 +188,7 @@ func TestErrRetKeepsErrno(t *testing.T) {
 // domains (no scheduler loop, no guest RAM behind them).
 func TestInfoList(t *testing.T) {
 	v, m := fakeVCPU(t, true)
-	h := &Hypervisor{sched: newScheduler(time.Millisecond), domains: map[DomID]*Domain{}}
+	h := &Hypervisor{sched: newScheduler(time.Millisecond, 1), domains: map[DomID]*Domain{}}
 	for _, d := range []*Domain{v.dom, {ID: 5, Name: "web", ram: &guestRAM{size: 4 << 20}, state: domPaused, pauseCount: 2}} {
 		d.hv = h
 		if d.ram == nil {

@@ -9,6 +9,7 @@ import (
 	"grove/domgrp"
 	"grove/hv/abi"
 	"grove/hv/svm"
+	"grove/kernel"
 	"grove/rcu"
 )
 
@@ -32,25 +33,29 @@ type Hypervisor struct {
 	created atomic.Int64 // names domains made by createdomain
 }
 
-// Start enables SVM and starts the scheduler loop. It returns svm.ErrNoSVM
-// (whose text says what to do) when the CPU cannot run guests.
+// Start enables SVM and starts a scheduler loop on every CPU. It returns
+// svm.ErrNoSVM (whose text says what to do) when the CPU cannot run guests.
 func Start(slice time.Duration) (*Hypervisor, error) {
 	if err := svm.Enable(); err != nil {
 		return nil, err
 	}
-	h := newHypervisor(slice, MaxDomID)
-	go h.sched.loop()
+	h := newHypervisor(slice, MaxDomID, kernel.OnlineCPUs())
+	if err := h.sched.start(); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
-// newHypervisor makes a hypervisor whose domains get ids 1..maxID (the
-// control domain 0), with its scheduler loop not yet started.
-func newHypervisor(slice time.Duration, maxID DomID) *Hypervisor {
+// newHypervisor makes a hypervisor for ncpu CPUs whose domains get ids
+// 1..maxID (the control domain 0), with its scheduler loops not yet started.
+// Each loop has its RCU reader slot (its CPU index).
+func newHypervisor(slice time.Duration, maxID DomID, ncpu int) *Hypervisor {
 	if slice <= 0 {
 		slice = DefaultSlice
 	}
-	h := &Hypervisor{sched: newScheduler(slice), domains: map[DomID]*Domain{},
-		ids: newIDSpace(maxID), rcu: rcu.New(4)}
+	ncpu = max(ncpu, 1)
+	h := &Hypervisor{sched: newScheduler(slice, ncpu), domains: map[DomID]*Domain{},
+		ids: newIDSpace(maxID), rcu: rcu.New(ncpu)}
 	h.groups = domgrp.New(h.rcu, 0)
 	return h
 }

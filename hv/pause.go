@@ -41,18 +41,21 @@ func (d *Domain) pauseCount1() error {
 	}
 	d.state = domPaused
 	for _, v := range d.vcpus {
-		if v.state == vcpuRunnable {
+		switch v.state {
+		case vcpuRunnable:
 			s.removeLocked(v)
 			v.state = vcpuPaused
-		} else if v.state == vcpuBlocked {
+		case vcpuBlocked:
 			v.state = vcpuPaused
+		case vcpuRunning:
+			s.kickLocked(v) // another CPU: it exits now, not at its slice end
 		}
 	}
 	return nil
 }
 
 // waitDescheduled returns once no vCPU of d is running on any CPU; a running
-// one stops at its next exit (at the latest when its slice ends).
+// one was kicked (pauseCount1) and stops at its next exit.
 func (d *Domain) waitDescheduled() {
 	s := d.hv.sched
 	s.mu.Lock()

@@ -9,197 +9,189 @@ import (
 	"grove/kernel"
 )
 
-// Scheduler runs vCPUs on this physical CPU: one loop, in a goroutine locked
-// to its thread, picks runnable vCPUs round robin and runs each for at most a
-// time slice (the kernel's timer forces an exit at the deadline). Blocked
-// vCPUs use no time; with nothing runnable the loop parks and the kernel
-// idles the CPU with HLT. (One loop per CPU once SMP arrives; nothing here
-// assumes there is only one.)
+// Scheduler runs vCPUs on every physical CPU: one loop per CPU, each in a
+// goroutine locked to a thread pinned to its CPU (kernel.PinThread), with
+// SVM switched on there (svm.EnableCPU). A loop takes vCPUs from its own run
+// queue, or steals from the longest other queue when its own is empty, and
+// runs each for at most a time slice (the kernel's timer forces an exit at
+// the deadline). Blocked vCPUs use no time; with nothing runnable a loop
+// parks and the kernel idles its CPU with HLT.
+//
+// One lock (mu) guards every queue and every vCPU's scheduling state: the
+// decisions that gang scheduling will make need the whole picture, and
+// there are at most a handful of CPUs. Cross-CPU rules:
+//   - a vCPU runs on one CPU at a time (state vcpuRunning, cpu set);
+//   - placing a runnable vCPU picks the least-loaded CPU its affinity
+//     allows, the one it last ran on when loads tie (placeLocked);
+//   - stopping a vCPU that runs elsewhere (pause, destroy, vcpu down, an
+//     interrupt for it) kicks that CPU with an IPI (kernel.KickCPU): the
+//     guest exits at once and the loop sees why;
+//   - ASIDs: a vCPU gets a TLB flush when it enters a CPU where its ASID was
+//     last used by another vCPU, or when it ran on another CPU since it last
+//     ran here (its guest may have changed mappings and flushed only there);
+//   - each loop owns RCU reader slot = its CPU index (hypercalls run there).
+//
+// Lock order: Hypervisor.mu, then Scheduler.mu, then Domain.mu.
 type Scheduler struct {
 	slice time.Duration
 
-	mu        sync.Mutex // lock order: Scheduler.mu, then Domain.mu
+	mu     sync.Mutex
+	cpus   []*pcpu
+	offCPU *sync.Cond // signalled when a vCPU stops running
+}
+
+// pcpu is one physical CPU's part of the scheduler. Guarded by mu except
+// host and kick, which its loop owns.
+type pcpu struct {
+	id        int
+	host      *svm.Host
 	runq      []*VCPU
-	offCPU    *sync.Cond // signalled when a vCPU stops running
-	asidOwner map[uint32]*VCPU
+	cur       *VCPU   // running now, nil when idle
+	asidOwner []*VCPU // by ASID: the last vCPU that ran with it here
 	kick      chan struct{}
 }
 
-func newScheduler(slice time.Duration) *Scheduler {
-	s := &Scheduler{slice: slice, asidOwner: map[uint32]*VCPU{}, kick: make(chan struct{}, 1)}
+func newScheduler(slice time.Duration, ncpu int) *Scheduler {
+	s := &Scheduler{slice: slice}
+	for i := 0; i < ncpu; i++ {
+		s.cpus = append(s.cpus, &pcpu{id: i, kick: make(chan struct{}, 1)})
+	}
 	s.offCPU = sync.NewCond(&s.mu)
 	return s
 }
 
-// enqueueLocked makes v runnable. Caller holds s.mu.
+// start starts one loop per CPU and returns once each has SVM on, or the
+// first CPU's error.
+func (s *Scheduler) start() error {
+	errs := make(chan error, len(s.cpus))
+	for _, c := range s.cpus {
+		go s.loop(c, errs)
+	}
+	var first error
+	for range s.cpus {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// enqueueLocked makes v runnable on the CPU placeLocked picks. Caller holds
+// s.mu.
 func (s *Scheduler) enqueueLocked(v *VCPU) {
-	if v.state == vcpuRunnable || v.state == vcpuDead {
+	if v.state == vcpuRunnable || v.state == vcpuDead || v.state == vcpuDown {
 		return
 	}
 	v.state = vcpuRunnable
 	v.wakeAt, v.slept = 0, false // running again ends any sleep
-	s.runq = append(s.runq, v)
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
-// wakeableLocked: an interrupt is pending or the sleep is over. Caller
-// holds s.mu.
-func (v *VCPU) wakeableLocked() bool {
-	return v.irqPendingLocked() || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
-}
-
-// sleepLocked blocks v (once its exit is finished) until deadline at
-// (kernel.Nanotime). Caller holds s.mu.
-func (s *Scheduler) sleepLocked(v *VCPU, at int64) {
-	v.wakeAt, v.slept = at, false
-	s.rearmLocked(v)
-}
-
-// setGuestTimer arms (at > 0, Nanotime units) or stops (0) the guest's
-// one-shot timer.
-func (s *Scheduler) setGuestTimer(v *VCPU, at int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v.timerAt = at
-	s.rearmLocked(v)
-}
-
-// rearmLocked points v's one host timer at its earliest deadline (sleep end
-// or guest timer), or stops it. One reusable timer per vCPU keeps the exit
-// path free of timer allocations. Caller holds s.mu.
-func (s *Scheduler) rearmLocked(v *VCPU) {
-	next := v.wakeAt
-	if v.timerAt != 0 && (next == 0 || v.timerAt < next) {
-		next = v.timerAt
-	}
-	if next == 0 {
-		if v.hostTimer != nil {
-			v.hostTimer.Stop()
+	c := s.placeLocked(v)
+	v.cpu = c.id
+	c.runq = append(c.runq, v)
+	if c.cur == nil {
+		select {
+		case c.kick <- struct{}{}:
+		default:
 		}
-		return
-	}
-	d := max(time.Duration(next-kernel.Nanotime()), 0)
-	if v.hostTimer == nil {
-		v.hostTimer = time.AfterFunc(d, func() { s.timerFired(v) })
-		return
-	}
-	v.hostTimer.Reset(d)
-}
-
-// timerFired consumes every deadline that has passed -- whatever state the
-// vCPU is in, or a paused sleeper's timer would re-arm at zero forever --
-// raising the guest's timer interrupt or noting the sleep as over, wakes a
-// blocked vCPU, and re-arms for what is left. A callback that races with a
-// re-arm finds nothing due and just re-arms.
-func (s *Scheduler) timerFired(v *VCPU) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := kernel.Nanotime()
-	if v.timerAt != 0 && now >= v.timerAt {
-		v.timerAt = 0
-		v.irqRaised++
-	}
-	if v.wakeAt != 0 && now >= v.wakeAt {
-		v.wakeAt, v.slept = 0, true // kept for finish if v is still running
-	}
-	if v.state == vcpuBlocked && v.wakeableLocked() {
-		s.enqueueLocked(v)
-	}
-	if v.state != vcpuDead {
-		s.rearmLocked(v)
 	}
 }
 
-// loop is the per-CPU scheduler loop.
-func (s *Scheduler) loop() {
+// placeLocked picks the CPU for a runnable v: the least loaded (queued plus
+// running) among those its affinity allows, its last CPU on a tie.
+func (s *Scheduler) placeLocked(v *VCPU) *pcpu {
+	var best *pcpu
+	bestLoad := 0
+	for _, c := range s.cpus {
+		if !v.allowedOn(c.id) {
+			continue
+		}
+		load := len(c.runq)
+		if c.cur != nil {
+			load++
+		}
+		if best == nil || load < bestLoad || load == bestLoad && c.id == v.lastCPU {
+			best, bestLoad = c, load
+		}
+	}
+	if best == nil { // an affinity naming no CPU that exists: ignore it
+		best = s.cpus[0]
+	}
+	return best
+}
+
+// pickLocked takes the next vCPU for c: its queue's head, else one stolen
+// from the longest queue of another CPU that c may run. Caller holds s.mu.
+func (s *Scheduler) pickLocked(c *pcpu) *VCPU {
+	if len(c.runq) > 0 {
+		v := c.runq[0]
+		c.runq = c.runq[1:]
+		return v
+	}
+	var from *pcpu
+	for _, o := range s.cpus {
+		if o != c && len(o.runq) > 0 && (from == nil || len(o.runq) > len(from.runq)) {
+			from = o
+		}
+	}
+	if from == nil {
+		return nil
+	}
+	for i, v := range from.runq {
+		if v.allowedOn(c.id) {
+			from.runq = append(from.runq[:i], from.runq[i+1:]...)
+			return v
+		}
+	}
+	return nil
+}
+
+// removeLocked takes a runnable v off its CPU's queue. Caller holds s.mu.
+func (s *Scheduler) removeLocked(v *VCPU) {
+	for _, c := range s.cpus {
+		for i, q := range c.runq {
+			if q == v {
+				c.runq = append(c.runq[:i], c.runq[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// kickLocked makes a running v exit now (it runs on another CPU, or on
+// this one between exits: the IPI then ends its next entry at once).
+// Caller holds s.mu.
+func (s *Scheduler) kickLocked(v *VCPU) {
+	if v.state == vcpuRunning {
+		kernel.KickCPU(v.cpu)
+	}
+}
+
+// loop is CPU c's scheduler loop.
+func (s *Scheduler) loop(c *pcpu, ready chan<- error) {
 	runtime.LockOSThread()
-	kernel.PinThread(0) // where Start enabled SVM
+	if err := kernel.PinThread(c.id); err != nil {
+		ready <- err
+		return
+	}
+	h, err := svm.EnableCPU()
+	if err == nil {
+		c.host = h
+		c.asidOwner = make([]*VCPU, max(svm.ASIDs, 2))
+	}
+	ready <- err
+	if err != nil {
+		return
+	}
 	for {
 		s.mu.Lock()
-		var v *VCPU
-		if len(s.runq) > 0 {
-			v, s.runq = s.runq[0], s.runq[1:]
-			v.state = vcpuRunning
+		v := s.pickLocked(c)
+		if v != nil {
+			v.state, v.cpu, c.cur = vcpuRunning, c.id, v
 		}
 		s.mu.Unlock()
 		if v == nil {
-			<-s.kick
+			<-c.kick
 			continue
 		}
-		s.runSlice(v)
+		s.runSlice(c, v)
 	}
-}
-
-// runSlice runs v until its slice ends or it blocks, yields or dies. Each
-// exit goes through v.exit: read from the VMCB, decided by handleExit
-// (exits.go), written back, and its outcome applied here or in finish.
-func (s *Scheduler) runSlice(v *VCPU) {
-	deadline := kernel.Nanotime() + int64(s.slice)
-	x := &v.exit
-	for {
-		s.prepare(v)
-		code := svm.Run(v.vmcb, &v.regs, deadline)
-		now := kernel.Nanotime()
-		s.mu.Lock()
-		v.exits++
-		if !v.vmcb.VIRQPending() {
-			v.irqDelivered = v.irqInjected // the guest took what was injected
-		}
-		s.mu.Unlock()
-		v.readExit(code, now, x)
-		out := handleExit(v, x)
-		v.writeExit(x)
-		if out.act == actArmTimer {
-			s.setGuestTimer(v, out.at)
-			out = resume
-		}
-		if out.act == actResume && now < deadline && !v.dom.pausePending() {
-			continue
-		}
-		s.finish(v, out)
-		return
-	}
-}
-
-// prepare sets up TLB flushing and the pending virtual interrupt.
-func (s *Scheduler) prepare(v *VCPU) {
-	s.mu.Lock()
-	owner := s.asidOwner[v.dom.asid]
-	s.asidOwner[v.dom.asid] = v
-	v.irqInjected = v.irqRaised
-	pending := v.irqPendingLocked()
-	s.mu.Unlock()
-	v.vmcb.FlushTLB(owner != v) // another vCPU used this ASID since
-	v.vmcb.SetVIRQ(pending, timerVector)
-}
-
-// finish applies an exit outcome that ends the vCPU's turn.
-func (s *Scheduler) finish(v *VCPU, out outcome) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.offCPU.Broadcast()
-	d := v.dom
-	if out.act == actBlock && out.at != 0 {
-		s.sleepLocked(v, out.at)
-	}
-	switch {
-	case out.act == actCrash:
-		d.endLocked(domCrashed, out.why)
-		return
-	case out.act == actShutdown:
-		d.endLocked(domShutdown, out.why)
-		return
-	case d.state != domRunning:
-		v.state = vcpuPaused
-		return
-	case out.act == actBlock && v.wakeableLocked():
-		// its wake-up came while it was still running: requeue below
-	case out.act == actBlock:
-		v.state = vcpuBlocked // the host timer (rearmLocked) or an interrupt wakes it
-		return
-	}
-	s.enqueueLocked(v)
 }

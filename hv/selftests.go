@@ -198,7 +198,7 @@ func testCreateUndo() error {
 	if err != nil {
 		return err
 	}
-	h, before := newHypervisor(0, 1), hvPages()
+	h, before := newHypervisor(0, 1, 1), hvPages()
 	cfg := Config{Name: "selftest-undo", MemoryMB: 4, Image: img}
 	if err := h.groups.AddDomain(fakeDom(1)); err != nil {
 		return err

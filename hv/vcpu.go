@@ -20,6 +20,7 @@ const (
 	vcpuBlocked // waiting for its timer or an event
 	vcpuPaused  // its domain is paused
 	vcpuDead    // domain crashed, shut down or destroyed
+	vcpuDown    // not brought up (vcpu_op), or taken down
 )
 
 // VCPU is data, not a goroutine: a scheduler loop runs it (sched.go).
@@ -37,11 +38,18 @@ type VCPU struct {
 	slept     bool        // the sleep's deadline passed; consumed when v is queued
 	timerAt   int64       // set_timer_op deadline (Nanotime), 0 = off
 	hostTimer *time.Timer // fires at the earlier of the two (sched.go)
-	// Timer interrupts: raised by the timer, injected by prepare, and
-	// delivered once the guest took the injected one. Counting instead of a
-	// flag means a timer that fires while the guest runs is never lost.
-	irqRaised, irqInjected, irqDelivered uint64
-	exits                                uint64
+	irq       irqState    // pending virtual interrupts (irq.go)
+	exits     uint64
+	cpu       int    // the CPU it runs or is queued on
+	lastCPU   int    // the CPU it last ran on (-1: never ran)
+	affinity  uint64 // CPUs it may run on, bit per CPU; 0 = any
+	inited    bool   // has a start state (vCPU 0 always; others by vcpu_op)
+	downReq   bool   // vcpu_op down asked while it ran: it goes down at its exit
+}
+
+// allowedOn reports whether v may run on cpu.
+func (v *VCPU) allowedOn(cpu int) bool {
+	return v.affinity == 0 || v.affinity&(1<<uint(cpu)) != 0
 }
 
 // Segment attributes (VMCB format: descriptor bits 40-47, 52-55).
@@ -104,7 +112,7 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &VCPU{dom: d, id: id, vmcb: svm.VMCB{PA: pa}}
+	v := &VCPU{dom: d, id: id, vmcb: svm.VMCB{PA: pa}, lastCPU: -1, inited: id == 0}
 	v.mem = v
 	v.regs.InitFPU()
 	v.regs.RBX = uint64(ebx)
@@ -117,7 +125,3 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 }
 
 func (v *VCPU) free() { freePages(v.vmcb.PA, 1) }
-
-// irqPendingLocked reports an interrupt not yet taken. Caller holds the
-// scheduler's mu.
-func (v *VCPU) irqPendingLocked() bool { return v.irqRaised != v.irqDelivered }

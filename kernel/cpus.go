@@ -30,3 +30,31 @@ func CurrentCPU() int {
 }
 
 func sysGroveCPUFn(c *percpu, f *TrapFrame) uint64 { return uint64(c.id) }
+
+// TSCOffset is how far cpu's TSC runs from the boot CPU's (its TSC minus
+// the boot CPU's); the hypervisor subtracts it from guests' TSCs so that a
+// vCPU moving between CPUs reads one clock.
+func TSCOffset(cpu int) int64 {
+	if cpu < 0 || cpu >= maxCPUs {
+		return 0
+	}
+	return tscOffset[cpu]
+}
+
+// KickCPU interrupts cpu (a reschedule IPI): a guest running there exits
+// at once, and the kernel there re-checks its run queue. Thread context.
+func KickCPU(cpu int) error {
+	if cpu < 0 || cpu >= onlineCPUs {
+		return syscall.EINVAL
+	}
+	if _, _, e := syscall.RawSyscall(SysGroveKick, uintptr(cpu), 0, 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+func sysGroveKickFn(c *percpu, f *TrapFrame) uint64 {
+	o := &cpus[f.RDI%maxCPUs]
+	hwSendIPI(o.apicID, vecResched)
+	return 0
+}

@@ -56,7 +56,7 @@ func cpuInit(c *percpu, id int, stacks uintptr) {
 	lgdt(uintptrOf(&d))
 	ltr(selTSS)
 	wrmsr(x86.MSRGSBase, uint64(c.self))
-	if hasRDTSCP {
+	if hasRDTSCP && !isGuest { // a guest's TSCs agree: the hypervisor offsets them
 		wrmsr(msrTSCAux, uint64(id)) // RDTSCP tells readTSC which CPU it ran on
 	}
 }

@@ -57,7 +57,8 @@ const (
 	SysGrovePageAlloc = 0x1005
 	SysGrovePageFree  = 0x1006
 	SysGroveCPU       = 0x1007 // the executing CPU's index
-	groveMax          = 0x1008
+	SysGroveKick      = 0x1008 // reschedule IPI to a CPU (cpus.go)
+	groveMax          = 0x1009
 )
 
 var linuxCalls = [linuxMax]sysFunc{
@@ -105,6 +106,7 @@ var groveCalls = [groveMax - groveFirst]sysFunc{
 	SysGrovePageAlloc - groveFirst: sysGrovePageAllocFn,
 	SysGrovePageFree - groveFirst:  sysGrovePageFreeFn,
 	SysGroveCPU - groveFirst:       sysGroveCPUFn,
+	SysGroveKick - groveFirst:      sysGroveKickFn,
 }
 
 func sysMmapFn(c *percpu, f *TrapFrame) uint64 {

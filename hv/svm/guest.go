@@ -71,3 +71,40 @@ func (v VMCB) SetEFER(x uint64) { v.Set(offEFER, x|x86.EFERSVME) }
 
 // CR2 is the guest's CR2.
 func (v VMCB) CR2() uint64 { return v.Get(offCR2) }
+
+// LongModeState is a vCPU's 64-bit start state (a secondary vCPU brought up
+// with vcpu_op): paging on with the guest's own tables.
+type LongModeState struct {
+	RIP, RSP, RFLAGS    uint64
+	CR0, CR3, CR4, EFER uint64
+	FSBase, GSBase      uint64
+	CodeAttr, DataAttr  uint16 // 64-bit code (L=1) and data descriptors
+}
+
+// SetLongMode replaces the start state of an initialised VMCB (InitGuest)
+// with s: flat selectors 0x08 and 0x10, EFER.LMA and LME set as a long-mode
+// CPU has them.
+func (v VMCB) SetLongMode(s LongModeState) {
+	code := Segment{Selector: 0x08, Attrib: s.CodeAttr, Limit: 0xffffffff}
+	data := Segment{Selector: 0x10, Attrib: s.DataAttr, Limit: 0xffffffff}
+	v.setSeg(offCS, code)
+	for _, off := range []uintptr{offDS, offES, offSS} {
+		v.setSeg(off, data)
+	}
+	fs, gs := data, data
+	fs.Base, gs.Base = s.FSBase, s.GSBase
+	v.setSeg(offFS, fs)
+	v.setSeg(offGS, gs)
+	v.Set(offCR0, s.CR0)
+	v.Set(offCR3, s.CR3)
+	v.Set(offCR4, s.CR4)
+	v.SetEFER(s.EFER | x86.EFERLME | x86.EFERLMA)
+	v.Set(offRFLAGS, s.RFLAGS)
+	v.Set(offRIP, s.RIP)
+	v.Set(offRSP, s.RSP)
+	v.FlushTLB(true)
+}
+
+// SetTSCOffset sets what the guest's TSC reads add to the host's (VMCB
+// 0x50, APM vol. 2, 15.30.5).
+func (v VMCB) SetTSCOffset(off int64) { v.Set(offTSCOffset, uint64(off)) }

@@ -12,8 +12,11 @@ import (
 // ErrNoSVM is returned where the CPU lacks SVM or nested paging.
 var ErrNoSVM = errors.New("no AMD SVM with nested paging: run QEMU with -cpu max, or enable SVM in firmware")
 
-// Host is the per-CPU SVM state: the host save area and the page VMSAVE and
+// Host is one CPU's SVM state: the host save area and the page VMSAVE and
 // VMLOAD use for the host's FS/GS/TR/SYSCALL state around a guest's run.
+// SVM is switched on per CPU (EFER.SVME and VM_HSAVE_PA are per-CPU MSRs),
+// so each CPU that runs guests calls EnableCPU on itself and passes its
+// Host to Run.
 type Host struct {
 	HSave, HostVMCB uintptr
 }
@@ -21,7 +24,6 @@ type Host struct {
 var (
 	enableOnce sync.Once
 	enableErr  error
-	host       Host // boot CPU; more CPUs get their own when SMP arrives
 	iopm       uintptr
 	msrpm      uintptr
 	// ASIDs is how many ASIDs the CPU has (ASID 0 is the host's).
@@ -33,10 +35,32 @@ const (
 	msrpmPages = 2 // 8 KiB
 )
 
-// Enable turns SVM on (once) and returns ErrNoSVM when it is missing.
+// Enable checks for SVM and sets up what all CPUs share (once); it returns
+// ErrNoSVM when SVM or nested paging is missing.
 func Enable() error {
 	enableOnce.Do(func() { enableErr = enable() })
 	return enableErr
+}
+
+// EnableCPU turns SVM on for the calling CPU and returns its Host. The
+// caller must stay on that CPU (a pinned, locked thread) while it runs
+// guests with it.
+func EnableCPU() (*Host, error) {
+	if err := Enable(); err != nil {
+		return nil, err
+	}
+	h := &Host{}
+	var err error
+	if h.HSave, err = kernel.AllocPages(1, 1); err != nil {
+		return nil, err
+	}
+	if h.HostVMCB, err = kernel.AllocPages(1, 1); err != nil {
+		kernel.FreePages(h.HSave, 1)
+		return nil, err
+	}
+	kernel.WriteMSR(x86.MSREFER, kernel.ReadMSR(x86.MSREFER)|x86.EFERSVME)
+	kernel.WriteMSR(x86.MSRVMHSAVEPA, uint64(h.HSave))
+	return h, nil
 }
 
 func enable() error {
@@ -46,12 +70,6 @@ func enable() error {
 	}
 	ASIDs = f.ASIDs
 	var err error
-	if host.HSave, err = kernel.AllocPages(1, 1); err != nil {
-		return err
-	}
-	if host.HostVMCB, err = kernel.AllocPages(1, 1); err != nil {
-		return err
-	}
 	// Intercept every port and MSR (both maps all ones) until PassMSR.
 	if iopm, err = kernel.AllocPages(iopmPages, 1); err != nil {
 		return err
@@ -61,8 +79,6 @@ func enable() error {
 	}
 	fill(iopm, iopmPages*kernel.PageSize)
 	fill(msrpm, msrpmPages*kernel.PageSize)
-	kernel.WriteMSR(x86.MSREFER, kernel.ReadMSR(x86.MSREFER)|x86.EFERSVME)
-	kernel.WriteMSR(x86.MSRVMHSAVEPA, uint64(host.HSave))
 	return nil
 }
 
@@ -137,8 +153,8 @@ func runGuest(a, _ uintptr) uintptr {
 
 // Run enters the guest of vmcb until its next #VMEXIT or the deadline
 // (kernel.Nanotime) and returns the exit code.
-func Run(vmcb VMCB, regs *Regs, deadline int64) uint64 {
-	args := runArgs{vmcb: vmcb.PA, hostVMCB: host.HostVMCB, regs: regs, fpu: regs.fpuAddr()}
+func Run(h *Host, vmcb VMCB, regs *Regs, deadline int64) uint64 {
+	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr()}
 	kernel.LongCall(longCallVMRUN, addrOf(&args), 0, deadline)
 	keepAlive(&args)
 	return vmcb.ExitCode()

@@ -1,0 +1,170 @@
+package hv
+
+import (
+	"time"
+
+	"grove/hv/svm"
+	"grove/kernel"
+)
+
+// Running a vCPU on a CPU, and its timers.
+
+// wakeableLocked: an interrupt is pending or the sleep is over. Caller
+// holds s.mu.
+func (v *VCPU) wakeableLocked() bool {
+	return v.irq.waiting() || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
+}
+
+// raiseLocked makes vec pending on v and gets it delivered soon: a blocked
+// v wakes, a running one is kicked so that it takes it at its next entry.
+// Caller holds s.mu.
+func (s *Scheduler) raiseLocked(v *VCPU, vec uint8) {
+	v.irq.raise(vec)
+	switch v.state {
+	case vcpuBlocked:
+		s.enqueueLocked(v)
+	case vcpuRunning:
+		s.kickLocked(v)
+	}
+}
+
+// sleepLocked blocks v (once its exit is finished) until deadline at
+// (kernel.Nanotime). Caller holds s.mu.
+func (s *Scheduler) sleepLocked(v *VCPU, at int64) {
+	v.wakeAt, v.slept = at, false
+	s.rearmLocked(v)
+}
+
+// setGuestTimer arms (at > 0, Nanotime units) or stops (0) the guest's
+// one-shot timer.
+func (s *Scheduler) setGuestTimer(v *VCPU, at int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v.timerAt = at
+	s.rearmLocked(v)
+}
+
+// rearmLocked points v's one host timer at its earliest deadline (sleep end
+// or guest timer), or stops it. One reusable timer per vCPU keeps the exit
+// path free of timer allocations. Caller holds s.mu.
+func (s *Scheduler) rearmLocked(v *VCPU) {
+	next := v.wakeAt
+	if v.timerAt != 0 && (next == 0 || v.timerAt < next) {
+		next = v.timerAt
+	}
+	if next == 0 {
+		if v.hostTimer != nil {
+			v.hostTimer.Stop()
+		}
+		return
+	}
+	d := max(time.Duration(next-kernel.Nanotime()), 0)
+	if v.hostTimer == nil {
+		v.hostTimer = time.AfterFunc(d, func() { s.timerFired(v) })
+		return
+	}
+	v.hostTimer.Reset(d)
+}
+
+// timerFired consumes every deadline that has passed -- whatever state the
+// vCPU is in, or a paused sleeper's timer would re-arm at zero forever --
+// raising the guest's timer interrupt or noting the sleep as over, wakes a
+// blocked vCPU, and re-arms for what is left. A callback that races with a
+// re-arm finds nothing due and just re-arms.
+func (s *Scheduler) timerFired(v *VCPU) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := kernel.Nanotime()
+	if v.timerAt != 0 && now >= v.timerAt {
+		v.timerAt = 0
+		s.raiseLocked(v, timerVector)
+	}
+	if v.wakeAt != 0 && now >= v.wakeAt {
+		v.wakeAt, v.slept = 0, true // kept for finish if v is still running
+	}
+	if v.state == vcpuBlocked && v.wakeableLocked() {
+		s.enqueueLocked(v)
+	}
+	if v.state != vcpuDead {
+		s.rearmLocked(v)
+	}
+}
+
+// runSlice runs v on c until its slice ends or it blocks, yields or dies.
+// Each exit goes through v.exit: read from the VMCB, decided by handleExit
+// (exits.go), written back, and its outcome applied here or in finish.
+func (s *Scheduler) runSlice(c *pcpu, v *VCPU) {
+	deadline := kernel.Nanotime() + int64(s.slice)
+	x := &v.exit
+	for {
+		s.prepare(c, v)
+		code := svm.Run(c.host, v.vmcb, &v.regs, deadline)
+		now := kernel.Nanotime()
+		s.mu.Lock()
+		v.exits++
+		if !v.vmcb.VIRQPending() {
+			v.irq.taken()
+		}
+		stop := v.dom.state != domRunning || v.downReq
+		s.mu.Unlock()
+		v.readExit(code, now, x)
+		out := handleExit(v, x)
+		v.writeExit(x)
+		if out.act == actArmTimer {
+			s.setGuestTimer(v, out.at)
+			out = resume
+		}
+		if out.act == actResume && now < deadline && !stop {
+			continue
+		}
+		s.finish(c, v, out)
+		return
+	}
+}
+
+// prepare sets up TLB flushing, the TSC offset and the pending virtual
+// interrupt for v's next entry on c.
+func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
+	s.mu.Lock()
+	asid := v.dom.asid % uint32(len(c.asidOwner))
+	flush := c.asidOwner[asid] != v || v.lastCPU != c.id
+	c.asidOwner[asid] = v
+	v.lastCPU = c.id
+	vec := v.irq.next()
+	s.mu.Unlock()
+	v.vmcb.FlushTLB(flush)
+	v.vmcb.SetTSCOffset(-kernel.TSCOffset(c.id))
+	v.vmcb.SetVIRQ(vec != 0, vec)
+}
+
+// finish applies an exit outcome that ends the vCPU's turn on c.
+func (s *Scheduler) finish(c *pcpu, v *VCPU, out outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.offCPU.Broadcast()
+	c.cur = nil
+	d := v.dom
+	if out.act == actBlock && out.at != 0 {
+		s.sleepLocked(v, out.at)
+	}
+	switch {
+	case out.act == actCrash:
+		d.endLocked(domCrashed, out.why)
+		return
+	case out.act == actShutdown:
+		d.endLocked(domShutdown, out.why)
+		return
+	case v.downReq:
+		v.downReq, v.state = false, vcpuDown
+		return
+	case d.state != domRunning:
+		v.state = vcpuPaused
+		return
+	case out.act == actBlock && v.wakeableLocked():
+		// its wake-up came while it was still running: requeue below
+	case out.act == actBlock:
+		v.state = vcpuBlocked // the host timer (rearmLocked) or an interrupt wakes it
+		return
+	}
+	s.enqueueLocked(v)
+}
