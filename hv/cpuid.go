@@ -19,6 +19,9 @@ const (
 
 func exitCPUID(v *VCPU, x *exitState) outcome {
 	a, b, c, d := guestCPUID(uint32(x.rax), uint32(v.regs.RCX))
+	if uint32(x.rax) == abi.CPUIDTopology {
+		a, b = uint32(len(v.dom.vcpus)), uint32(v.id)
+	}
 	x.rax = uint64(a)
 	v.regs.RBX, v.regs.RCX, v.regs.RDX = uint64(b), uint64(c), uint64(d)
 	x.advance(2)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"grove/boot/guest"
+	"grove/errno"
+	"grove/hv/abi"
 	"grove/hv/svm"
 )
 
@@ -23,7 +25,10 @@ func (h *Hypervisor) CreateDomain(cfg Config) (*Domain, error) {
 
 func (h *Hypervisor) create(cfg Config) (*Domain, error) {
 	if cfg.MemoryMB < 2 || cfg.MemoryMB > 16384 {
-		return nil, fmt.Errorf("memory %d MiB out of range 2..16384", cfg.MemoryMB)
+		return nil, fmt.Errorf("memory %d MiB out of range 2..16384: %w", cfg.MemoryMB, errno.EINVAL)
+	}
+	if cfg.VCPUs < 0 || cfg.VCPUs > MaxVCPUs {
+		return nil, fmt.Errorf("%d vCPUs out of range 1..%d: %w", cfg.VCPUs, MaxVCPUs, errno.EINVAL)
 	}
 	d, err := h.reserve(cfg)
 	if err != nil {
@@ -92,15 +97,23 @@ func (d *Domain) build(cfg Config) error {
 		return err
 	}
 	d.ram = ram
-	v, err := newVCPU(d, 0, entry, si)
-	if err != nil {
-		ram.free()
-		return err
+	for i := 0; i < max(cfg.VCPUs, 1); i++ {
+		v, err := newVCPU(d, i, entry, si)
+		if err != nil {
+			d.free()
+			return err
+		}
+		v.state = vcpuPaused // vCPU 0 runs at the first unpause
+		if i > 0 {
+			v.state = vcpuDown // until the guest brings it up (vcpu_op)
+		}
+		d.vcpus = append(d.vcpus, v)
 	}
-	v.state = vcpuPaused
-	d.vcpus = []*VCPU{v}
 	return nil
 }
+
+// MaxVCPUs bounds a domain's vCPUs (abi.CreateMaxVCPUs).
+const MaxVCPUs = abi.CreateMaxVCPUs
 
 // free gives back the pages of d's vCPUs and RAM; d keeps its fields (a
 // late Info still reads them), but nothing may run d or touch its memory.

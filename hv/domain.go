@@ -51,6 +51,7 @@ type Domain struct {
 type Config struct {
 	Name       string
 	MemoryMB   int
+	VCPUs      int // 0 means 1; at most MaxVCPUs (more than CPUs is fine: they time-share)
 	Image      []byte // PVH ELF
 	Cmdline    string
 	Privileged bool

@@ -69,7 +69,7 @@ func domctl(v *VCPU, c *abi.Ctl) error {
 func domctlCreate(v *VCPU, c *abi.Ctl) error {
 	a, _ := abi.DecodeCreateDomain(c.Union[:])
 	if a.ImageLen == 0 || a.ImageLen > abi.CreateMaxImage || a.CmdlineLen > guest.MaxCmdline || a.Flags != 0 ||
-		a.MemoryMB < abi.CreateMinMemoryMB || a.MemoryMB > abi.CreateMaxMemoryMB {
+		a.MemoryMB < abi.CreateMinMemoryMB || a.MemoryMB > abi.CreateMaxMemoryMB || a.VCPUs > abi.CreateMaxVCPUs {
 		return errno.EINVAL
 	}
 	image, err := v.mem.copyIn(a.Image, int(a.ImageLen))
@@ -81,7 +81,7 @@ func domctlCreate(v *VCPU, c *abi.Ctl) error {
 		return errno.EFAULT
 	}
 	d, err := v.dom.hv.CreateDomain(Config{Name: fmt.Sprintf("created%d", v.dom.hv.created.Add(1)),
-		MemoryMB: int(a.MemoryMB), Image: image, Cmdline: string(cmdline)})
+		MemoryMB: int(a.MemoryMB), VCPUs: int(max(a.VCPUs, 1)), Image: image, Cmdline: string(cmdline)})
 	if err != nil {
 		v.dom.logf("createdomain: %v", err)
 		return createErrno(err)

@@ -23,7 +23,9 @@ var exitHandlers = [0x100]exitFn{
 	svm.ExitHLT:      exitHLT,
 	svm.ExitVMMCALL:  exitVMMCALL,
 	svm.ExitShutdown: exitShutdown,
-	svm.ExitINTR:     func(*VCPU, *exitState) outcome { return yield },
+	// A host interrupt (the slice timer, a kick from another CPU) ends the
+	// run; runSlice then checks the deadline and why it was kicked.
+	svm.ExitINTR:     func(*VCPU, *exitState) outcome { return resume },
 	svm.ExitNMI:      func(*VCPU, *exitState) outcome { return yield },
 	svm.ExitVINTR:    func(*VCPU, *exitState) outcome { return resume },
 	svm.ExitVMRUN:    injectUD,

@@ -71,7 +71,7 @@ func TestExitOutcomes(t *testing.T) {
 		{"shutdown", exitState{code: svm.ExitShutdown}, crash("triple fault at rip=0x1000"), 0x1000},
 		{"invalid", exitState{code: svm.ExitInvalid}, crash("invalid guest state (VMEXIT_INVALID) at rip=0x1000"), 0x1000},
 		{"unknown", exitState{code: 0x1234}, crash("unhandled exit 0x1234 at rip=0x1000"), 0x1000},
-		{"intr", exitState{code: svm.ExitINTR}, yield, 0x1000},
+		{"intr", exitState{code: svm.ExitINTR}, resume, 0x1000},
 		{"vintr", exitState{code: svm.ExitVINTR}, resume, 0x1000},
 		{"vmrun", exitState{code: svm.ExitVMRUN}, resume, 0x1000},
 		{"vmmcall-yield", exitState{code: svm.ExitVMMCALL, rax: abi.SchedOp}, yield, 0x1003},

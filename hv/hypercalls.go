@@ -12,6 +12,7 @@ var hypercalls = [maxHypercall]hcallFn{
 	abi.Sysctl:     hcallSysctl,    // sysctl.go
 	abi.Domctl:     hcallDomctl,    // domctl.go
 	abi.EventOp:    hcallEventOp,   // events.go
+	abi.VCPUOp:     hcallVCPUOp,    // vcpuop.go
 }
 
 const maxHypercall = 64

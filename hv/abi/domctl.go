@@ -22,7 +22,8 @@ import "encoding/binary"
 //	cmd  name            union                            errors besides the common ones
 //	1    createdomain    IN  CreateDomain; OUT -          EINVAL (memory_mb outside 2..16384,
 //	                     (header domain OUT)                flags not 0, image_len 0 or above
-//	                                                        32 MiB, cmdline_len above 1023, an
+//	                                                        32 MiB, cmdline_len above 1023,
+//	                                                        vcpus above 16, an
 //	                                                        image that does not load: the reason
 //	                                                        goes to the console),
 //	                                                      EFAULT (image or cmdline pointer),
@@ -156,7 +157,7 @@ func DecodeDomainInfos(b []byte, n int) []DomainInfo {
 	return out
 }
 
-// createdomain's union (IN, 40 bytes):
+// createdomain's union (IN, 48 bytes):
 //
 //	offset size field
 //	0      4    memory_mb   (CreateMinMemoryMB..CreateMaxMemoryMB)
@@ -165,8 +166,12 @@ func DecodeDomainInfos(b []byte, n int) []DomainInfo {
 //	16     8    image_len   (1..CreateMaxImage)
 //	24     8    cmdline_gva
 //	32     8    cmdline_len (without a NUL; at most 1023)
+//	40     4    vcpus       (0 means 1; at most CreateMaxVCPUs; they may
+//	                         outnumber the physical CPUs and then time-share)
+//	44     4    padding     (0)
 const (
-	CreateDomainSize  = 40
+	CreateDomainSize  = 48
+	CreateMaxVCPUs    = 16
 	CreateMinMemoryMB = 2
 	CreateMaxMemoryMB = 16384
 	CreateMaxImage    = 32 << 20
@@ -177,6 +182,7 @@ type CreateDomain struct {
 	MemoryMB, Flags     uint32
 	Image, ImageLen     uint64
 	Cmdline, CmdlineLen uint64
+	VCPUs               uint32
 }
 
 // Encode writes a into the union u (at least CreateDomainSize bytes).
@@ -188,6 +194,7 @@ func (a CreateDomain) Encode(u []byte) {
 	le.PutUint64(u[16:], a.ImageLen)
 	le.PutUint64(u[24:], a.Cmdline)
 	le.PutUint64(u[32:], a.CmdlineLen)
+	le.PutUint32(u[40:], a.VCPUs)
 }
 
 // DecodeCreateDomain reads createdomain's union.
@@ -197,7 +204,7 @@ func DecodeCreateDomain(u []byte) (CreateDomain, bool) {
 	}
 	le := binary.LittleEndian
 	return CreateDomain{le.Uint32(u), le.Uint32(u[4:]), le.Uint64(u[8:]), le.Uint64(u[16:]),
-		le.Uint64(u[24:]), le.Uint64(u[32:])}, true
+		le.Uint64(u[24:]), le.Uint64(u[32:]), le.Uint32(u[40:])}, true
 }
 
 // Every union fits the 112 bytes (the build fails otherwise, as Xen's

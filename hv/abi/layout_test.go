@@ -20,6 +20,7 @@ func TestUnionLayouts(t *testing.T) {
 		{"create.image_len", CreateDomain{ImageLen: 0x44}.Encode, 16, 0x44},
 		{"create.cmdline_gva", CreateDomain{Cmdline: 0x55}.Encode, 24, 0x55},
 		{"create.cmdline_len", CreateDomain{CmdlineLen: 0x66 << 56}.Encode, 39, 0x66},
+		{"create.vcpus", CreateDomain{VCPUs: 0x77}.Encode, 40, 0x77},
 		{"physinfo.nr_cpus", PhysInfo{CPUs: 0x11}.Encode, 0, 0x11},
 		{"physinfo.tsc_khz", PhysInfo{TSCkHz: 0x22}.Encode, 4, 0x22},
 		{"physinfo.total_pages", PhysInfo{TotalPages: 0x33}.Encode, 8, 0x33},
