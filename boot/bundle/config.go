@@ -22,7 +22,7 @@ const (
 	MinMemoryMB        = 16
 	MaxMemoryMB        = 16384
 	DefaultVCPUs       = 1
-	MaxVCPUs           = 8
+	MaxVCPUs           = 16 // hv.MaxVCPUs; more than the CPUs present is fine (they time-share)
 	MaxCmdline         = guest.MaxCmdline
 )
 

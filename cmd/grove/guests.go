@@ -46,7 +46,7 @@ func startGuests(args []string) {
 	for _, b := range bundles {
 		for _, dc := range b.Config.Domains {
 			start(h, hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Image],
-				Cmdline: dc.Cmdline, Privileged: dc.Privileged}, "grove.toml: domain "+strconv.Quote(dc.Name))
+				Cmdline: dc.Cmdline, Privileged: dc.Privileged, VCPUs: dc.VCPUs}, "grove.toml: domain "+strconv.Quote(dc.Name))
 		}
 	}
 	for _, cfg := range raw {
