@@ -103,6 +103,7 @@ func (d *Domain) build(cfg Config) error {
 			d.free()
 			return err
 		}
+		v.affinity = cfg.Affinity
 		v.state = vcpuPaused // vCPU 0 runs at the first unpause
 		if i > 0 {
 			v.state = vcpuDown // until the guest brings it up (vcpu_op)

@@ -1,6 +1,7 @@
 package hv
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,10 +40,17 @@ func Start(slice time.Duration) (*Hypervisor, error) {
 	if err := svm.Enable(); err != nil {
 		return nil, err
 	}
-	h := newHypervisor(slice, MaxDomID, kernel.OnlineCPUs())
+	n := kernel.OnlineCPUs()
+	h := newHypervisor(slice, MaxDomID, n)
 	if err := h.sched.start(); err != nil {
 		return nil, err
 	}
+	// Each loop holds a P through its guests' runs (a VMRUN is a long
+	// system call, and Go hands a P in a system call to others only when
+	// sysmon retakes it, after up to 10 ms): one more P per loop keeps the
+	// rest of the program (dom0's requests, timers) as responsive as
+	// without guests.
+	runtime.GOMAXPROCS(2 * n)
 	return h, nil
 }
 

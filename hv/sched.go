@@ -3,6 +3,7 @@ package hv
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"grove/hv/svm"
@@ -33,7 +34,7 @@ import (
 //
 // Lock order: Hypervisor.mu, then Scheduler.mu, then Domain.mu.
 type Scheduler struct {
-	slice time.Duration
+	slice atomic.Int64 // time slice, ns (a self-test lengthens it for a while)
 
 	mu     sync.Mutex
 	cpus   []*pcpu
@@ -52,7 +53,8 @@ type pcpu struct {
 }
 
 func newScheduler(slice time.Duration, ncpu int) *Scheduler {
-	s := &Scheduler{slice: slice}
+	s := &Scheduler{}
+	s.slice.Store(int64(slice))
 	for i := 0; i < ncpu; i++ {
 		s.cpus = append(s.cpus, &pcpu{id: i, kick: make(chan struct{}, 1)})
 	}

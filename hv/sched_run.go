@@ -94,7 +94,7 @@ func (s *Scheduler) timerFired(v *VCPU) {
 // Each exit goes through v.exit: read from the VMCB, decided by handleExit
 // (exits.go), written back, and its outcome applied here or in finish.
 func (s *Scheduler) runSlice(c *pcpu, v *VCPU) {
-	deadline := kernel.Nanotime() + int64(s.slice)
+	deadline := kernel.Nanotime() + s.slice.Load()
 	x := &v.exit
 	for {
 		s.prepare(c, v)
@@ -105,7 +105,7 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU) {
 		if !v.vmcb.VIRQPending() {
 			v.irq.taken()
 		}
-		stop := v.dom.state != domRunning || v.downReq
+		stop := v.dom.state != domRunning || v.dom.destroying || v.downReq
 		s.mu.Unlock()
 		v.readExit(code, now, x)
 		out := handleExit(v, x)
@@ -157,8 +157,8 @@ func (s *Scheduler) finish(c *pcpu, v *VCPU, out outcome) {
 	case v.downReq:
 		v.downReq, v.state = false, vcpuDown
 		return
-	case d.state != domRunning:
-		v.state = vcpuPaused
+	case d.state != domRunning || d.destroying:
+		v.state = vcpuPaused // Destroy waits for this: it must not run again
 		return
 	case out.act == actBlock && v.wakeableLocked():
 		// its wake-up came while it was still running: requeue below

@@ -22,6 +22,7 @@ const (
 	MinMemoryMB        = 16
 	MaxMemoryMB        = 16384
 	DefaultVCPUs       = 1
+	MaxCPU             = 7 // highest CPU index an affinity may name
 	MaxVCPUs           = 16 // hv.MaxVCPUs; more than the CPUs present is fine (they time-share)
 	MaxCmdline         = guest.MaxCmdline
 )
@@ -40,6 +41,10 @@ type DomainConfig struct {
 	Cmdline    string
 	Privileged bool // the control domain, dom0 (at most one)
 	VCPUs      int
+	// Affinity lists the CPUs the domain's vCPUs may run on (empty: any).
+	// A CPU that is not online is ignored; if none is, the domain runs
+	// anywhere (the hypervisor says so).
+	Affinity []int
 }
 
 // Control returns the privileged domain's index, or -1 if there is none.
@@ -61,6 +66,7 @@ type rawDomain struct {
 	Cmdline    *string `toml:"cmdline"`
 	Privileged *bool   `toml:"privileged"`
 	VCPUs      *int    `toml:"vcpus"`
+	Affinity   []int   `toml:"affinity"`
 }
 
 // ParseConfig decodes and checks a grove.toml. Every problem found is
@@ -154,6 +160,12 @@ func checkDomain(rd rawDomain) (DomainConfig, []error) {
 			fail("vcpus: %s", msg)
 		}
 	}
+	for _, c := range rd.Affinity {
+		if msg := inRange(c, 0, MaxCPU); msg != "" {
+			fail("affinity: CPU %s", msg)
+		}
+	}
+	d.Affinity = rd.Affinity
 	return d, errs
 }
 

@@ -111,6 +111,8 @@ func TestParseConfigRefuses(t *testing.T) {
 		{"cmdline", `"` + strings.Repeat("c", 1024) + `"`, `cmdline: 1024 bytes, at most 1023`},
 		{"vcpus", "0", `grove.toml: domain[1] "web1": vcpus: 0 is below the minimum 1`},
 		{"vcpus", "17", `vcpus: 17 is above the maximum 16`},
+		{"affinity", "[0, 9]", `affinity: CPU 9 is above the maximum 7`},
+		{"affinity", "[-1]", `affinity: CPU -1 is below the minimum 0`},
 		{"privileged", "true", `grove.toml: domain[1] "web1": privileged: domain[0] "dom0" is privileged already`},
 		{"memroy_mb", "64", "grove.toml: unknown key domain[1].memroy_mb"},
 	} {

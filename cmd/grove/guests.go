@@ -46,7 +46,8 @@ func startGuests(args []string) {
 	for _, b := range bundles {
 		for _, dc := range b.Config.Domains {
 			start(h, hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Image],
-				Cmdline: dc.Cmdline, Privileged: dc.Privileged, VCPUs: dc.VCPUs}, "grove.toml: domain "+strconv.Quote(dc.Name))
+				Cmdline: dc.Cmdline, Privileged: dc.Privileged, VCPUs: dc.VCPUs,
+				Affinity: cpuMask(dc.Affinity)}, "grove.toml: domain "+strconv.Quote(dc.Name))
 		}
 	}
 	for _, cfg := range raw {
@@ -100,4 +101,19 @@ func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
 		raw = append(raw, cfg)
 	}
 	return bundles, raw
+}
+
+// cpuMask turns a grove.toml affinity list into a mask of online CPUs; a
+// list naming none of them is reported and means any CPU.
+func cpuMask(cpus []int) uint64 {
+	var m uint64
+	for _, c := range cpus {
+		if c < kernel.OnlineCPUs() {
+			m |= 1 << uint(c)
+		}
+	}
+	if m == 0 && len(cpus) > 0 {
+		fmt.Printf("grove: affinity %v names no online CPU (%d online): running anywhere\n", cpus, kernel.OnlineCPUs())
+	}
+	return m
 }

@@ -7,6 +7,7 @@ package asm
 var Builtin = map[string]func() ([]byte, error){
 	"hello":     Hello,
 	"heartbeat": func() ([]byte, error) { return Heartbeat(100_000_000) },
+	"spin":      Spin,
 	"cpuid":     CPUIDProbe,
 	"results":   Results,
 	"unmapped":  Unmapped,

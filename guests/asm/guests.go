@@ -51,6 +51,16 @@ func Heartbeat(periodNS uint32) ([]byte, error) {
 	return p.Image()
 }
 
+// Spin says it runs, then loops forever without an exit of its own: only a
+// host interrupt (its slice's end, a kick from another CPU) takes it off
+// its CPU, which is what measuring a cross-CPU pause needs.
+func Spin() ([]byte, error) {
+	p := New()
+	p.write("spinning\n")
+	p.Label("top").Inc(EAX).Jmp("top")
+	return p.Image()
+}
+
 // CPUIDProbe prints the hypervisor signature and whether SVM shows.
 func CPUIDProbe() ([]byte, error) {
 	p := New()
