@@ -51,7 +51,7 @@ type Domain struct {
 type Config struct {
 	Name       string
 	MemoryMB   int
-	VCPUs      int // 0 means 1; at most MaxVCPUs (more than CPUs is fine: they time-share)
+	VCPUs      int    // 0 means 1; at most MaxVCPUs (more than CPUs is fine: they time-share)
 	Affinity   uint64 // CPUs (bit per CPU) the vCPUs may run on; 0 = any
 	Image      []byte // PVH ELF
 	Cmdline    string

@@ -25,15 +25,15 @@ var exitHandlers = [0x100]exitFn{
 	svm.ExitShutdown: exitShutdown,
 	// A host interrupt (the slice timer, a kick from another CPU) ends the
 	// run; runSlice then checks the deadline and why it was kicked.
-	svm.ExitINTR:     func(*VCPU, *exitState) outcome { return resume },
-	svm.ExitNMI:      func(*VCPU, *exitState) outcome { return yield },
-	svm.ExitVINTR:    func(*VCPU, *exitState) outcome { return resume },
-	svm.ExitVMRUN:    injectUD,
-	svm.ExitVMLOAD:   injectUD,
-	svm.ExitVMSAVE:   injectUD,
-	svm.ExitSTGI:     injectUD,
-	svm.ExitCLGI:     injectUD,
-	svm.ExitSKINIT:   injectUD,
+	svm.ExitINTR:   func(*VCPU, *exitState) outcome { return resume },
+	svm.ExitNMI:    func(*VCPU, *exitState) outcome { return yield },
+	svm.ExitVINTR:  func(*VCPU, *exitState) outcome { return resume },
+	svm.ExitVMRUN:  injectUD,
+	svm.ExitVMLOAD: injectUD,
+	svm.ExitVMSAVE: injectUD,
+	svm.ExitSTGI:   injectUD,
+	svm.ExitCLGI:   injectUD,
+	svm.ExitSKINIT: injectUD,
 }
 
 func exitHandler(code uint64) exitFn {

@@ -24,7 +24,7 @@ func TestGroupsFromControlDomain(t *testing.T) {
 	held := time.Since(t0)
 	settle()
 	all := r.All()
-	during := all[strings.Index(all, "group pause acted on"):strings.Index(all, "(d0) agent: group unpause -> ok")]
+	during := pauseWindow(all, "group pause acted on", "(d0) agent: group unpause -> ok")
 	for _, d := range []string{"(d1) beat", "(d2) beat"} {
 		if strings.Contains(during, d) || held < time.Second {
 			t.Fatalf("%s during the group pause (held %v):\n%s", d, held, during)

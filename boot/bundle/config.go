@@ -22,7 +22,7 @@ const (
 	MinMemoryMB        = 16
 	MaxMemoryMB        = 16384
 	DefaultVCPUs       = 1
-	MaxCPU             = 7 // highest CPU index an affinity may name
+	MaxCPU             = 7  // highest CPU index an affinity may name
 	MaxVCPUs           = 16 // hv.MaxVCPUs; more than the CPUs present is fine (they time-share)
 	MaxCmdline         = guest.MaxCmdline
 )

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,7 @@ func TestParseConfig(t *testing.T) {
 		{Name: "dom0", Image: "guests/agent.elf", MemoryMB: 128, Cmdline: "role=agent", Privileged: true, VCPUs: 1},
 		{Name: "web1", Image: "guests/heartbeat.elf", MemoryMB: 64, VCPUs: 2},
 	}}
-	if cfg.TimesliceMS != want.TimesliceMS || len(cfg.Domains) != 2 || cfg.Domains[0] != want.Domains[0] || cfg.Domains[1] != want.Domains[1] {
+	if cfg.TimesliceMS != want.TimesliceMS || len(cfg.Domains) != 2 || !reflect.DeepEqual(cfg.Domains, want.Domains) {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}
 	if cfg.Control() != 0 {
