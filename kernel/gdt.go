@@ -56,8 +56,11 @@ func cpuInit(c *percpu, id int, stacks uintptr) {
 	lgdt(uintptrOf(&d))
 	ltr(selTSS)
 	wrmsr(x86.MSRGSBase, uint64(c.self))
-	if hasRDTSCP && !isGuest { // a guest's TSCs agree: the hypervisor offsets them
-		wrmsr(msrTSCAux, uint64(id)) // RDTSCP tells readTSC which CPU it ran on
+	// RDTSCP tells readTSC which CPU it ran on. A guest leaves TSC_AUX
+	// alone: Grove refuses MSRs it does not know (#GP), and keeps the TSC
+	// one clock across its vCPUs itself, so tscUseOffsets stays false.
+	if hasRDTSCP && !isGuest {
+		wrmsr(msrTSCAux, uint64(id))
 	}
 }
 

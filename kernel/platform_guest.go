@@ -22,6 +22,17 @@ const (
 	cpuidTiming    = 0x40000010
 )
 
+// vcpu_op, from hv/abi/vcpu.go (see there for the byte layout and errnos):
+// a guest starts and interrupts its own secondary vCPUs.
+const (
+	hcVCPUOp         = 24
+	vcpuOpInitialise = 0 // arg: address of a vcpuContext (vcpuctx.go)
+	vcpuOpUp         = 1
+	vcpuOpDown       = 2
+	vcpuOpSendIPI    = 0x1000     // Grove's: arg = vector (32..255)
+	cpuidTopology    = 0x40000002 // EAX = vCPUs in the domain, EBX = the asker's id
+)
+
 // hypercall is VMMCALL with RAX = nr and RDI, RSI, RDX = a, b, c.
 func hypercall(nr, a, b, c uintptr) uintptr
 

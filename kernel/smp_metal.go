@@ -18,8 +18,6 @@ import (
 // before the Go runtime, with the BKL held, no allocation.
 
 const (
-	apStartTimeout = 1_000_000_000 // ns; QEMU's APs answer in microseconds
-
 	// ICR fields (Intel SDM vol. 3, 11.6.1), as tamago's lapic names them.
 	icrInit     = lapic.ICR_DLV_INIT | 1<<lapic.ICR_INIT // INIT, level assert
 	icrStartup  = lapic.ICR_DLV_SIPI | 1<<lapic.ICR_INIT
@@ -27,16 +25,6 @@ const (
 	lapicRegID  = lapic.LAPIC_ID
 	lapicRegSVR = lapic.LAPIC_SVR
 )
-
-// apTLS and apG give each AP's boot path a TLS word and a zeroed g (like
-// bootTLS and bootG for the boot CPU); the AP's idle task keeps the FS base.
-var (
-	apTLS [maxCPUs][2]uintptr
-	apG   [maxCPUs][32]uintptr
-)
-
-// Defined in smp_metal_amd64.s.
-func apEntryAddr() uintptr
 
 // hwSendIPI sends a fixed interrupt to the CPU with apicID. It writes the
 // ICR itself rather than through tamago's LAPIC.IPI, whose wait for the
@@ -78,14 +66,7 @@ func startAPs(limit int) {
 			onlineCPUs++
 		}
 	}
-	kprint("cpu: ")
-	kprintDec(uint64(onlineCPUs))
-	kprint(" online (apic ids")
-	for i := 0; i < onlineCPUs; i++ {
-		kprint(" ")
-		kprintDec(uint64(cpus[i].apicID))
-	}
-	kprint(")\n")
+	printOnline("apic ids")
 	for i := 1; i < onlineCPUs; i++ {
 		if s := cpus[i].tscSkew; s > tscSkewTolerance || s < -tscSkewTolerance {
 			kprint("clock: cpu ")
@@ -104,17 +85,11 @@ func startAPs(limit int) {
 // startAP brings up one AP as cpus[idx] and reports whether it came.
 func startAP(page []byte, idx int, apicID uint32) bool {
 	c := &cpus[idx]
-	stacks, err := kmem.allocRun((dfStackSize+kstackSize)/pageSize, 1)
-	if err != nil {
-		kprint("cpu: no memory for another CPU's stacks\n")
+	stackTop, fsBase, ok := prepareAP(idx, apicID)
+	if !ok {
 		return false
 	}
-	c.id, c.apicID, c.stacks = idx, apicID, stacks
-	apTLS[idx][0] = uintptrOf(&apG[idx])
-	if !newIdleTask(c, uintptrOf(&apTLS[idx][1])) {
-		return false
-	}
-	apTrampolineAP(page, idx, stacks+dfStackSize+kstackSize, uintptrOf(&apTLS[idx][1]))
+	apTrampolineAP(page, idx, stackTop, fsBase)
 	hwICR(apicID, icrInit)
 	spinFor(10_000_000)
 	for try := 0; try < 2 && !c.started.Load(); try++ {
@@ -134,25 +109,14 @@ func startAP(page []byte, idx int, apicID uint32) bool {
 	return true
 }
 
-// apMain is the AP's first Go code (from apEntry64): it sets up this CPU
-// like bootMain did the boot CPU's, says it runs, and idles until the
-// scheduler gives it work. It waits for the BKL the boot CPU holds until the
-// runtime starts, so nothing runs here before everything is ready.
-func apMain(idx uint64) {
-	c := &cpus[idx]
-	c.id = int(idx)
+// apPlatformInit is apMain's bare-metal part: measure this AP's TSC against
+// the boot CPU's (the boot CPU answers from startAP's wait loop) and enable
+// its local APIC with a one-shot timer.
+func apPlatformInit(c *percpu) {
 	tscAlign(c)
-	cpuInit(c, int(idx), c.stacks)
-	idtLoad()
-	syscallInit()
 	lapicWrite(lapicRegSVR, 0x100|vecSpurious) // enabled, spurious vector
 	lapicWrite(lapicTimerDivide, lapicDivideBy1)
 	apic.SetTimer(vecTimer, 0) // one-shot
-	it := &tasks[c.idle]
-	c.cur, c.curFPU, c.hwFS = c.idle, it.fpuAddr(), it.fsBase
-	it.state = taskRunning
-	c.started.Store(true)
-	enterUser(uintptr(it.regs.RSP), idleLoopAddr())
 }
 
 // spinFor busy-waits ns nanoseconds (boot path: no timer interrupts yet),
