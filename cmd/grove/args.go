@@ -48,13 +48,14 @@ const defaultModuleMB = 64
 
 // parseModule reads a raw module's string (QEMU: -initrd "FILE name=web1
 // mem=64 privileged ARGS,..."): name= names the domain (else defName),
-// mem= sizes it in MiB, privileged makes it the control domain, and the
+// mem= sizes it in MiB, vcpus= gives it vCPUs (1..16; more than the CPUs
+// time-share), privileged makes it the control domain, and the
 // whole string is the guest's command line. A word it cannot use is refused
 // with the module's name, as the boot bundle refuses a bad grove.toml:
 // starting a domain other than the one asked for would be worse.
 func parseModule(defName, cmdline string) (hv.Config, error) {
 	cfg := hv.Config{Name: defName, MemoryMB: defaultModuleMB, Cmdline: cmdline}
-	var seenName, seenMem bool
+	var seenName, seenMem, seenVCPUs bool
 	var errs []error
 	for _, w := range strings.Fields(cmdline) {
 		if v, ok := strings.CutPrefix(w, "name="); ok {
@@ -79,6 +80,18 @@ func parseModule(defName, cmdline string) (hv.Config, error) {
 				cfg.MemoryMB = int(mb)
 			}
 			seenMem = true
+		}
+		if v, ok := strings.CutPrefix(w, "vcpus="); ok {
+			n, err := strconv.ParseUint(v, 10, 8)
+			switch {
+			case seenVCPUs:
+				errs = append(errs, fmt.Errorf("%s: vcpus= given twice", w))
+			case err != nil || n < 1 || n > hv.MaxVCPUs:
+				errs = append(errs, fmt.Errorf("%s: not a number of vCPUs in 1..%d", w, hv.MaxVCPUs))
+			default:
+				cfg.VCPUs = int(n)
+			}
+			seenVCPUs = true
 		}
 		if w == "privileged" {
 			cfg.Privileged = true

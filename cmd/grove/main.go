@@ -14,7 +14,7 @@
 //	timeslice=MS       the scheduler's slice, 1..1000 ms (default 10)
 //
 // Boot modules are boot bundles or raw PVH images whose strings say
-// name=, mem= (MiB) and privileged (args.go).
+// name=, mem= (MiB), vcpus= and privileged (args.go).
 package main
 
 import (
