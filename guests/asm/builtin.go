@@ -8,6 +8,7 @@ var Builtin = map[string]func() ([]byte, error){
 	"hello":     Hello,
 	"heartbeat": func() ([]byte, error) { return Heartbeat(100_000_000) },
 	"spin":      Spin,
+	"work":      func() ([]byte, error) { return Work(1000, 1_000_000) }, // 10^9 iterations
 	"cpuid":     CPUIDProbe,
 	"results":   Results,
 	"unmapped":  Unmapped,

@@ -61,6 +61,21 @@ func Spin() ([]byte, error) {
 	return p.Image()
 }
 
+// Work counts n times m iterations of a register loop, says "done" and
+// powers off: a fixed amount of CPU-bound work with no exits of its own,
+// for measuring how guests scale over CPUs.
+func Work(n, m uint32) ([]byte, error) {
+	p := New()
+	p.write("working\n")
+	p.Mov(EDX, n)
+	p.Label("outer").Mov(ECX, m)
+	p.Label("inner").Dec(ECX).Jnz("inner")
+	p.Dec(EDX).Jnz("outer")
+	p.write("done\n")
+	p.poweroff()
+	return p.Image()
+}
+
 // CPUIDProbe prints the hypervisor signature and whether SVM shows.
 func CPUIDProbe() ([]byte, error) {
 	p := New()
