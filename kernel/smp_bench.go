@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -119,11 +120,16 @@ func chanPingPong(a, b, n int) (time.Duration, error) {
 // pinnedFutexPingPong is futexPingPong (bench.go) with its two threads
 // pinned to CPUs a and b: the kernel's own wake path, without the Go
 // scheduler's. Each thread keeps its P while it waits in a raw system call,
-// so it needs GOMAXPROCS >= 2 (Ps, not CPUs).
+// so it needs GOMAXPROCS >= 2 (Ps, not CPUs), and the collector must stay
+// off meanwhile: a stop-the-world that stopped one thread between turns
+// would wait for ever for the other, blocked in FUTEX_WAIT with its P
+// (without async preemption nothing interrupts it; this hung once).
 func pinnedFutexPingPong(a, b, n int) (time.Duration, error) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	}
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var word uint32 // 0: a's turn, 1: b's turn
 	addr := uintptrOf(&word)
 	turn := func(mine, next uint32) {

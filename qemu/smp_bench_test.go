@@ -15,6 +15,12 @@ import (
 
 var smpCounts = []int{1, 2, 4}
 
+// note prints a benchmark's summary line on stdout: b.Logf's output would be
+// cut to its first lines, which the QEMU runs' serial logs fill.
+func note(b *testing.B, format string, args ...any) {
+	fmt.Printf("%s: %s\n", b.Name(), fmt.Sprintf(format, args...))
+}
+
 // BenchmarkSMPBoot: QEMU start to Grove's first line ("grove: kernel
 // starting"), to the CPU line (the APs are up), and to the prompt, on 1, 2
 // and 4 CPUs (medians of bootRuns boots), with ratios against one CPU.
@@ -48,7 +54,7 @@ func BenchmarkSMPBoot(b *testing.B) {
 			n, first[n].Round(time.Millisecond), (online[n] - first[n]).Round(time.Millisecond),
 			prompt[n].Round(time.Millisecond), ratio)
 	}
-	b.Logf("boot by CPU count (median of %d, QEMU -accel %s):%s", bootRuns, DefaultAccel, log.String())
+	note(b, "boot by CPU count (median of %d, QEMU -accel %s):%s", bootRuns, DefaultAccel, log.String())
 }
 
 var smpBenchLine = regexp.MustCompile(`bench: (\S+) (\d+) ns/op`)
@@ -99,7 +105,7 @@ func BenchmarkSMPKernel(b *testing.B) {
 		b.ReportMetric(same, "ns-"+k+"-same-cpu")
 		b.ReportMetric(cross, "ns-"+k+"-cross-cpu")
 		b.ReportMetric(cross/same, "ratio-"+k+"-cross/same")
-		b.Logf("%s round trip: same CPU %.1f µs, across CPUs %.1f µs (%.2fx); under single-threaded TCG %.1f / %.1f µs (%.2fx)",
+		note(b, "%s round trip: same CPU %.1f µs, across CPUs %.1f µs (%.2fx); under single-threaded TCG %.1f / %.1f µs (%.2fx)",
 			k, same/1e3, cross/1e3, cross/same, single[k+"-same-cpu"]/1e3, single[k+"-cross-cpu"]/1e3,
 			single[k+"-cross-cpu"]/single[k+"-same-cpu"])
 	}
@@ -108,7 +114,7 @@ func BenchmarkSMPKernel(b *testing.B) {
 	b.ReportMetric(two["unmap-page"], "ns-unmap-2cpu")
 	b.ReportMetric(idle, "ns-shootdown-other-idle")
 	b.ReportMetric(busy, "ns-shootdown-other-busy")
-	b.Logf("unmap of one page: %.1f µs on 1 CPU, %.1f µs on 2 (TLB shoot-down IPI round trip ≈ %.1f µs to a halted CPU, %.1f µs to a busy one)",
+	note(b, "unmap of one page: %.1f µs on 1 CPU, %.1f µs on 2 (TLB shoot-down IPI round trip ≈ %.1f µs to a halted CPU, %.1f µs to a busy one)",
 		one["unmap-page"]/1e3, two["unmap-page"]/1e3, idle/1e3, busy/1e3)
 	speedup, control := one["spin-work"]/two["spin-work"], one["spin-work"]/single["spin-work"]
 	b.ReportMetric(one["spin-work"]/1e6, "ms-spin-work-1cpu")
@@ -119,6 +125,6 @@ func BenchmarkSMPKernel(b *testing.B) {
 	if speedup < 1.5 {
 		verdict = "below 1.5x: the host's cores were busy with other work, or TCG ran one CPU at a time"
 	}
-	b.Logf("CPU-bound job (8 goroutines): %.0f ms on 1 CPU, %.0f ms on 2: speed-up %.2fx with -accel %s; %.2fx under tcg,thread=single; %s",
+	note(b, "CPU-bound job (8 goroutines): %.0f ms on 1 CPU, %.0f ms on 2: speed-up %.2fx with -accel %s; %.2fx under tcg,thread=single; %s",
 		one["spin-work"]/1e6, two["spin-work"]/1e6, speedup, DefaultAccel, control, verdict)
 }
