@@ -12,7 +12,7 @@ KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 # -T/-R put the image at 2 MiB with page-aligned segments at a constant
 # file offset, which the multiboot loader and groveimg rely on.
 KERNEL_LDFLAGS := -T 0x200000 -R 0x1000
-QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -no-reboot \
+QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -smp 2 -accel tcg,thread=multi -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all image guests bundle iso run test test-host test-selftest test-qemu bench prereqs vet clean

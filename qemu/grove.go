@@ -26,9 +26,17 @@ const (
 	StatusFailure = 35
 )
 
-// BaseCommand is the plain QEMU line from FACTS.md, without -m and -kernel.
+// BaseCommand is the plain QEMU line from FACTS.md, without -m, -cpu,
+// -accel and -kernel, and with two CPUs: Grove is an SMP kernel, so every
+// test runs on more than one unless it asks otherwise (a later -smp in
+// Boot.Args wins: QEMU merges repeated -smp options, the last value of each
+// key counting).
 const BaseCommand = "qemu-system-x86_64 -machine q35 -nographic -no-reboot " +
-	"-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+	"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -smp 2"
+
+// DefaultAccel is QEMU's multi-threaded TCG: one host thread per virtual
+// CPU, so the CPUs of an -smp run really run at once.
+const DefaultAccel = "tcg,thread=multi"
 
 // Images are the artefacts a test run boots.
 type Images struct {
@@ -105,11 +113,15 @@ type Boot struct {
 	Append string // kernel command line
 	Mem    string // -m; default 512M
 	CPU    string // -cpu; default max
+	// Accel is the -accel value, default DefaultAccel. It cannot be given
+	// in Args: repeated -accel options are alternatives QEMU tries in
+	// order, so a second one would never be used.
+	Accel  string
 	Initrd string // -initrd (multiboot modules: "FILE ARGS,FILE ARGS")
 	// Control is a unix socket path for the second serial port (COM2, the
 	// control agent's host channel); empty = none.
 	Control string
-	Args    []string // more QEMU arguments (firmware drives, -smp)
+	Args    []string // more QEMU arguments (firmware drives, another -smp)
 	Timeout time.Duration
 }
 
@@ -133,7 +145,10 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 	if b.CPU == "" {
 		b.CPU = "max"
 	}
-	cmd := BaseCommand + " -cpu " + b.CPU + " -m " + b.Mem
+	if b.Accel == "" {
+		b.Accel = DefaultAccel
+	}
+	cmd := BaseCommand + " -accel " + b.Accel + " -cpu " + b.CPU + " -m " + b.Mem
 	fns := []vmq.Fn{vmq.WithQEMUCommand(cmd), vmq.WithVMTimeout(b.Timeout)}
 	if b.CDROM != "" {
 		fns = append(fns, vmq.WithQEMUArgs("-cdrom", b.CDROM))

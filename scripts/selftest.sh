@@ -6,7 +6,7 @@ set -u
 image=${1:?usage: selftest.sh IMAGE}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cmd=(qemu-system-x86_64 -machine q35 -cpu max -m 512M -nographic -no-reboot
+cmd=(qemu-system-x86_64 -machine q35 -cpu max -m 512M -smp 2 -accel tcg,thread=multi -nographic -no-reboot
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" -append selftest)
 echo "+ ${cmd[*]}"
 timeout 300 "${cmd[@]}" </dev/null >"$log" 2>&1

@@ -38,6 +38,9 @@ func main() {
 		case a == "bench":
 			kernel.RunBenchmarks(os.Stdout)
 			kernel.Shutdown(0)
+		case a == "bench=smp":
+			kernel.RunSMPBenchmarks(os.Stdout)
+			kernel.Shutdown(0)
 		case a == "crash=kernel":
 			kernel.CrashKernel()
 		case a == "crash=double":
