@@ -23,7 +23,8 @@ var (
 	bklSpins atomic.Uint64
 )
 
-// bklLock takes the BKL for c. Kernel context.
+// bklLock takes the BKL for c.
+// Kernel context.
 func bklLock(c *percpu) {
 	me := int32(c.id) + 1
 	for !bkl.CompareAndSwap(0, me) {
@@ -33,5 +34,6 @@ func bklLock(c *percpu) {
 	}
 }
 
-// bklUnlock releases it. Kernel context, holder only.
+// bklUnlock releases it.
+// Kernel context, holder only.
 func bklUnlock() { bkl.Store(0) }

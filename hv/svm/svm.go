@@ -144,7 +144,8 @@ func init() {
 	kernel.RegisterLongCall(longCallVMRUN, runGuest)
 }
 
-// runGuest runs in kernel context (kernel/longcall.go).
+// runGuest is long call longCallVMRUN (kernel/longcall.go).
+// Kernel context, interrupts off, without the BKL.
 func runGuest(a, _ uintptr) uintptr {
 	args := (*runArgs)(ptr(a))
 	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu)
