@@ -13,7 +13,8 @@ import "sync/atomic"
 // later.
 //
 // Lock order: the BKL is the only kernel lock; nothing above the kernel can
-// hold it (it is released before any return to thread context).
+// hold it (it is released before any return to thread context), so it sits
+// apart from every Go lock (hv/doc.go has the order across packages).
 //
 // A CPU spinning for the BKL still answers TLB shoot-downs (tlb.go), or a
 // holder waiting for its acknowledgement would deadlock with it.

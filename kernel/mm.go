@@ -5,12 +5,11 @@ import (
 	"grove/x86/paging"
 )
 
-// Kernel memory state. Touched only from kernel context (interrupts off).
+// Kernel memory state. Touched only from kernel context, under the BKL.
 var (
-	kmem     physAlloc
-	kas      addressSpace
-	ptPages  uint64 // pages holding page tables
-	kmemLock spinlock
+	kmem    physAlloc
+	kas     addressSpace
+	ptPages uint64 // pages holding page tables
 )
 
 // kernelPT gives page tables physical pages through the identity map.

@@ -9,7 +9,7 @@ const pageSize = 4096
 // physical address space up to the highest usable address, set = in use.
 // The bitmap lives in memory given at init (physical pages, or a slice in
 // host tests), so the allocator never touches the Go heap. Callers serialize
-// (the kernel runs it with interrupts off under kmemLock).
+// (the kernel runs it in kernel context, under the BKL).
 type physAlloc struct {
 	bits   uintptr // address of the bitmap (uint64 words)
 	npages uint64  // pages covered
