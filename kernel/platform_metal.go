@@ -78,7 +78,7 @@ func hwGet(b []byte) int {
 
 // hwInterruptsInit masks the legacy PICs (remapped off the exception vectors
 // first) and enables the local APIC with a one-shot timer (TCG has no
-// TSC-deadline mode).
+// TSC-deadline mode: docs/qemu-tcg.md).
 // Boot path.
 func hwInterruptsInit() {
 	for _, b := range [...][2]uint8{{0x20, 0x11}, {0xa0, 0x11}, {0x21, 0x20}, {0xa1, 0x28},

@@ -321,7 +321,7 @@ func sysFcntlFn(c *percpu, f *TrapFrame) uint64 {
 	return sysErr(errno.EINVAL)
 }
 
-// sysGetrandom fills the buffer from RDRAND, or a TSC-seeded xorshift where
+// sysGetrandomFn fills the buffer from RDRAND, or a TSC-seeded xorshift where
 // the CPU lacks it.
 // Kernel context.
 func sysGetrandomFn(c *percpu, f *TrapFrame) uint64 {

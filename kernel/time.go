@@ -48,7 +48,7 @@ var monoLast atomic.Int64
 // each CPU's TSC minus the boot CPU's, measured at its start (tscAlign), and
 // RDTSCP reads the TSC and the CPU index (TSC_AUX) in one instruction, so a
 // thread that moves between CPUs still reads one clock. Writing the TSC MSR
-// would be simpler, but QEMU's TCG ignores it.
+// would be simpler, but QEMU's TCG ignores it (docs/qemu-tcg.md).
 var (
 	tscOffset     [maxCPUs]int64
 	tscUseOffsets bool // some offset is non-zero (and RDTSCP exists)

@@ -26,7 +26,7 @@ const (
 	StatusFailure = 35
 )
 
-// BaseCommand is the plain QEMU line from FACTS.md, without -m and -kernel.
+// BaseCommand is the plain QEMU line (docs/qemu-tcg.md), without -m and -kernel.
 const BaseCommand = "qemu-system-x86_64 -machine q35 -nographic -no-reboot " +
 	"-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 

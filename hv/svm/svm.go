@@ -119,7 +119,7 @@ type Regs struct {
 	fpu                          [512 + 16]byte // guest FXSAVE image
 }
 
-// FPU returns the 16-byte-aligned FXSAVE area.
+// fpuAddr returns the 16-byte-aligned FXSAVE area.
 func (r *Regs) fpuAddr() uintptr { return alignUp(addrOf(&r.fpu[0]), 16) }
 
 // InitFPU gives the guest the power-on x87/SSE state (FCW 0x37f, MXCSR 0x1f80).
