@@ -1,7 +1,8 @@
 // Package hv is Grove's hypervisor: domains of PVH guests run with AMD SVM
 // and nested paging (package svm), vCPUs scheduled by a per-CPU loop
 // (sched.go), exits handled by a table (exits.go), and Grove's own hypercall
-// table (hypercall.go, ABI in package abi). It knows nothing of how the
+// table (hypercalls.go; the calling convention in hypercall.go, the ABI in
+// package abi). It knows nothing of how the
 // image booted; it gets physical pages and guest-entry long calls from
 // package kernel, and counts the pages it holds itself (pages.go).
 //
