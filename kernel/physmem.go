@@ -1,9 +1,13 @@
 package kernel
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"grove/x86/paging"
+)
 
 // pageSize is the only page size the allocator hands out.
-const pageSize = 4096
+const pageSize = paging.PageSize
 
 // physAlloc is the physical page allocator: one bit per 4 KiB page of the
 // physical address space up to the highest usable address, set = in use.
