@@ -51,13 +51,15 @@ run: prereqs image bundle
 		-kernel $(IMAGE) -append "$(APPEND)" -initrd $(BUNDLE) || [ $$? -eq 33 ]
 
 # The image links the built-in guests prebuilt (guests/builtin), never the
-# test-guest assembler.
+# test-guest assembler. kcheck: kernel-context functions say so and do not
+# allocate (internal/kcheck).
 vet:
 	$(GO) vet ./cmd/... ./boot/... ./domgrp/... ./rcu/... ./qemu/... ./errno/... ./ctl/... ./acpi/... ./internal/... ./x86/...
 	@if $(KERNEL_ENV) $(GO) list -deps ./cmd/grove | grep -x 'grove/guests/asm'; then \
 		echo 'vet: the image links the test-guest assembler (see guests/builtin)'; exit 1; fi
 	$(GO) vet -unsafeptr=false -framepointer=false ./kernel/... ./hv/...
 	$(KERNEL_ENV) $(GO) vet -tags groveguest -unsafeptr=false -framepointer=false ./kernel/ ./guests/...
+	$(GO) run ./cmd/kcheck
 
 test: prereqs vet test-host test-selftest test-qemu
 

@@ -34,7 +34,8 @@
 // count (which would leave a member paused twice or unpaused by surprise),
 // and walk the snapshot inside a read-side section on the caller's slot.
 // Lock order: Table.mu, then a read-side section. Never call RemoveDomain
-// (which waits for a grace period) inside a read-side section.
+// (which waits for a grace period) inside a read-side section. Across
+// packages, Table.mu comes before the hypervisor's locks (hv/doc.go).
 //
 // # Pausing
 //

@@ -3,19 +3,11 @@ package hv
 import (
 	"grove/hv/abi"
 	"grove/kernel"
+	"grove/x86"
 )
 
-// CPUID as the guest sees it (AMD64 APM vol. 3, appendix E "Obtaining
-// Processor Information Via the CPUID Instruction").
-const (
-	cpuidStd1ECXVMX        = 1 << 5  // leaf 1 ECX: VMX (Intel)
-	cpuidStd1ECXOSXSAVE    = 1 << 27 // leaf 1 ECX: OS enabled XSAVE
-	cpuidStd1ECXHypervisor = 1 << 31 // leaf 1 ECX: reserved for a hypervisor
-	cpuidExt1ECXSVM        = 1 << 2  // leaf 0x80000001 ECX: SVM
-	cpuidLeafSVM           = 0x8000000a
-	cpuidLeafExt1          = 0x80000001
-	cpuidHVRangeEnd        = 0x40010000
-)
+// CPUID as the guest sees it (leaves and bits in package x86).
+const cpuidHVRangeEnd = 0x40010000
 
 func exitCPUID(v *VCPU, x *exitState) outcome {
 	a, b, c, d := guestCPUID(uint32(x.rax), uint32(v.regs.RCX))
@@ -39,16 +31,16 @@ func guestCPUID(leaf, sub uint32) (a, b, c, d uint32) {
 		return uint32(kernel.TSCHz() / 1000), 0, 0, 0
 	case leaf > abi.CPUIDSignature && leaf < cpuidHVRangeEnd:
 		return 0, 0, 0, 0
-	case leaf == cpuidLeafSVM:
+	case leaf == x86.CPUIDLeafSVM:
 		return 0, 0, 0, 0
 	}
 	a, b, c, d = kernel.CPUID(leaf, sub)
 	switch leaf {
 	case 1:
-		c |= cpuidStd1ECXHypervisor
-		c &^= cpuidStd1ECXVMX | cpuidStd1ECXOSXSAVE // no OSXSAVE until the guest sets CR4.OSXSAVE
-	case cpuidLeafExt1:
-		c &^= cpuidExt1ECXSVM
+		c |= x86.CPUIDStd1ECXHypervisor
+		c &^= x86.CPUIDStd1ECXVMX | x86.CPUIDStd1ECXOSXSAVE // no OSXSAVE until the guest sets CR4.OSXSAVE
+	case x86.CPUIDLeafExt1:
+		c &^= x86.CPUIDExt1ECXSVM
 	}
 	return
 }

@@ -42,7 +42,7 @@ type bus struct {
 	spaces [2][]busRange // by Space, sorted by base
 
 	logf   func(format string, args ...any) // the domain's console log
-	mu     sync.Mutex                       // guards logged
+	mu     sync.Mutex                       // guards logged; a leaf lock (doc.go)
 	logged map[uint16]struct{}              // unknown ports reported once each
 }
 

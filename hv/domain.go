@@ -36,7 +36,7 @@ type Domain struct {
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups
 
-	mu      sync.Mutex // guards console; lock order: after Scheduler.mu
+	mu      sync.Mutex // guards console; lock order in doc.go
 	console strings.Builder
 
 	// Guarded by the scheduler's mu.

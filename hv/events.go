@@ -22,7 +22,7 @@ type event struct {
 }
 
 type eventQueue struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // a leaf lock (doc.go)
 	q       []event
 	dropped uint32
 }

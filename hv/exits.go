@@ -72,7 +72,7 @@ func handleExit(v *VCPU, x *exitState) (out outcome) {
 // Instruction intercepts never interrupt a delivery, so no handler that
 // injects an event of its own meets a valid one here.
 //
-// QEMU (TCG) deviates twice (docs/hv.md): EXITINTINFO echoes the last
+// QEMU (TCG) deviates twice (docs/qemu-tcg.md): EXITINTINFO echoes the last
 // EVENTINJ with V clear after a successful injection, so only V counts; and
 // an external interrupt whose delivery faulted reads as an exception, which
 // VMRUN would refuse for a vector above 31 (exceptions are 0-31), so such
@@ -151,7 +151,7 @@ func exitVMMCALL(v *VCPU, x *exitState) outcome {
 	return hypercall(v, x)
 }
 
-// NPF: EXITINFO1 is the error code, EXITINFO2 the guest-physical address.
+// exitNPF: EXITINFO1 is the error code, EXITINFO2 the guest-physical address.
 // A device's MMIO range needs the faulting instruction decoded, which
 // nothing does yet, so either way the domain crashes, naming what it hit
 // and the event it was delivering, if any.

@@ -223,13 +223,13 @@ func TestCPUIDHidesSVM(t *testing.T) {
 	if sig != abi.Signature || a < abi.CPUIDTiming {
 		t.Fatalf("signature leaf = %#x %q", a, sig)
 	}
-	if _, _, c, _ := guestCPUID(cpuidLeafExt1, 0); c&cpuidExt1ECXSVM != 0 {
+	if _, _, c, _ := guestCPUID(x86.CPUIDLeafExt1, 0); c&x86.CPUIDExt1ECXSVM != 0 {
 		t.Fatal("SVM bit visible to the guest")
 	}
-	if _, _, c, _ := guestCPUID(1, 0); c&cpuidStd1ECXHypervisor == 0 {
+	if _, _, c, _ := guestCPUID(1, 0); c&x86.CPUIDStd1ECXHypervisor == 0 {
 		t.Fatal("hypervisor-present bit missing")
 	}
-	if a, b, c, d := guestCPUID(cpuidLeafSVM, 0); a|b|c|d != 0 {
+	if a, b, c, d := guestCPUID(x86.CPUIDLeafSVM, 0); a|b|c|d != 0 {
 		t.Fatal("SVM feature leaf visible")
 	}
 }

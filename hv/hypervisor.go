@@ -28,7 +28,7 @@ type Hypervisor struct {
 	groups *domgrp.Table
 	events eventQueue
 
-	mu      sync.Mutex // guards domains and ids; lock order: before Scheduler.mu
+	mu      sync.Mutex // guards domains and ids; lock order in doc.go
 	domains map[DomID]*Domain
 	ids     *idSpace     // unprivileged domains' ids; 0 is the control domain's
 	created atomic.Int64 // names domains made by createdomain

@@ -59,7 +59,7 @@ type exitState struct {
 }
 
 // advance moves RIP past an intercepted instruction of n bytes (no NRIPS
-// under TCG: the length is known per exit kind).
+// under TCG, docs/qemu-tcg.md: the length is known per exit kind).
 func (x *exitState) advance(n uint64) { x.rip += n }
 
 // readExit fills x from v's VMCB after a #VMEXIT with code.

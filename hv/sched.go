@@ -32,7 +32,8 @@ import (
 //     ran here (its guest may have changed mappings and flushed only there);
 //   - each loop owns RCU reader slot = its CPU index (hypercalls run there).
 //
-// Lock order: Hypervisor.mu, then Scheduler.mu, then Domain.mu.
+// Lock order: after Hypervisor.mu, before Domain.mu (the package doc has
+// the whole order).
 type Scheduler struct {
 	slice atomic.Int64 // time slice, ns (a self-test lengthens it for a while)
 

@@ -17,7 +17,7 @@ func sysctl(v *VCPU, c *abi.Ctl) error {
 	switch c.Cmd {
 	case abi.SysctlPhysInfo:
 		m := kernel.ReadMemInfo()
-		abi.PhysInfo{CPUs: 1, TSCkHz: uint32(kernel.TSCHz() / 1000),
+		abi.PhysInfo{CPUs: uint32(len(v.dom.hv.sched.cpus)), TSCkHz: uint32(kernel.TSCHz() / 1000),
 			TotalPages: m.Total, FreePages: m.Free}.Encode(c.Union[:])
 		return nil
 	case abi.SysctlGetInfoList:

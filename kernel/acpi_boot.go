@@ -11,6 +11,7 @@ import "grove/acpi"
 // identity map, minus page 0 (never mapped: nil dereferences must fault).
 type physMem struct{}
 
+// Boot path.
 func (physMem) Bytes(pa, n uint64) ([]byte, bool) {
 	end := pa + n
 	if pa < pageSize || end < pa || end > uint64(kas.identEnd) {
@@ -24,6 +25,7 @@ func (physMem) Bytes(pa, n uint64) ([]byte, bool) {
 var madt acpi.Topology
 
 // acpiCPUs lists the local APIC ids of the CPUs the firmware enables.
+// Boot path.
 func acpiCPUs() (ids [maxCPUs]uint32, n int) {
 	rsdp, err := acpi.FindRSDP(physMem{}, Boot.RSDP)
 	if err == nil {

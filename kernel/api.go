@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/usbarmory/tamago/soc/intel/rtc"
+
+	"grove/x86"
 )
 
 // The API ordinary Go code uses: every function here runs in goroutines,
@@ -40,16 +42,14 @@ type Features struct {
 	DecodeAssist bool
 }
 
-// CPUFeatures reads CPUID (AMD APM vol. 3, appendix E: leaves 0x80000001
-// ECX bit 2 = SVM, 0x8000000A EBX = ASIDs, EDX bit 0 = NP, 3 = NRIPS,
-// 7 = decode assists, 16 = VGIF).
+// CPUFeatures reads CPUID (the leaves and bits are package x86's).
 func CPUFeatures() Features {
 	var f Features
 	_, b, c, d := cpuid(0, 0)
 	f.Vendor = string(regBytes(b, d, c))
 	_, _, c1, _ := cpuid(1, 0)
-	f.RDRAND, f.AVX = c1&(1<<30) != 0, c1&(1<<28) != 0
-	maxExt, _, _, _ := cpuid(0x80000000, 0)
+	f.RDRAND, f.AVX = c1&x86.CPUIDStd1ECXRDRAND != 0, c1&x86.CPUIDStd1ECXAVX != 0
+	maxExt, _, _, _ := cpuid(x86.CPUIDLeafExtMax, 0)
 	if maxExt >= 0x80000004 {
 		var brand []byte
 		for leaf := uint32(0x80000002); leaf <= 0x80000004; leaf++ {
@@ -58,12 +58,12 @@ func CPUFeatures() Features {
 		}
 		f.Brand = trimNul(brand)
 	}
-	_, _, ce, _ := cpuid(0x80000001, 0)
-	f.SVM = ce&(1<<2) != 0
-	if f.SVM && maxExt >= 0x8000000a {
-		_, asids, _, d := cpuid(0x8000000a, 0)
-		f.ASIDs, f.NPT, f.NRIPS = asids, d&1 != 0, d&(1<<3) != 0
-		f.DecodeAssist, f.VGIF = d&(1<<7) != 0, d&(1<<16) != 0
+	_, _, ce, _ := cpuid(x86.CPUIDLeafExt1, 0)
+	f.SVM = ce&x86.CPUIDExt1ECXSVM != 0
+	if f.SVM && maxExt >= x86.CPUIDLeafSVM {
+		_, asids, _, d := cpuid(x86.CPUIDLeafSVM, 0)
+		f.ASIDs, f.NPT, f.NRIPS = asids, d&x86.CPUIDSVMEDXNP != 0, d&x86.CPUIDSVMEDXNRIPS != 0
+		f.DecodeAssist, f.VGIF = d&x86.CPUIDSVMEDXDecodeAssists != 0, d&x86.CPUIDSVMEDXVGIF != 0
 	}
 	return f
 }

@@ -13,7 +13,8 @@ import "sync/atomic"
 // later.
 //
 // Lock order: the BKL is the only kernel lock; nothing above the kernel can
-// hold it (it is released before any return to thread context).
+// hold it (it is released before any return to thread context), so it sits
+// apart from every Go lock (hv/doc.go has the order across packages).
 //
 // A CPU spinning for the BKL still answers TLB shoot-downs (tlb.go), or a
 // holder waiting for its acknowledgement would deadlock with it.
@@ -23,7 +24,8 @@ var (
 	bklSpins atomic.Uint64
 )
 
-// bklLock takes the BKL for c. Kernel context.
+// bklLock takes the BKL for c.
+// Kernel context.
 func bklLock(c *percpu) {
 	me := int32(c.id) + 1
 	for !bkl.CompareAndSwap(0, me) {
@@ -33,5 +35,6 @@ func bklLock(c *percpu) {
 	}
 }
 
-// bklUnlock releases it. Kernel context, holder only.
+// bklUnlock releases it.
+// Kernel context, holder only.
 func bklUnlock() { bkl.Store(0) }

@@ -31,6 +31,7 @@ var (
 	booted     bool // set by bootMain: never true in a host process
 )
 
+// Boot path.
 func bootMain(magic, info uint64) {
 	booted = true
 	hwConsoleInit()
@@ -62,6 +63,7 @@ func bootMain(magic, info uint64) {
 	enterUser(sp, rt0Addr())
 }
 
+// Boot path.
 func bootFail(why string) {
 	kprint("grove: cannot boot: ")
 	kprint(why)
@@ -70,6 +72,7 @@ func bootFail(why string) {
 }
 
 // memInit hands usable RAM above the kernel image to the page allocator.
+// Boot path.
 func memInit() {
 	var top uint64
 	for _, r := range Boot.Mem[:Boot.NMem] {
@@ -105,6 +108,7 @@ func memInit() {
 }
 
 // findFree finds size bytes of usable RAM above the image and modules.
+// Boot path.
 func findFree(size uint64) uint64 {
 	for _, r := range Boot.Mem[:Boot.NMem] {
 		if r.Type != memUsable {
@@ -126,6 +130,7 @@ func findFree(size uint64) uint64 {
 // pagingInit replaces the trampoline's tables: RAM identity mapped with 2 MiB
 // pages (4 GiB at least, for MMIO), page 0 unmapped so nil dereferences
 // fault, the local and I/O APIC pages uncached.
+// Boot path.
 func pagingInit() {
 	wrmsr(x86.MSREFER, rdmsr(x86.MSREFER)|x86.EFERNXE)
 	var top uint64
@@ -162,6 +167,7 @@ func pagingInit() {
 
 // tasksInit creates the idle task and the main thread, and returns the main
 // thread's initial stack pointer.
+// Boot path.
 func tasksInit(c *percpu) uintptr {
 	fninit()
 	if !newIdleTask(c, uintptrOf(&bootTLS[1])) {
@@ -184,7 +190,8 @@ func tasksInit(c *percpu) uintptr {
 }
 
 // newIdleTask gives c its idle task: the idle loop on a page of its own
-// stack, with fsBase for Go's TLS word. Boot path.
+// stack, with fsBase for Go's TLS word.
+// Boot path.
 func newIdleTask(c *percpu, fsBase uintptr) bool {
 	idle, it := allocTask()
 	istack, err := kmem.alloc()
@@ -203,6 +210,7 @@ func newIdleTask(c *percpu, fsBase uintptr) bool {
 }
 
 // Cmdline0 is Cmdline without allocating (boot time).
+// Boot path.
 func (b *BootInfo) Cmdline0() []byte { return b.cmdline[:b.cmdlineLen] }
 
 // envp for the runtime. Asynchronous preemption is off: it would need SIGURG
@@ -211,6 +219,7 @@ const bootEnv = "GODEBUG=asyncpreemptoff=1"
 
 // buildInitialStack lays out argc, argv ("grove" + command-line words), envp
 // and the auxiliary vector below top, as Linux does for a new process.
+// Boot path.
 func buildInitialStack(top uintptr, cmdline []byte) uintptr {
 	strs := top - 2048
 	p := strs

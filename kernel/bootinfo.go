@@ -74,9 +74,11 @@ type physReader interface {
 
 type bootError string
 
+// Kernel context.
 func (e bootError) Error() string { return string(e) }
 
 // parseBootInfo decodes the loader's structures at info into out.
+// Boot path.
 func parseBootInfo(magic uint64, info uint64, m physReader, out *BootInfo) error {
 	switch uint32(magic) {
 	case multibootMagic:
@@ -96,6 +98,7 @@ func parseBootInfo(magic uint64, info uint64, m physReader, out *BootInfo) error
 // flags at 0; mods_count/mods_addr at 20/24 (flag bit 3); cmdline at 16 (bit 2);
 // mmap_length/mmap_addr at 44/48 (bit 6), entries {size, base, len, type}
 // where size does not count itself.
+// Boot path.
 func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
 	b := m.read(info, 52)
 	if b == nil {
@@ -147,6 +150,7 @@ func parseMultiboot(info uint64, m physReader, out *BootInfo) error {
 // cmdline_paddr(24), rsdp_paddr(32), memmap_paddr(40), memmap_entries(48).
 // Modules are {paddr, size, cmdline_paddr, reserved}; memmap entries
 // {addr, size, type, reserved}.
+// Boot path.
 func parsePVH(info uint64, m physReader, out *BootInfo) error {
 	b := m.read(info, 56)
 	if b == nil {
@@ -186,6 +190,7 @@ func parsePVH(info uint64, m physReader, out *BootInfo) error {
 
 // addRegion appends a region, or grows the last one when this one
 // continues it with the same type: OVMF's EFI map lists many neighbours.
+// Boot path.
 func addRegion(out *BootInfo, base, length uint64, typ uint32) {
 	if length == 0 || base+length < base {
 		return
@@ -206,6 +211,7 @@ func addRegion(out *BootInfo, base, length uint64, typ uint32) {
 
 // readCString copies the NUL-terminated string at addr into dst (at most
 // len(dst) bytes) and returns its length.
+// Boot path.
 func readCString(m physReader, addr uint64, dst []byte) int {
 	n := 0
 	for n < len(dst) {
@@ -222,6 +228,7 @@ func readCString(m physReader, addr uint64, dst []byte) int {
 // dropImagePath removes from buf[:n] the image path a loader may put before
 // the arguments (QEMU does, GRUB does not): a first word with a '/' or '.'
 // and no '='. It returns the new length.
+// Boot path.
 func dropImagePath(buf []byte, n int) int {
 	c := buf[:n]
 	i, path := 0, false
@@ -244,6 +251,7 @@ func dropImagePath(buf []byte, n int) int {
 }
 
 // readModString reads a module's string the way the command line is read.
+// Boot path.
 func readModString(m physReader, addr uint64, mod *Module) {
 	if addr != 0 {
 		mod.cmdLen = dropImagePath(mod.cmdline[:], readCString(m, addr, mod.cmdline[:]))
@@ -251,6 +259,7 @@ func readModString(m physReader, addr uint64, mod *Module) {
 }
 
 // UsableBytes is the total of usable RAM in the map.
+// Boot path.
 func (b *BootInfo) UsableBytes() uint64 {
 	var n uint64
 	for _, r := range b.Mem[:b.NMem] {

@@ -27,6 +27,7 @@ const (
 // starting 8-byte aligned, up to an end tag (type 0, size 8). A tag that
 // is smaller than its header or runs past total_size ends the walk with an
 // error, so a broken structure can neither loop nor be read past its end.
+// Boot path.
 func parseMultiboot2(info uint64, m physReader, out *BootInfo) error {
 	h := m.read(info, 8)
 	if h == nil {
@@ -71,6 +72,7 @@ func parseMultiboot2(info uint64, m physReader, out *BootInfo) error {
 // mb2Finish falls back to the EFI memory map when the loader gave no
 // type-6 map (GRUB gives both under UEFI; the type-6 one is already merged
 // and in E820 terms).
+// Boot path.
 func mb2Finish(m physReader, out *BootInfo, sawMmap bool, efi, efiSize uint64) error {
 	switch {
 	case sawMmap:
@@ -82,6 +84,7 @@ func mb2Finish(m physReader, out *BootInfo, sawMmap bool, efi, efiSize uint64) e
 }
 
 // mb2Tag decodes one tag of size bytes (header included) at addr.
+// Boot path.
 func mb2Tag(typ uint32, addr, size uint64, m physReader, out *BootInfo) error {
 	switch typ {
 	case mb2TagCmdline:
@@ -102,6 +105,7 @@ func mb2Tag(typ uint32, addr, size uint64, m physReader, out *BootInfo) error {
 }
 
 // mb2Module reads {type, size, mod_start, mod_end, string} (§3.6.6).
+// Boot path.
 func mb2Module(addr, size uint64, m physReader, out *BootInfo) error {
 	e := m.read(addr, 16)
 	if size < 16 || e == nil {
@@ -125,6 +129,7 @@ func mb2Module(addr, size uint64, m physReader, out *BootInfo) error {
 // mb2Mmap reads {type, size, entry_size, entry_version, entries} with
 // entries {u64 base_addr, u64 length, u32 type, u32 reserved} (§3.6.8);
 // entry_size may grow in later versions, so step by it.
+// Boot path.
 func mb2Mmap(addr, size uint64, m physReader, out *BootInfo) error {
 	h := m.read(addr, 16)
 	if size < 16 || h == nil {
@@ -149,6 +154,7 @@ func mb2Mmap(addr, size uint64, m physReader, out *BootInfo) error {
 // and the page allocator may hand out, so BootInfo keeps its own: Boot is
 // in the identity-mapped kernel image, where the physical address of a
 // variable is its address.
+// Boot path.
 func mb2RSDP(addr, size, n uint64, m physReader, out *BootInfo) {
 	if size < 8+n {
 		return
@@ -174,6 +180,7 @@ const (
 // EFI_MEMORY_DESCRIPTORs} (§3.6.19). A descriptor is {u32 Type, u32 pad,
 // u64 PhysicalStart, u64 VirtualStart, u64 NumberOfPages, u64 Attribute}
 // (UEFI 2.10 §7.2.3, GetMemoryMap); descriptor_size may exceed its 40 bytes.
+// Boot path.
 func mb2EFIMmap(addr, size uint64, m physReader, out *BootInfo) error {
 	h := m.read(addr, 16)
 	if size < 16 || h == nil {
@@ -200,6 +207,7 @@ func mb2EFIMmap(addr, size uint64, m physReader, out *BootInfo) error {
 // efiToE820 maps an EFI memory type to the E820 type Grove keeps, the way
 // GRUB and Linux do once boot services have been exited: loader and boot
 // services memory is free, runtime services and MMIO stay reserved.
+// Boot path.
 func efiToE820(t uint32) uint32 {
 	switch {
 	case t >= efiLoaderCode && t <= efiBootServicesData, t == efiConventionalMemory:

@@ -4,6 +4,7 @@ package kernel
 // allocation). The rest go to the program as its arguments.
 
 // cmdlineValue returns the value of the first word "key=value" in cmd.
+// Boot path.
 func cmdlineValue(cmd []byte, key string) ([]byte, bool) {
 	for i := 0; i < len(cmd); {
 		for i < len(cmd) && cmd[i] == ' ' {
@@ -23,6 +24,7 @@ func cmdlineValue(cmd []byte, key string) ([]byte, bool) {
 }
 
 // parseDec reads a decimal number of at most 6 digits.
+// Boot path.
 func parseDec(b []byte) (int, bool) {
 	if len(b) == 0 || len(b) > 6 {
 		return 0, false
@@ -39,6 +41,7 @@ func parseDec(b []byte) (int, bool) {
 
 // cpusLimit reads cpus=N: how many CPUs to run on (0 = all the firmware
 // lists). A bad value is reported and ignored.
+// Boot path.
 func cpusLimit(cmd []byte) int {
 	v, ok := cmdlineValue(cmd, "cpus")
 	if !ok {

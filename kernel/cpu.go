@@ -1,7 +1,7 @@
 package kernel
 
 // Single-instruction wrappers, defined in cpu_amd64.s. They are the only door
-// to ports, MSRs and control registers (STYLE.md: one register-access layer).
+// to ports, MSRs and control registers: the one register-access layer.
 // All are ABI0 assembly and safe to call from kernel context (they use no stack
 // beyond their arguments).
 
@@ -26,7 +26,8 @@ func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func rdrand() (val uint64, ok bool)
 func pause() // PAUSE: spin-wait hint
 
-// thisCPU returns the per-CPU block of the executing CPU (GS base).
+// thisCPUAddr returns the address of the executing CPU's per-CPU block
+// (GS base; thisCPU in percpu.go types it).
 func thisCPUAddr() uintptr
 
 // MSRs the kernel alone uses (the rest are in package x86).

@@ -29,6 +29,7 @@ func CurrentCPU() int {
 	return int(r)
 }
 
+// Kernel context.
 func sysGroveCPUFn(c *percpu, f *TrapFrame) uint64 { return uint64(c.id) }
 
 // TSCOffset is how far cpu's TSC runs from the boot CPU's (its TSC minus
@@ -53,6 +54,7 @@ func KickCPU(cpu int) error {
 	return nil
 }
 
+// Kernel context.
 func sysGroveKickFn(c *percpu, f *TrapFrame) uint64 {
 	o := &cpus[f.RDI%maxCPUs]
 	hwSendIPI(o.apicID, vecResched)

@@ -13,6 +13,13 @@
 // identity-mapped physical addresses. Nothing in it is //go:nosplit: the fake
 // g's stack bounds make the compiler's stack checks pass on the kernel stack,
 // and a check that fails (a 64 KiB kernel stack overflow) is a kernel bug.
-// The boot path (bootMain and below) runs before the runtime with the same
-// rules. See docs/kernel.md.
+// The boot path (bootMain, apMain and below) runs before the runtime with
+// the same rules.
+//
+// Each function that runs in kernel context says so in one line of its doc
+// comment, "Kernel context." (reached from trap) or "Boot path." (reached
+// only from bootMain or apMain), with what else holds ("BKL held"). `make
+// vet` (cmd/kcheck) fails when a function reached from those entry points
+// lacks the line or when escape analysis finds a heap allocation in one
+// that has it, in both flavours. See docs/kernel.md.
 package kernel

@@ -10,6 +10,7 @@ var excNames = [32]string{"divide error", "debug", "NMI", "breakpoint", "overflo
 	"invalid TSS", "segment not present", "stack fault", "general protection",
 	"page fault", "", "x87 error", "alignment check", "machine check", "SIMD error"}
 
+// Kernel context.
 func dumpFrame(f *TrapFrame) {
 	kprint("  rip=")
 	kprintHex(f.RIP)
@@ -40,6 +41,7 @@ func dumpFrame(f *TrapFrame) {
 
 // kernelFault reports a fault taken by kernel code (or an exception that
 // cannot be survived) and powers off.
+// Kernel context.
 func kernelFault(f *TrapFrame, what string) {
 	kprint("\nkernel: cpu ")
 	kprintDec(uint64(thisCPU().id))
@@ -59,6 +61,7 @@ func kernelFault(f *TrapFrame, what string) {
 
 // walkFrames prints the frame-pointer chain while it stays on a kernel
 // stack. It is best effort: the fault path reuses the top of that stack.
+// Kernel context.
 func walkFrames(bp uintptr) {
 	c := thisCPU()
 	lo, hi := c.kstack-kstackSize-dfStackSize, c.kstack
@@ -76,6 +79,7 @@ func walkFrames(bp uintptr) {
 	}
 }
 
+// Kernel context.
 func sysGroveCrashFn(c *percpu, f *TrapFrame) uint64 {
 	kprint("kernel: crashing on request (crash=kernel)\n")
 	return *wordAt(uintptr(f.RDI)) // RDI = 0: a nil dereference in kernel code
@@ -84,12 +88,14 @@ func sysGroveCrashFn(c *percpu, f *TrapFrame) uint64 {
 // sysGroveCrashDFFn points IST1 at unmapped memory and faults: delivering
 // the page fault then faults too, which the CPU turns into a double fault on
 // IST2 (crash=double).
+// Kernel context.
 func sysGroveCrashDFFn(c *percpu, f *TrapFrame) uint64 {
 	kprint("kernel: double-faulting on request (crash=double)\n")
 	c.tss.setIST(1, userTop&^0xfff)
 	return *wordAt(uintptr(f.RDI))
 }
 
+// Kernel context.
 func fatalSignal(f *TrapFrame, sig int, addr uint64) {
 	kprint("\nkernel: thread ")
 	kprintDec(uint64(tasks[thisCPU().cur].tid))
@@ -102,6 +108,7 @@ func fatalSignal(f *TrapFrame, sig int, addr uint64) {
 	shutdown(1)
 }
 
+// Kernel context.
 func outOfMemory(f *TrapFrame, addr uint64) {
 	kprint("\nkernel: out of memory backing ")
 	kprintHex(addr)

@@ -39,8 +39,10 @@ type fdesc struct {
 
 var fds = [maxFDs]fdesc{{kind: fdConsole}, {kind: fdConsole}, {kind: fdConsole}}
 
+// Kernel context.
 func fdValid(fd int) bool { return fd >= 0 && fd < maxFDs && fds[fd].kind != fdNone }
 
+// Kernel context.
 func newFD(kind uint8) uint64 {
 	for i := 3; i < maxFDs; i++ {
 		if fds[i].kind == fdNone {
@@ -51,6 +53,7 @@ func newFD(kind uint8) uint64 {
 	return sysErr(errno.EMFILE)
 }
 
+// Kernel context.
 func sysCloseFn(c *percpu, f *TrapFrame) uint64 {
 	fd := int(f.RDI)
 	if !fdValid(fd) {
@@ -62,6 +65,7 @@ func sysCloseFn(c *percpu, f *TrapFrame) uint64 {
 	return 0
 }
 
+// Kernel context.
 func sysEventfd2Fn(c *percpu, f *TrapFrame) uint64 {
 	r := newFD(fdEvent)
 	if int64(r) >= 0 {
@@ -70,8 +74,10 @@ func sysEventfd2Fn(c *percpu, f *TrapFrame) uint64 {
 	return r
 }
 
+// Kernel context.
 func sysEpollCreate1Fn(c *percpu, f *TrapFrame) uint64 { return newFD(fdEpoll) }
 
+// Kernel context.
 func sysEpollCtlFn(c *percpu, f *TrapFrame) uint64 {
 	ep, op, fd := int(f.RDI), int(f.RSI), int32(f.RDX)
 	if !fdValid(ep) || fds[ep].kind != fdEpoll || !fdValid(int(fd)) {
@@ -108,6 +114,7 @@ func sysEpollCtlFn(c *percpu, f *TrapFrame) uint64 {
 
 // ready collects epoll instance ep's ready registrations into out (packed
 // struct epoll_event: u32 events, u64 data) and returns how many.
+// Kernel context.
 func ready(ep int, out uintptr, max int) int {
 	n := 0
 	e := &fds[ep]
@@ -125,6 +132,7 @@ func ready(ep int, out uintptr, max int) int {
 	return n
 }
 
+// Kernel context.
 func sysEpollPwaitFn(c *percpu, f *TrapFrame) uint64 {
 	ep, out, max, timeout := int(f.RDI), uintptr(f.RSI), int(int32(f.RDX)), int64(int32(f.R10))
 	if !fdValid(ep) || fds[ep].kind != fdEpoll || max <= 0 {
@@ -147,6 +155,7 @@ func sysEpollPwaitFn(c *percpu, f *TrapFrame) uint64 {
 
 // kickEpoll restarts every epoll_pwait on an instance watching eventfd fd:
 // the call runs again and now finds it ready.
+// Kernel context.
 func kickEpoll(fd int32) {
 	for i := range tasks {
 		t := &tasks[i]
@@ -165,12 +174,14 @@ func kickEpoll(fd int32) {
 
 // restart makes a blocked task execute its system call again (SYSCALL is two
 // bytes; RAX still holds the call number because the result was never stored).
+// Kernel context.
 func restart(i int32) {
 	t := &tasks[i]
 	t.regs.RIP -= 2
 	enqueue(i)
 }
 
+// Kernel context.
 func sysReadFn(c *percpu, f *TrapFrame) uint64 {
 	fd, buf, n := int(f.RDI), uintptr(f.RSI), uintptr(f.RDX)
 	if !fdValid(fd) {
@@ -203,6 +214,7 @@ func sysReadFn(c *percpu, f *TrapFrame) uint64 {
 	return sysErr(errno.EINVAL)
 }
 
+// Kernel context.
 func sysWriteFn(c *percpu, f *TrapFrame) uint64 {
 	fd, buf, n := int(f.RDI), uintptr(f.RSI), uintptr(f.RDX)
 	if !fdValid(fd) {

@@ -16,6 +16,7 @@ const (
 // tss is the 64-bit TSS as 32-bit words (its 64-bit fields are misaligned).
 type tss [26]uint32
 
+// Kernel context.
 func (t *tss) setIST(n int, top uintptr) {
 	t[9+2*(n-1)] = uint32(top)
 	t[10+2*(n-1)] = uint32(top >> 32)
@@ -28,11 +29,13 @@ var kernelGs [maxCPUs][32]uintptr
 
 var idt [256][2]uint64
 
+// Boot path.
 func descriptor(limit uint16, base uintptr) [2]uint64 {
 	return [2]uint64{uint64(limit) | uint64(base)<<16, uint64(base) >> 48}
 }
 
 // cpuInit sets up c's stacks, GDT, TSS and GS base on the executing CPU.
+// Boot path.
 func cpuInit(c *percpu, id int, stacks uintptr) {
 	c.id = id
 	c.self = uintptrOf(c)
@@ -65,6 +68,7 @@ func cpuInit(c *percpu, id int, stacks uintptr) {
 }
 
 // idtInit fills the IDT from the stubs in trap_amd64.s and loads it.
+// Boot path.
 func idtInit() {
 	stubs := ptrAt[[39]uintptr](vectorStubsAddr())
 	for v := range idt {
@@ -93,12 +97,14 @@ func idtInit() {
 }
 
 // idtLoad loads the shared IDT on the executing CPU.
+// Boot path.
 func idtLoad() {
 	d := descriptor(uint16(len(idt)*16-1), uintptrOf(&idt))
 	lidt(uintptrOf(&d))
 }
 
 // syscallInit points SYSCALL at syscallEntry with interrupts masked.
+// Boot path.
 func syscallInit() {
 	stubs := ptrAt[[37]uintptr](vectorStubsAddr())
 	wrmsr(x86.MSREFER, rdmsr(x86.MSREFER)|x86.EFERSCE|x86.EFERNXE)
@@ -107,6 +113,7 @@ func syscallInit() {
 	wrmsr(x86.MSRSFMASK, x86.RFLAGSIF|x86.RFLAGSDF|x86.RFLAGSTF|x86.RFLAGSAC)
 }
 
+// Boot path.
 func idleLoopAddr() uintptr {
 	return ptrAt[[37]uintptr](vectorStubsAddr())[36]
 }

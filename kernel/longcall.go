@@ -35,7 +35,8 @@ func LongCall(i int, a, b uintptr, deadline int64) uintptr {
 	return r
 }
 
-// sysGroveLongCallFn runs in kernel context, and so does the call it makes.
+// sysGroveLongCallFn makes registered call i, also in kernel context.
+// Kernel context, without the BKL across the call.
 func sysGroveLongCallFn(c *percpu, f *TrapFrame) uint64 {
 	i := f.RDI
 	if i >= maxLongCalls || longCalls[i] == nil {

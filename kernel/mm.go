@@ -5,17 +5,17 @@ import (
 	"grove/x86/paging"
 )
 
-// Kernel memory state. Touched only from kernel context (interrupts off).
+// Kernel memory state. Touched only from kernel context, under the BKL.
 var (
-	kmem     physAlloc
-	kas      addressSpace
-	ptPages  uint64 // pages holding page tables
-	kmemLock spinlock
+	kmem    physAlloc
+	kas     addressSpace
+	ptPages uint64 // pages holding page tables
 )
 
 // kernelPT gives page tables physical pages through the identity map.
 type kernelPT struct{}
 
+// Boot path.
 func (kernelPT) AllocTable() (uint64, error) {
 	pa, err := kmem.alloc()
 	if err != nil {
@@ -26,8 +26,10 @@ func (kernelPT) AllocTable() (uint64, error) {
 	return uint64(pa), nil
 }
 
+// Boot path.
 func (kernelPT) Table(pa uint64) *[512]uint64 { return tableAt(uintptr(pa)) }
 
+// Boot path.
 func (kernelPT) FreeTable(pa uint64) {
 	kmem.freePage(uintptr(pa))
 	ptPages--
@@ -42,6 +44,7 @@ const (
 )
 
 // faultIn backs the page at addr if a mapping allows the access.
+// Kernel context.
 func (as *addressSpace) faultIn(addr uintptr, write bool) int {
 	i := as.find(addr)
 	if i < 0 {
@@ -81,6 +84,7 @@ func (as *addressSpace) faultIn(addr uintptr, write bool) int {
 // releaseUserPage is unmapRange's callback for mapping pages.
 // The page is freed only after other CPUs dropped it from their TLBs: callers
 // end with tlbFlushGathered.
+// Kernel context.
 func releaseUserPage(va, pa uintptr) {
 	invlpg(va)
 	gatherPage(pa)
@@ -89,6 +93,7 @@ func releaseUserPage(va, pa uintptr) {
 
 // access makes [addr, addr+n) usable by the kernel on the caller's behalf,
 // backing pages as a fault would. It fails for unmapped or forbidden memory.
+// Kernel context.
 func (as *addressSpace) access(addr, n uintptr, write bool) bool {
 	if n == 0 {
 		return true
@@ -112,6 +117,7 @@ func (as *addressSpace) access(addr, n uintptr, write bool) bool {
 	return true
 }
 
+// Kernel context.
 func doMmap(addr, length uintptr, prot, flags uint32, fd int64) uint64 {
 	if length == 0 || flags&mapAnonymous == 0 {
 		return sysErr(errno.EINVAL) // only anonymous memory exists here
@@ -133,6 +139,7 @@ func doMmap(addr, length uintptr, prot, flags uint32, fd int64) uint64 {
 	return uint64(a)
 }
 
+// Kernel context.
 func doMunmap(addr, length uintptr) uint64 {
 	n := (length + pageSize - 1) &^ (pageSize - 1)
 	if addr%pageSize != 0 || n == 0 || addr < kas.identEnd || addr+n > userTop {
@@ -153,6 +160,7 @@ const (
 
 // doMadvise gives pages back for DONTNEED and FREE (their next touch reads
 // zeros, which satisfies both) and accepts every other advice as a no-op.
+// Kernel context.
 func doMadvise(addr, length uintptr, advice int) uint64 {
 	if addr%pageSize != 0 {
 		return sysErr(errno.EINVAL)

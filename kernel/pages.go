@@ -34,7 +34,7 @@ func FreePages(pa uintptr, n int) error {
 	return nil
 }
 
-// sysGrovePageAllocFn runs in kernel context.
+// Kernel context.
 func sysGrovePageAllocFn(c *percpu, f *TrapFrame) uint64 {
 	n, align := f.RDI, f.RSI
 	if n == 0 || n > 1<<20 || align == 0 || align&(align-1) != 0 {
@@ -47,7 +47,7 @@ func sysGrovePageAllocFn(c *percpu, f *TrapFrame) uint64 {
 	return uint64(pa)
 }
 
-// sysGrovePageFreeFn runs in kernel context.
+// Kernel context.
 func sysGrovePageFreeFn(c *percpu, f *TrapFrame) uint64 {
 	pa, n := uintptr(f.RDI), f.RSI
 	for i := uint64(0); i < n; i++ {
@@ -70,7 +70,7 @@ func ReadMemInfo() MemInfo {
 	return m
 }
 
-// sysGroveMemInfoFn runs in kernel context.
+// Kernel context.
 func sysGroveMemInfoFn(c *percpu, f *TrapFrame) uint64 {
 	if !kas.access(uintptr(f.RDI), sizeOf[MemInfo](), true) {
 		return sysErr(errno.EFAULT)

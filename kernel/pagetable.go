@@ -13,7 +13,8 @@ type pageTables[M paging.Alloc] struct{ paging.Tables[M] }
 // tableFlags is what an entry pointing to a table carries: the leaf decides.
 const tableFlags = paging.P | paging.RW | paging.US
 
-// map4K maps the page at va to pa with flags (P is added). Kernel context.
+// map4K maps the page at va to pa with flags (P is added).
+// Kernel context.
 func (pt *pageTables[M]) map4K(va, pa uintptr, flags uint64) error {
 	e, err := pt.Entry(uint64(va), 0, tableFlags)
 	if err != nil {
@@ -24,7 +25,8 @@ func (pt *pageTables[M]) map4K(va, pa uintptr, flags uint64) error {
 }
 
 // lookup returns the 4 KiB page entry for va, or 0 if none (large pages
-// included). Kernel context.
+// included).
+// Kernel context.
 func (pt *pageTables[M]) lookup(va uintptr) uint64 {
 	e, level, ok := pt.Lookup(uint64(va))
 	if !ok || level != 0 {
@@ -36,7 +38,8 @@ func (pt *pageTables[M]) lookup(va uintptr) uint64 {
 // unmapRange clears every 4 KiB mapping in [start, end) and calls release
 // with each page's physical address; large pages stay. Missing tables are
 // skipped whole; emptied tables stay. release must be a top-level function
-// (a closure would be allocated). Kernel context.
+// (a closure would be allocated).
+// Kernel context.
 func (pt *pageTables[M]) unmapRange(start, end uintptr, release func(va, pa uintptr)) {
 	paging.Visit(&pt.Tables, uint64(start), uint64(end), unmapper{release})
 }
@@ -44,6 +47,7 @@ func (pt *pageTables[M]) unmapRange(start, end uintptr, release func(va, pa uint
 // unmapper is unmapRange's paging.Visitor.
 type unmapper struct{ release func(va, pa uintptr) }
 
+// Kernel context.
 func (u unmapper) Visit(va uint64, e *uint64, level int) {
 	if level != 0 {
 		return

@@ -46,5 +46,6 @@ type percpu struct {
 
 var cpus [maxCPUs]percpu
 
-// thisCPU returns the executing CPU's block. Kernel context only.
+// thisCPU returns the executing CPU's block.
+// Kernel context only.
 func thisCPU() *percpu { return ptrAt[percpu](thisCPUAddr()) }

@@ -1,15 +1,19 @@
 package kernel
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"grove/x86/paging"
+)
 
 // pageSize is the only page size the allocator hands out.
-const pageSize = 4096
+const pageSize = paging.PageSize
 
 // physAlloc is the physical page allocator: one bit per 4 KiB page of the
 // physical address space up to the highest usable address, set = in use.
 // The bitmap lives in memory given at init (physical pages, or a slice in
 // host tests), so the allocator never touches the Go heap. Callers serialize
-// (the kernel runs it with interrupts off under kmemLock).
+// (the kernel runs it in kernel context, under the BKL).
 type physAlloc struct {
 	bits   uintptr // address of the bitmap (uint64 words)
 	npages uint64  // pages covered
@@ -22,9 +26,11 @@ type physAlloc struct {
 // errNoMemory is returned when no free page (or run) exists.
 const errNoMemory = bootError("out of physical memory")
 
+// Kernel context.
 func (a *physAlloc) word(i uint64) *uint64 { return wordAt(a.bits + uintptr(i*8)) }
 
 // initBitmap covers npages pages with the bitmap at addr, all marked in use.
+// Boot path.
 func (a *physAlloc) initBitmap(addr uintptr, npages uint64) {
 	a.bits, a.npages = addr, npages
 	for i := uint64(0); i < (npages+63)/64; i++ {
@@ -35,9 +41,11 @@ func (a *physAlloc) initBitmap(addr uintptr, npages uint64) {
 }
 
 // bitmapBytes is the size of the bitmap for npages pages.
+// Boot path.
 func bitmapBytes(npages uint64) uint64 { return (npages + 63) / 64 * 8 }
 
 // release marks [base, base+len) free, shrunk inward to whole pages.
+// Boot path.
 func (a *physAlloc) release(base, length uint64) {
 	first, end := base/pageSize, (base+length)/pageSize
 	if base%pageSize != 0 {
@@ -56,6 +64,7 @@ func (a *physAlloc) release(base, length uint64) {
 }
 
 // reserve marks [base, base+len) in use, grown outward to whole pages.
+// Boot path.
 func (a *physAlloc) reserve(base, length uint64) {
 	first, end := base/pageSize, (base+length)/pageSize
 	if (base+length)%pageSize != 0 {
@@ -75,6 +84,7 @@ func (a *physAlloc) reserve(base, length uint64) {
 
 // took accounts for n pages leaving the free pool, keeping min the low-water
 // mark of free.
+// Kernel context.
 func (a *physAlloc) took(n uint64) {
 	a.free -= n
 	if a.free < a.min {
@@ -82,11 +92,17 @@ func (a *physAlloc) took(n uint64) {
 	}
 }
 
+// Kernel context.
 func (a *physAlloc) test(p uint64) bool { return *a.word(p / 64)&(1<<(p%64)) != 0 }
-func (a *physAlloc) set(p uint64)       { *a.word(p / 64) |= 1 << (p % 64) }
-func (a *physAlloc) clear(p uint64)     { *a.word(p / 64) &^= 1 << (p % 64) }
+
+// Kernel context.
+func (a *physAlloc) set(p uint64) { *a.word(p / 64) |= 1 << (p % 64) }
+
+// Kernel context.
+func (a *physAlloc) clear(p uint64) { *a.word(p / 64) &^= 1 << (p % 64) }
 
 // alloc returns the physical address of one free page (contents undefined).
+// Kernel context.
 func (a *physAlloc) alloc() (uintptr, error) {
 	words := (a.npages + 63) / 64
 	for n := uint64(0); n < words; n++ {
@@ -109,6 +125,7 @@ func (a *physAlloc) alloc() (uintptr, error) {
 }
 
 // allocRun returns n physically contiguous pages aligned to align pages.
+// Kernel context.
 func (a *physAlloc) allocRun(n, align uint64) (uintptr, error) {
 	if n == 0 || align == 0 {
 		return 0, bootError("allocRun: zero size or alignment")
@@ -135,6 +152,7 @@ func (a *physAlloc) allocRun(n, align uint64) (uintptr, error) {
 
 // freePage gives one page back. Freeing a free or out-of-range page is a
 // kernel bug and reported as such.
+// Kernel context.
 func (a *physAlloc) freePage(pa uintptr) error {
 	p := uint64(pa) / pageSize
 	if uint64(pa)%pageSize != 0 || p >= a.npages || !a.test(p) {

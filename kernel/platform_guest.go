@@ -36,8 +36,10 @@ const (
 // hypercall is VMMCALL with RAX = nr and RDI, RSI, RDX = a, b, c.
 func hypercall(nr, a, b, c uintptr) uintptr
 
+// Boot path.
 func hwConsoleInit() {}
 
+// Kernel context.
 func hwPut(b []byte) {
 	for len(b) > 0 {
 		n := min(len(b), consoleMax)
@@ -46,12 +48,16 @@ func hwPut(b []byte) {
 	}
 }
 
+// Kernel context.
 func hwGet(b []byte) int { return 0 }
 
+// Boot path.
 func hwInterruptsInit() {}
 
+// Kernel context.
 func hwEOI() {}
 
+// Boot path.
 func hwCalibrate() {
 	khz, _, _, _ := cpuid(cpuidTiming, 0)
 	if khz == 0 {
@@ -62,12 +68,15 @@ func hwCalibrate() {
 	tsc0 = rdtsc()
 }
 
+// Kernel context.
 func hwTimerArm(ns int64) {
 	hypercall(hcSetTimer, uintptr(rdtsc()+uint64(ns)*tscHz/1_000_000_000), 0, 0)
 }
 
+// Kernel context.
 func hwTimerStop() { hypercall(hcSetTimer, 0, 0, 0) }
 
+// Kernel context.
 func hwPowerOff(code int) {
 	reason := uintptr(shutdownOff)
 	if code != 0 {

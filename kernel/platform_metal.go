@@ -37,6 +37,7 @@ var (
 	lapicBase uintptr
 )
 
+// Boot path.
 func hwConsoleInit() {
 	const base = 0x3f8
 	outb(base+1, 0x00) // IER: no interrupts
@@ -48,6 +49,7 @@ func hwConsoleInit() {
 	com1.Init()
 }
 
+// Kernel context.
 func hwPut(b []byte) {
 	for _, c := range b {
 		if c == '\n' {
@@ -57,6 +59,7 @@ func hwPut(b []byte) {
 	}
 }
 
+// Kernel context.
 func hwGet(b []byte) int {
 	n := 0
 	for n < len(b) {
@@ -75,7 +78,8 @@ func hwGet(b []byte) int {
 
 // hwInterruptsInit masks the legacy PICs (remapped off the exception vectors
 // first) and enables the local APIC with a one-shot timer (TCG has no
-// TSC-deadline mode).
+// TSC-deadline mode: docs/qemu-tcg.md).
+// Boot path.
 func hwInterruptsInit() {
 	for _, b := range [...][2]uint8{{0x20, 0x11}, {0xa0, 0x11}, {0x21, 0x20}, {0xa1, 0x28},
 		{0x21, 4}, {0xa1, 2}, {0x21, 1}, {0xa1, 1}, {0x21, 0xff}, {0xa1, 0xff}} {
@@ -88,25 +92,31 @@ func hwInterruptsInit() {
 	apic.SetTimer(vecTimer, 0) // one-shot
 }
 
+// Kernel context.
 func hwEOI() { apic.ClearInterrupt() }
 
+// Kernel context.
 func hwTimerArm(ns int64) {
 	n := uint64(ns) * lapicHz / 1_000_000_000
 	lapicWrite(lapicTimerInit, uint32(max(n, 1)))
 }
 
+// Kernel context.
 func hwTimerStop() { lapicWrite(lapicTimerInit, 0) }
 
+// Kernel context.
 func lapicWrite(reg uintptr, v uint32) {
 	atomic.StoreUint32(ptrAt[uint32](lapicBase+reg), v)
 }
 
+// Kernel context.
 func lapicRead(reg uintptr) uint32 {
 	return atomic.LoadUint32(ptrAt[uint32](lapicBase + reg))
 }
 
 // pitWait busy-waits ms milliseconds on PIT channel 2 (gate via port 0x61),
 // the one clock whose rate is fixed by the platform.
+// Boot path.
 func pitWait(ms uint64) {
 	count := pitHz * ms / 1000
 	outb(0x61, inb(0x61)&^0x02|0x01) // gate on, speaker off
@@ -118,6 +128,7 @@ func pitWait(ms uint64) {
 }
 
 // hwCalibrate measures the TSC and LAPIC timer rates against the PIT.
+// Boot path.
 func hwCalibrate() {
 	lapicWrite(lapicTimerDivide, lapicDivideBy1)
 	lapicWrite(lapicTimerInit, 0xffffffff)
@@ -145,6 +156,7 @@ const (
 
 var idtEmpty [2]uint64
 
+// Kernel context.
 func hwPowerOff(code int) {
 	v := uint8(ExitSuccess)
 	if code != 0 {

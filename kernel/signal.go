@@ -65,15 +65,18 @@ const (
 )
 
 // frameRegs returns the TrapFrame fields in Linux greg order (R8 .. RFLAGS).
+// Kernel context.
 func frameRegs(f *TrapFrame) [18]*uint64 {
 	return [18]*uint64{&f.R8, &f.R9, &f.R10, &f.R11, &f.R12, &f.R13, &f.R14, &f.R15,
 		&f.RDI, &f.RSI, &f.RBP, &f.RBX, &f.RDX, &f.RAX, &f.RCX, &f.RSP, &f.RIP, &f.RFLAGS}
 }
 
+// Kernel context.
 func sigBit(sig int) uint64 { return 1 << uint(sig-1) }
 
 // deliver builds a signal frame for sig on task t and points f at the handler.
 // It returns false if the frame cannot be written.
+// Kernel context.
 func deliver(t *task, f *TrapFrame, sig, code int, addr uint64) bool {
 	act := &sigactions[sig]
 	sp := uintptr(f.RSP) - 128 // skip the red zone
@@ -125,6 +128,7 @@ func deliver(t *task, f *TrapFrame, sig, code int, addr uint64) bool {
 }
 
 // catches reports whether sig has a handler the task can take now.
+// Kernel context.
 func catches(t *task, sig int) bool {
 	h := sigactions[sig].handler
 	return h != sigDFL && h != sigIGN && t.sigMask&sigBit(sig) == 0
@@ -132,6 +136,7 @@ func catches(t *task, sig int) bool {
 
 // faultSignal delivers a synchronous fault signal to the current task, or
 // kills the system when nothing can catch it.
+// Kernel context.
 func faultSignal(c *percpu, f *TrapFrame, sig, code int, addr uint64) {
 	t := &tasks[c.cur]
 	if !catches(t, sig) || !deliver(t, f, sig, code, addr) {
@@ -140,6 +145,7 @@ func faultSignal(c *percpu, f *TrapFrame, sig, code int, addr uint64) {
 }
 
 // deliverPending runs at every return from the kernel.
+// Kernel context.
 func deliverPending(c *percpu, f *TrapFrame) {
 	t := &tasks[c.cur]
 	p := t.sigPending &^ t.sigMask
@@ -167,6 +173,7 @@ func deliverPending(c *percpu, f *TrapFrame) {
 }
 
 // signalTask queues sig for task tid; a blocked task is woken with EINTR.
+// Kernel context.
 func signalTask(tid int32, sig int) uint64 {
 	if sig < 0 || sig > nSig {
 		return sysErr(errno.EINVAL)
@@ -188,8 +195,10 @@ func signalTask(tid int32, sig int) uint64 {
 	return sysErr(errno.ESRCH)
 }
 
+// Kernel context.
 func sysTgkillFn(c *percpu, f *TrapFrame) uint64 { return signalTask(int32(f.RSI), int(f.RDX)) }
 
+// Kernel context.
 func sysKillFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RDI != 1 && int64(f.RDI) != 0 && int64(f.RDI) != -1 {
 		return sysErr(errno.ESRCH)
@@ -197,6 +206,7 @@ func sysKillFn(c *percpu, f *TrapFrame) uint64 {
 	return signalTask(tasks[c.cur].tid, int(f.RSI))
 }
 
+// Kernel context.
 func sysRtSigactionFn(c *percpu, f *TrapFrame) uint64 {
 	sig := int(f.RDI)
 	act, old := uintptr(f.RSI), uintptr(f.RDX)
@@ -219,6 +229,7 @@ func sysRtSigactionFn(c *percpu, f *TrapFrame) uint64 {
 	return 0
 }
 
+// Kernel context.
 func sysRtSigprocmaskFn(c *percpu, f *TrapFrame) uint64 {
 	const block, unblock, setmask = 0, 1, 2
 	t := &tasks[c.cur]
@@ -257,6 +268,7 @@ type stackt struct {
 	size  uintptr
 }
 
+// Kernel context.
 func sysSigaltstackFn(c *percpu, f *TrapFrame) uint64 {
 	t := &tasks[c.cur]
 	ss, old := uintptr(f.RDI), uintptr(f.RSI)
@@ -289,6 +301,7 @@ func sysSigaltstackFn(c *percpu, f *TrapFrame) uint64 {
 
 // sysRtSigreturnFn restores the context saved by deliver (RSP points at the
 // ucontext once the handler's RET has popped the restorer address).
+// Kernel context.
 func sysRtSigreturnFn(c *percpu, f *TrapFrame) uint64 {
 	t := &tasks[c.cur]
 	uc := uintptr(f.RSP)
@@ -311,6 +324,7 @@ func sysRtSigreturnFn(c *percpu, f *TrapFrame) uint64 {
 }
 
 // sanitizeMXCSR clears MXCSR bits FXRSTOR would fault on (#GP in the kernel).
+// Kernel context.
 func sanitizeMXCSR(fx []byte) {
 	mask := binary.LittleEndian.Uint32(fx[28:])
 	if mask == 0 {

@@ -25,6 +25,7 @@ func apEntryAddr() uintptr
 // prepareAP makes cpus[idx] ready to start as the CPU the platform calls
 // apicID: its IST stacks, its TLS word and its idle task. It returns the
 // stack top and FS base apEntry64 expects in RSP and RSI.
+// Boot path.
 func prepareAP(idx int, apicID uint32) (stackTop, fsBase uintptr, ok bool) {
 	c := &cpus[idx]
 	stacks, err := kmem.allocRun((dfStackSize+kstackSize)/pageSize, 1)
@@ -46,6 +47,7 @@ func prepareAP(idx int, apicID uint32) (stackTop, fsBase uintptr, ok bool) {
 // clock (apPlatformInit), says it runs, and idles until the scheduler gives
 // it work. It waits for the BKL the boot CPU holds until the runtime starts,
 // so nothing runs here before everything is ready.
+// Boot path.
 func apMain(idx uint64) {
 	c := &cpus[idx]
 	c.id = int(idx)
@@ -62,6 +64,7 @@ func apMain(idx uint64) {
 
 // printOnline prints the boot log's CPU line, naming each CPU by its
 // platform id ("apic ids" on metal, "vcpus" in a guest).
+// Boot path.
 func printOnline(idName string) {
 	kprint("cpu: ")
 	kprintDec(uint64(onlineCPUs))

@@ -16,11 +16,13 @@ import "grove/x86"
 var apCtx vcpuContext
 
 // vcpuOp is vcpu_op(cmd, vcpu, arg): 0 or a negative errno.
+// Kernel context.
 func vcpuOp(cmd, vcpu, arg uintptr) int64 {
 	return int64(hypercall(hcVCPUOp, cmd, vcpu, arg))
 }
 
 // hwSendIPI raises vector on the vCPU whose id is apicID.
+// Kernel context.
 func hwSendIPI(apicID uint32, vector uint8) {
 	vcpuOp(vcpuOpSendIPI, uintptr(apicID), uintptr(vector))
 }
@@ -28,10 +30,12 @@ func hwSendIPI(apicID uint32, vector uint8) {
 // apPlatformInit has nothing to do in a guest: the timer is the per-vCPU
 // set_timer_op, interrupts need no controller set up, and the hypervisor
 // keeps the TSC one clock across its physical CPUs.
+// Boot path.
 func apPlatformInit(c *percpu) {}
 
 // guestTopology reads the domain's vCPU count and this vCPU's id from
 // Grove's CPUID leaf. A hypervisor without the leaf answers 0: one vCPU.
+// Boot path.
 func guestTopology() (n int, self uint32) {
 	eax, ebx, _, _ := cpuid(cpuidTopology, 0)
 	if eax == 0 {
@@ -42,6 +46,7 @@ func guestTopology() (n int, self uint32) {
 
 // startAPs starts the domain's other vCPUs, at most limit CPUs in all
 // (0 = no limit), and prints what came up if there was more than one.
+// Boot path.
 func startAPs(limit int) {
 	n, self := guestTopology()
 	cpus[0].apicID = self
@@ -64,6 +69,7 @@ func startAPs(limit int) {
 }
 
 // startVCPU brings up vCPU id as cpus[idx] and reports whether it came.
+// Boot path.
 func startVCPU(idx int, id uint32, cr apControl) bool {
 	c := &cpus[idx]
 	stackTop, fsBase, ok := prepareAP(idx, id)
@@ -91,6 +97,7 @@ func startVCPU(idx int, id uint32, cr apControl) bool {
 }
 
 // vcpuFailed reports a vcpu_op the hypervisor refused (e = -errno).
+// Boot path.
 func vcpuFailed(id uint32, op string, e int64) bool {
 	kprint("cpu: vcpu ")
 	kprintDec(uint64(id))

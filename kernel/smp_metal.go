@@ -29,10 +29,12 @@ const (
 // hwSendIPI sends a fixed interrupt to the CPU with apicID. It writes the
 // ICR itself rather than through tamago's LAPIC.IPI, whose wait for the
 // delivery status yields to the Go scheduler: kernel context has none.
+// Kernel context.
 func hwSendIPI(apicID uint32, vector uint8) {
 	hwICR(apicID, uint32(vector))
 }
 
+// Kernel context.
 func hwICR(apicID, low uint32) {
 	lapicWrite(lapic.LAPIC_ICRH, apicID<<24)
 	lapicWrite(lapic.LAPIC_ICRL, low)
@@ -41,10 +43,12 @@ func hwICR(apicID, low uint32) {
 	}
 }
 
+// Boot path.
 func hwAPICID() uint32 { return lapicRead(lapicRegID) >> 24 }
 
 // startAPs starts the CPUs the firmware lists, at most limit in all (0 = no
 // limit), and prints what came up.
+// Boot path.
 func startAPs(limit int) {
 	bsp := hwAPICID()
 	cpus[0].apicID = bsp
@@ -83,6 +87,7 @@ func startAPs(limit int) {
 }
 
 // startAP brings up one AP as cpus[idx] and reports whether it came.
+// Boot path.
 func startAP(page []byte, idx int, apicID uint32) bool {
 	c := &cpus[idx]
 	stackTop, fsBase, ok := prepareAP(idx, apicID)
@@ -112,6 +117,7 @@ func startAP(page []byte, idx int, apicID uint32) bool {
 // apPlatformInit is apMain's bare-metal part: measure this AP's TSC against
 // the boot CPU's (the boot CPU answers from startAP's wait loop) and enable
 // its local APIC with a one-shot timer.
+// Boot path.
 func apPlatformInit(c *percpu) {
 	tscAlign(c)
 	lapicWrite(lapicRegSVR, 0x100|vecSpurious) // enabled, spurious vector
@@ -121,6 +127,7 @@ func apPlatformInit(c *percpu) {
 
 // spinFor busy-waits ns nanoseconds (boot path: no timer interrupts yet),
 // publishing the TSC for an AP that may be starting.
+// Boot path.
 func spinFor(ns int64) {
 	for end := nanotime() + ns; nanotime() < end; {
 		tscServe()
@@ -136,6 +143,7 @@ var tscReq, tscAck, tscBSP atomic.Uint64
 const tscRounds = 64
 
 // tscServe answers a pending request. Boot CPU, while an AP starts.
+// Boot path.
 func tscServe() {
 	if k := tscReq.Load(); k != tscAck.Load() {
 		tscBSP.Store(rdtsc())
@@ -146,6 +154,7 @@ func tscServe() {
 
 // tscAlign measures how far this AP's TSC is from the boot CPU's, so that
 // nanotime is one clock on every CPU (readTSC in time.go applies it).
+// Boot path.
 func tscAlign(c *percpu) {
 	best, skew := int64(-1), int64(0)
 	for k := uint64(1); k <= tscRounds; k++ {

@@ -153,8 +153,9 @@ func testCrossCPUWake() error {
 // CPU then faults instead of reading the freed page through a stale TLB
 // entry (with the shoot-down switched off it read the freed page's 42).
 // QEMU's TCG sometimes drops the reader's entry early by itself (its TLB is
-// small and shared with the interrupt path), so the test also checks the
-// mechanism: every other CPU answered this unmap's flush request.
+// small and shared with the interrupt path; docs/qemu-tcg.md), so the test
+// also checks the mechanism: every other CPU answered this unmap's flush
+// request.
 func testShootdown() error {
 	if OnlineCPUs() < 2 {
 		return nil // nothing to shoot down

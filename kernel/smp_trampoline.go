@@ -71,6 +71,7 @@ var apCode64 = []byte{
 
 // apTrampoline fills page (the trampoline's page, as bytes) with the code,
 // the GDT and the data words that do not change between APs.
+// Boot path.
 func apTrampoline(page []byte, cr3 uint32, entry uint64) {
 	clear(page[:apPageSize])
 	copy(page, apCode16)
@@ -85,6 +86,7 @@ func apTrampoline(page []byte, cr3 uint32, entry uint64) {
 }
 
 // apTrampolineAP sets the per-AP words before its STARTUP IPI.
+// Boot path.
 func apTrampolineAP(page []byte, cpu int, stack, fsBase uintptr) {
 	le := binary.LittleEndian
 	le.PutUint64(page[apOffStack:], uint64(stack))

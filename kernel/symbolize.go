@@ -19,6 +19,7 @@ func textRange() (start, end uintptr)
 
 // funcFor returns the name (as a byte slice of the read-only table) and entry
 // PC of the function containing pc, or ok=false.
+// Kernel context.
 func funcFor(pc uintptr) (name []byte, entry uintptr, ok bool) {
 	hdr := pclntabAddr()
 	text, etext := textRange()
@@ -48,6 +49,7 @@ func funcFor(pc uintptr) (name []byte, entry uintptr, ok bool) {
 }
 
 // kprintSym prints "name+0xoff" for pc, or "?".
+// Kernel context.
 func kprintSym(pc uintptr) {
 	name, entry, ok := funcFor(pc)
 	if !ok {

@@ -2,8 +2,9 @@ package kernel
 
 import "grove/errno"
 
-// The Linux system calls the Go runtime makes (FACTS.md lists them), plus
-// Grove's own above linuxMax. Arguments arrive in RDI, RSI, RDX, R10, R8, R9.
+// The Linux system calls the Go runtime makes (docs/kernel.md says how each
+// behaves), plus Grove's own above linuxMax. Arguments arrive in RDI, RSI,
+// RDX, R10, R8, R9.
 
 type sysFunc func(c *percpu, f *TrapFrame) uint64
 
@@ -109,24 +110,46 @@ var groveCalls = [groveMax - groveFirst]sysFunc{
 	SysGroveKick - groveFirst:      sysGroveKickFn,
 }
 
+// Kernel context.
 func sysMmapFn(c *percpu, f *TrapFrame) uint64 {
 	return doMmap(uintptr(f.RDI), uintptr(f.RSI), uint32(f.RDX), uint32(f.R10), int64(f.R8))
 }
+
+// Kernel context.
 func sysMunmapFn(c *percpu, f *TrapFrame) uint64 { return doMunmap(uintptr(f.RDI), uintptr(f.RSI)) }
+
+// Kernel context.
 func sysMadviseFn(c *percpu, f *TrapFrame) uint64 {
 	return doMadvise(uintptr(f.RDI), uintptr(f.RSI), int(f.RDX))
 }
-func sysGetpidFn(c *percpu, f *TrapFrame) uint64        { return 1 }
-func sysPrctlFn(c *percpu, f *TrapFrame) uint64         { return sysErr(errno.EINVAL) }
-func sysGettidFn(c *percpu, f *TrapFrame) uint64        { return uint64(tasks[c.cur].tid) }
-func sysExitGroupFn(c *percpu, f *TrapFrame) uint64     { shutdown(int(f.RDI)); return 0 }
-func sysOpenatFn(c *percpu, f *TrapFrame) uint64        { return sysErr(errno.ENOENT) }
-func sysPrlimit64Fn(c *percpu, f *TrapFrame) uint64     { return sysErr(errno.EINVAL) }
+
+// Kernel context.
+func sysGetpidFn(c *percpu, f *TrapFrame) uint64 { return 1 }
+
+// Kernel context.
+func sysPrctlFn(c *percpu, f *TrapFrame) uint64 { return sysErr(errno.EINVAL) }
+
+// Kernel context.
+func sysGettidFn(c *percpu, f *TrapFrame) uint64 { return uint64(tasks[c.cur].tid) }
+
+// Kernel context.
+func sysExitGroupFn(c *percpu, f *TrapFrame) uint64 { shutdown(int(f.RDI)); return 0 }
+
+// Kernel context.
+func sysOpenatFn(c *percpu, f *TrapFrame) uint64 { return sysErr(errno.ENOENT) }
+
+// Kernel context.
+func sysPrlimit64Fn(c *percpu, f *TrapFrame) uint64 { return sysErr(errno.EINVAL) }
+
+// Kernel context.
 func sysGroveShutdownFn(c *percpu, f *TrapFrame) uint64 { shutdown(int(f.RDI)); return 0 }
 
 // unknownSeen remembers which unknown calls were already reported.
 var unknownSeen [linuxMax]bool
 
+// doSyscall runs the call numbered f.RAX from the tables above and stores
+// its result in f.RAX (unless the task blocked or the frame was rewritten).
+// Kernel context.
 func doSyscall(c *percpu, f *TrapFrame) {
 	nr := f.RAX
 	var fn sysFunc
@@ -152,12 +175,14 @@ func doSyscall(c *percpu, f *TrapFrame) {
 	}
 }
 
+// Kernel context.
 func sysSchedYieldFn(c *percpu, f *TrapFrame) uint64 {
 	f.RAX = 0
 	schedule(c, f, true)
 	return keepFrame
 }
 
+// Kernel context.
 func sysArchPrctlFn(c *percpu, f *TrapFrame) uint64 {
 	const setFS, getFS = 0x1002, 0x1003
 	t := &tasks[c.cur]
@@ -179,6 +204,7 @@ func sysArchPrctlFn(c *percpu, f *TrapFrame) uint64 {
 // sysSchedGetaffinityFn reports every online CPU, whichever thread asks:
 // the runtime sizes GOMAXPROCS from it, and a thread pinned with
 // sched_setaffinity must not make the whole program think it has one CPU.
+// Kernel context.
 func sysSchedGetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, true) {
 		return sysErr(errno.EINVAL)
@@ -187,10 +213,12 @@ func sysSchedGetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 	return 8
 }
 
+// Kernel context.
 func onlineMask() uint64 { return 1<<uint(onlineCPUs) - 1 }
 
 // sysSchedSetaffinityFn pins a thread (tid, 0 = the caller) to a CPU mask,
 // as Linux does; a caller no longer allowed where it runs moves at once.
+// Kernel context.
 func sysSchedSetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RSI < 8 || !kas.access(uintptr(f.RDX), 8, false) {
 		return sysErr(errno.EFAULT)
@@ -215,6 +243,7 @@ func sysSchedSetaffinityFn(c *percpu, f *TrapFrame) uint64 {
 }
 
 // taskByTID finds a live task by thread id, or -1.
+// Kernel context.
 func taskByTID(tid int32) int32 {
 	for i := range tasks {
 		if tasks[i].state != taskFree && tasks[i].tid == tid {
@@ -227,6 +256,7 @@ func taskByTID(tid int32) int32 {
 // timespec is struct timespec.
 type timespec struct{ sec, nsec int64 }
 
+// Kernel context.
 func sysClockGettimeFn(c *percpu, f *TrapFrame) uint64 {
 	const realtime, monotonic, monoRaw, boottime = 0, 1, 4, 7
 	if !kas.access(uintptr(f.RSI), 16, true) {
@@ -246,6 +276,7 @@ func sysClockGettimeFn(c *percpu, f *TrapFrame) uint64 {
 }
 
 // readTimespec reads a relative timeout; ok is false for a bad pointer.
+// Kernel context.
 func readTimespec(addr uintptr) (ns int64, ok bool) {
 	if !kas.access(addr, 16, false) {
 		return 0, false
@@ -260,6 +291,7 @@ func readTimespec(addr uintptr) (ns int64, ok bool) {
 	return ts.sec*1e9 + ts.nsec, true
 }
 
+// Kernel context.
 func sysNanosleepFn(c *percpu, f *TrapFrame) uint64 {
 	d, ok := readTimespec(uintptr(f.RDI))
 	if !ok {
@@ -274,6 +306,7 @@ func sysNanosleepFn(c *percpu, f *TrapFrame) uint64 {
 	return 0
 }
 
+// Kernel context.
 func sysFcntlFn(c *percpu, f *TrapFrame) uint64 {
 	const getFD, getFL = 1, 3
 	if !fdValid(int(f.RDI)) {
@@ -288,8 +321,9 @@ func sysFcntlFn(c *percpu, f *TrapFrame) uint64 {
 	return sysErr(errno.EINVAL)
 }
 
-// sysGetrandom fills the buffer from RDRAND, or a TSC-seeded xorshift where
+// sysGetrandomFn fills the buffer from RDRAND, or a TSC-seeded xorshift where
 // the CPU lacks it.
+// Kernel context.
 func sysGetrandomFn(c *percpu, f *TrapFrame) uint64 {
 	n := uintptr(f.RSI)
 	if n > 1<<20 {
@@ -307,6 +341,7 @@ func sysGetrandomFn(c *percpu, f *TrapFrame) uint64 {
 
 var rngState uint64
 
+// Kernel context.
 func random() uint64 {
 	if hasRDRAND {
 		if v, ok := rdrand(); ok {

@@ -57,11 +57,13 @@ var (
 	nTasks  int   // live tasks, for diagnostics
 )
 
+// Kernel context.
 func (t *task) fpuAddr() uintptr {
 	return (uintptrOf(&t.fpu) + 15) &^ 15
 }
 
 // allocTask finds a free slot and gives it a TID.
+// Kernel context.
 func allocTask() (int32, *task) {
 	for i := range tasks {
 		if tasks[i].state == taskFree {
@@ -77,7 +79,8 @@ func allocTask() (int32, *task) {
 
 // enqueue makes task i runnable at the tail of a CPU's run queue: the CPU
 // it last ran on if its affinity allows, else the first one allowed. An idle
-// CPU that could run it is kicked (kickIdle). Kernel context, BKL held.
+// CPU that could run it is kicked (kickIdle).
+// Kernel context, BKL held.
 func enqueue(i int32) {
 	t := &tasks[i]
 	t.state = taskRunnable
@@ -99,10 +102,12 @@ func enqueue(i int32) {
 }
 
 // allowedOn reports whether t may run on cpu.
+// Kernel context.
 func (t *task) allowedOn(cpu int) bool {
 	return cpu < onlineCPUs && (t.affinity == 0 || t.affinity&(1<<uint(cpu)) != 0)
 }
 
+// Kernel context.
 func (t *task) firstAllowed() int {
 	for i := 0; i < onlineCPUs; i++ {
 		if t.allowedOn(i) {
@@ -113,7 +118,8 @@ func (t *task) firstAllowed() int {
 }
 
 // dequeue takes the next task for c: its own queue first, else one stolen
-// from the busiest other queue that c may run. Kernel context, BKL held.
+// from the busiest other queue that c may run.
+// Kernel context, BKL held.
 func dequeue(c *percpu) int32 {
 	if i := popFrom(c, c.id); i >= 0 {
 		return i
@@ -140,6 +146,7 @@ var steals uint64
 
 // popFrom unlinks the first task of q's queue that may run on cpu (any task
 // if cpu < 0).
+// Kernel context.
 func popFrom(q *percpu, cpu int) int32 {
 	prev := int32(-1)
 	for i := q.runHead; i >= 0; prev, i = i, tasks[i].next {
@@ -162,6 +169,7 @@ func popFrom(q *percpu, cpu int) int32 {
 }
 
 // wake ends task i's wait with result res in RAX.
+// Kernel context.
 func wake(i int32, res uint64) {
 	t := &tasks[i]
 	t.regs.RAX = res
@@ -170,6 +178,7 @@ func wake(i int32, res uint64) {
 
 // block puts the running task to sleep until woken or until deadline (ns,
 // 0 = none), when RAX becomes onTime. The caller's frame is saved by schedule.
+// Kernel context.
 func block(c *percpu, kind waitKind, deadline int64, onTime uint64) {
 	t := &tasks[c.cur]
 	t.state = taskBlocked
@@ -183,6 +192,7 @@ func block(c *percpu, kind waitKind, deadline int64, onTime uint64) {
 
 // schedule picks what c runs next and switches the frame to it. The running
 // task keeps the CPU unless it blocked, yielded (preempt) or its slice ended.
+// Kernel context.
 func schedule(c *percpu, f *TrapFrame, preempt bool) {
 	cur := &tasks[c.cur]
 	running := cur.state == taskRunning && c.cur != c.idle
@@ -200,6 +210,7 @@ func schedule(c *percpu, f *TrapFrame, preempt bool) {
 }
 
 // switchTo saves the frame into the current task and loads task next.
+// Kernel context.
 func switchTo(c *percpu, f *TrapFrame, next int32) {
 	n := &tasks[next]
 	if next != c.cur {
@@ -223,6 +234,7 @@ func switchTo(c *percpu, f *TrapFrame, next int32) {
 
 // expire wakes c's tasks whose deadline has passed (those that blocked on
 // c) and returns the earliest deadline still pending there (0 = none).
+// Kernel context.
 func expire(c *percpu, now int64) int64 {
 	var earliest int64
 	for i := range tasks {
@@ -245,7 +257,8 @@ func expire(c *percpu, now int64) int64 {
 // kickIdle makes sure a task queued for target gets a CPU soon. A different
 // target CPU is interrupted (vecResched) if it idles, or if its timer would
 // not end the running task's slice; a task queued on this CPU wakes one idle
-// CPU, which steals it. Kernel context, BKL held.
+// CPU, which steals it.
+// Kernel context, BKL held.
 func kickIdle(target int) {
 	if onlineCPUs == 1 {
 		return
@@ -267,6 +280,7 @@ func kickIdle(target int) {
 }
 
 // sendResched interrupts o once: further kicks wait until it took this one.
+// Kernel context.
 func sendResched(o *percpu) {
 	if o.kicked.CompareAndSwap(false, true) {
 		hwSendIPI(o.apicID, vecResched)

@@ -19,6 +19,7 @@ const (
 
 // sysCloneFn creates a thread: it resumes after SYSCALL with the parent's
 // registers except RAX = 0, RSP = the new stack and (CLONE_SETTLS) FS = R8.
+// Kernel context.
 func sysCloneFn(c *percpu, f *TrapFrame) uint64 {
 	if f.RDI&(cloneVM|cloneThread) != cloneVM|cloneThread {
 		return sysErr(errno.EINVAL) // no processes, only threads
@@ -44,6 +45,7 @@ func sysCloneFn(c *percpu, f *TrapFrame) uint64 {
 
 // sysExitFn ends the calling thread (Go's exitThread already stopped using
 // its stack). The slot is reused once we have switched away from it.
+// Kernel context.
 func sysExitFn(c *percpu, f *TrapFrame) uint64 {
 	t := &tasks[c.cur]
 	t.state = taskBlocked // not runnable; schedule switches away
@@ -54,6 +56,7 @@ func sysExitFn(c *percpu, f *TrapFrame) uint64 {
 	return keepFrame
 }
 
+// Kernel context.
 func sysFutexFn(c *percpu, f *TrapFrame) uint64 {
 	addr, op, val := uintptr(f.RDI), f.RSI&^futexPrivate, uint32(f.RDX)
 	if addr%4 != 0 || !kas.access(addr, 4, false) {
@@ -82,6 +85,7 @@ func sysFutexFn(c *percpu, f *TrapFrame) uint64 {
 }
 
 // futexWakeN wakes up to n tasks waiting on addr, oldest slot first.
+// Kernel context.
 func futexWakeN(addr uintptr, n int) int {
 	woken := 0
 	for i := range tasks {

@@ -26,6 +26,7 @@ var (
 // microsecond or so under QEMU), so the clock never returns less than it
 // returned before, on any CPU: a read that would go back returns the last
 // value instead.
+// Kernel context.
 func nanotime() int64 {
 	hi, lo := bits.Mul64(readTSC()-tsc0, tscMul)
 	now := int64(hi<<32 | lo>>32)
@@ -47,13 +48,14 @@ var monoLast atomic.Int64
 // each CPU's TSC minus the boot CPU's, measured at its start (tscAlign), and
 // RDTSCP reads the TSC and the CPU index (TSC_AUX) in one instruction, so a
 // thread that moves between CPUs still reads one clock. Writing the TSC MSR
-// would be simpler, but QEMU's TCG ignores it.
+// would be simpler, but QEMU's TCG ignores it (docs/qemu-tcg.md).
 var (
 	tscOffset     [maxCPUs]int64
 	tscUseOffsets bool // some offset is non-zero (and RDTSCP exists)
 )
 
 // readTSC is the TSC in the boot CPU's terms. Any context.
+// Kernel context.
 func readTSC() uint64 {
 	if !tscUseOffsets {
 		return rdtsc()
@@ -66,6 +68,7 @@ func readTSC() uint64 {
 func ReadTSC() uint64 { return readTSC() }
 
 // armTimer makes the platform timer fire at deadline (ns), or stops it (0).
+// Kernel context.
 func armTimer(c *percpu, deadline int64) {
 	if deadline == c.armed {
 		return
@@ -82,9 +85,11 @@ func armTimer(c *percpu, deadline int64) {
 // rearm programs the timer for c's next event: the earliest of its sleepers
 // (c.nextDeadline is a lower bound; expire recomputes it exactly), and the
 // end of the slice if another task is waiting for the CPU.
+// Kernel context.
 func rearm(c *percpu) { armTimer(c, nextEvent(c)) }
 
 // nextEvent is when c must next enter the kernel (0 = no need).
+// Kernel context.
 func nextEvent(c *percpu) int64 {
 	next := c.nextDeadline
 	if c.runLen > 0 && c.cur != c.idle && (next == 0 || c.sliceEnd < next) {
@@ -94,6 +99,7 @@ func nextEvent(c *percpu) int64 {
 }
 
 // timerInterrupt handles the LAPIC timer: wake sleepers, end the slice.
+// Kernel context.
 func timerInterrupt(c *percpu, f *TrapFrame) {
 	hwEOI()
 	c.armed = 0

@@ -22,7 +22,8 @@ var tlbGather struct {
 	pages [tlbGatherMax]uintptr
 }
 
-// gatherPage queues pa for freeing after the next shoot-down. Kernel context.
+// gatherPage queues pa for freeing after the next shoot-down.
+// Kernel context.
 func gatherPage(pa uintptr) {
 	if tlbGather.n == tlbGatherMax {
 		tlbFlushGathered()
@@ -32,7 +33,8 @@ func gatherPage(pa uintptr) {
 }
 
 // tlbFlushGathered shoots down other CPUs' TLBs and frees the gathered
-// pages. Kernel context, BKL held.
+// pages.
+// Kernel context, BKL held.
 func tlbFlushGathered() {
 	if tlbGather.n == 0 {
 		return
@@ -45,7 +47,8 @@ func tlbFlushGathered() {
 }
 
 // tlbShootdown asks every other online CPU to flush its TLB and waits for
-// them all. Kernel context, BKL held.
+// them all.
+// Kernel context, BKL held.
 func tlbShootdown() {
 	if onlineCPUs == 1 {
 		return
@@ -76,8 +79,8 @@ func tlbShootdown() {
 // tlbShootdowns counts shoot-downs (self-tests read it).
 var tlbShootdowns uint64
 
-// tlbServe flushes c's TLB if another CPU asked. Kernel context, with or
-// without the BKL.
+// tlbServe flushes c's TLB if another CPU asked.
+// Kernel context, with or without the BKL.
 func tlbServe(c *percpu) {
 	if c.tlbReq.Load() != 0 {
 		writeCR3(readCR3())

@@ -7,6 +7,7 @@ import "grove/x86"
 // signals and re-arms the timer for whichever task the frame now holds.
 //
 // Everything after the TLB check runs under the big kernel lock (bkl.go).
+// Kernel context.
 func trap(f *TrapFrame) {
 	c := thisCPU()
 	if f.Vector == vecTLB { // answered without the BKL: its holder may be waiting
@@ -48,6 +49,7 @@ func trap(f *TrapFrame) {
 
 // exception turns a CPU exception in a thread into the signal Linux would
 // send, after giving page faults a chance to back lazily mapped memory.
+// Kernel context.
 func exception(c *percpu, f *TrapFrame) {
 	if c.cur == c.idle {
 		kernelFault(f, "exception in the idle loop")

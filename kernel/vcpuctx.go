@@ -26,7 +26,8 @@ type apControl struct{ cr0, cr3, cr4, efer uint64 }
 // metal trampoline leaves it: RSP = its boot stack, RDI = its index in cpus,
 // RSI = its FS base, interrupts off (RFLAGS holds only the must-be-one bit),
 // the boot CPU's control registers. The FS base is also loaded directly;
-// apEntry64 writes it again. Boot path: no allocation.
+// apEntry64 writes it again.
+// Boot path: no allocation.
 func (ctx *vcpuContext) setAPStart(entry, stackTop, fsBase uintptr, idx int, cr apControl) {
 	*ctx = vcpuContext{
 		mode:   vcpuMode64,

@@ -37,6 +37,7 @@ type addressSpace struct {
 }
 
 // find returns the index of the mapping containing addr, or -1.
+// Kernel context.
 func (as *addressSpace) find(addr uintptr) int {
 	lo, hi := 0, as.n
 	for lo < hi {
@@ -54,6 +55,7 @@ func (as *addressSpace) find(addr uintptr) int {
 }
 
 // free reports whether no mapping overlaps [start, end).
+// Kernel context.
 func (as *addressSpace) free(start, end uintptr) bool {
 	for i := 0; i < as.n; i++ {
 		if as.vmas[i].start < end && start < as.vmas[i].end {
@@ -63,6 +65,7 @@ func (as *addressSpace) free(start, end uintptr) bool {
 	return true
 }
 
+// Kernel context.
 func (as *addressSpace) insertAt(i int, v vma) bool {
 	if as.n == maxVMAs {
 		return false
@@ -73,12 +76,14 @@ func (as *addressSpace) insertAt(i int, v vma) bool {
 	return true
 }
 
+// Kernel context.
 func (as *addressSpace) removeAt(i int) {
 	copy(as.vmas[i:as.n-1], as.vmas[i+1:as.n])
 	as.n--
 }
 
 // carve removes [start, end) from every mapping, splitting where needed.
+// Kernel context.
 func (as *addressSpace) carve(start, end uintptr) bool {
 	for i := 0; i < as.n; i++ {
 		v := as.vmas[i]
@@ -106,6 +111,7 @@ func (as *addressSpace) carve(start, end uintptr) bool {
 }
 
 // setRange makes [start, end) one mapping with prot, merging equal neighbours.
+// Kernel context.
 func (as *addressSpace) setRange(start, end uintptr, prot uint32) bool {
 	// Count the slots carve and insertAt will use before changing anything:
 	// failing halfway would drop mappings whose pages are still mapped.
@@ -140,6 +146,7 @@ func (as *addressSpace) setRange(start, end uintptr, prot uint32) bool {
 }
 
 // place picks the address of a new mapping of length n (page multiple).
+// Kernel context.
 func (as *addressSpace) place(hint, n uintptr, fixed bool) (uintptr, bool) {
 	ok := hint%pageSize == 0 && hint >= as.identEnd && hint+n > hint && hint+n <= userTop
 	if fixed {

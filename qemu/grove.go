@@ -26,7 +26,7 @@ const (
 	StatusFailure = 35
 )
 
-// BaseCommand is the plain QEMU line from FACTS.md, without -m, -cpu,
+// BaseCommand is the plain QEMU line (docs/qemu-tcg.md), without -m, -cpu,
 // -accel and -kernel, and with two CPUs: Grove is an SMP kernel, so every
 // test runs on more than one unless it asks otherwise (a later -smp in
 // Boot.Args wins: QEMU merges repeated -smp options, the last value of each

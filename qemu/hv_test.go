@@ -184,7 +184,7 @@ func TestControlAgent(t *testing.T) {
 	im := Build(t)
 	r := Start(t, "agent", Boot{Kernel: im.Grove,
 		Initrd: im.Agent + " name=dom0 privileged demo," + im.Heartbeat + " name=web1"})
-	r.Expect("(d0) agent: physinfo: 1 CPUs", 30*time.Second)
+	r.Expect("(d0) agent: physinfo: 2 CPUs", 30*time.Second) // -smp 2
 	r.Expect("(d0) agent: createdomain -> d2, ok", 30*time.Second)
 	r.Expect("(d0) agent: unpause d2 -> ok", 10*time.Second)
 	r.ExpectAll(10*time.Second, "(d2) beat 00000002", "(d0) agent: pause d1 -> ok")

@@ -78,3 +78,24 @@ const (
 	VecMC  = 18 // machine check
 	VecXF  = 19 // SIMD floating point
 )
+
+// CPUID leaves and feature bits (APM vol. 3, appendix E "Obtaining Processor
+// Information Via the CPUID Instruction"). Std1 is leaf 1, Ext1 leaf
+// 0x80000001, SVM leaf 0x8000000A (EBX: number of ASIDs).
+const (
+	CPUIDLeafExtMax = 0x80000000 // EAX: the highest extended leaf
+	CPUIDLeafExt1   = 0x80000001
+	CPUIDLeafSVM    = 0x8000000a
+
+	CPUIDStd1ECXVMX        = 1 << 5 // Intel's VMX
+	CPUIDStd1ECXOSXSAVE    = 1 << 27
+	CPUIDStd1ECXAVX        = 1 << 28
+	CPUIDStd1ECXRDRAND     = 1 << 30
+	CPUIDStd1ECXHypervisor = 1 << 31 // reserved for a hypervisor to set
+	CPUIDExt1ECXSVM        = 1 << 2
+
+	CPUIDSVMEDXNP            = 1 << 0 // nested paging
+	CPUIDSVMEDXNRIPS         = 1 << 3 // next RIP saved on #VMEXIT
+	CPUIDSVMEDXDecodeAssists = 1 << 7
+	CPUIDSVMEDXVGIF          = 1 << 16
+)

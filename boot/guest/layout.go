@@ -1,5 +1,7 @@
 package guest
 
+import "grove/x86/paging"
+
 // Guest-physical layout of a PVH domain at start of day. Every address the
 // loader chooses is here; the rest comes from the image's own segments.
 //
@@ -30,7 +32,7 @@ const (
 	// MaxModules is the kernel's module table size (kernel/bootinfo.go).
 	MaxModules = 16
 
-	pageSize = 4096
+	pageSize = paging.PageSize
 )
 
 // struct hvm_start_info, version 1 (xen/include/public/arch-x86/hvm/

@@ -40,7 +40,7 @@ type Module struct {
 	GPA, Size uint64
 }
 
-// Plan lays out img in memBytes of guest RAM, with cmdline and modules
+// NewPlan lays out img in memBytes of guest RAM, with cmdline and modules
 // (which the guest finds through start_info's module list).
 func NewPlan(img *Image, memBytes uint64, cmdline string, modules [][]byte) (*Plan, error) {
 	p, err := plan(img, memBytes, cmdline, modules)

@@ -5,10 +5,12 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+
+	"grove/x86/paging"
 )
 
 const (
-	pageSize     = 4096
+	pageSize     = paging.PageSize
 	tablePages   = 6 // PML4, PDPT, 4 PDs
 	fourGiB      = 1 << 32
 	oneMiB       = 1 << 20

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"grove/x86"
+	"grove/x86/paging"
 )
 
 // Blob layout, as offsets from the 16-byte aligned start of the padding the
@@ -39,10 +40,11 @@ const (
 	XenHVMStartMagic         = 0x336ec578 // start_info.h XEN_HVM_START_MAGIC_VALUE
 )
 
-// Page-table bits of the boot tables (control registers, EFER: package x86).
+// The boot tables' entries (bits: x86/paging; control registers, EFER:
+// package x86). PD entries map 2 MiB pages.
 const (
-	ptePW  = 0x3  // present | writable
-	ptePS  = 0x80 // 2 MiB page in a PD entry
+	ptePW  = paging.P | paging.RW
+	ptePS  = paging.PS
 	hugePg = 2 << 20
 )
 

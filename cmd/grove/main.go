@@ -2,19 +2,24 @@
 // for linux/amd64, made bootable by cmd/groveimg, and run on package kernel's
 // Linux-compatible system calls at ring 0.
 //
-// Kernel command line words (QEMU -append, GRUB multiboot line):
+// Kernel command line words (QEMU -append, GRUB multiboot line); this
+// program reads all but cpus=, which package kernel reads at boot:
 //
 //	selftest[=FILTER]  run the in-image tests, print results, power off
 //	crash=nil          dereference nil in Go code (a Go panic with trace)
 //	crash=kernel       fault in kernel code (register dump, symbolized RIP)
 //	crash=double       double fault in the kernel (handled on its own IST stack)
 //	bench              print in-image micro-benchmarks, power off
-//	guest=NAME         start a built-in guest (repeatable; guests/builtin)
+//	guest=NAME         start a built-in guest (repeatable; the names are
+//	                   guests/asm's Builtin: hello, heartbeat, spin, work,
+//	                   cpuid, results, unmapped, triple, fuzz, bench, ctl, dom0)
 //	demo               start three heartbeat guests
-//	timeslice=MS       the scheduler's slice, 1..1000 ms (default 10)
+//	timeslice=MS       the scheduler's slice, 1..1000 ms (default 10, or the
+//	                   bundle's timeslice_ms)
+//	cpus=N             start at most N CPUs, the boot CPU included (kernel)
 //
-// Boot modules are boot bundles or raw PVH images whose strings say
-// name=, mem= (MiB), vcpus= and privileged (args.go).
+// Boot modules are boot bundles (docs/bundle.md) or raw PVH images whose
+// strings say name=, mem= (MiB), vcpus= (1..16) and privileged (args.go).
 package main
 
 import (

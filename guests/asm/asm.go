@@ -115,7 +115,7 @@ func (p *Prog) InAL(port uint16) *Prog {
 // RDTSC reads the time-stamp counter into EDX:EAX.
 func (p *Prog) RDTSC() *Prog { return p.emit(0x0f, 0x31) }
 
-// SubMem and SbbMem subtract [addr] from EAX and (with borrow) EDX.
+// SubEAXMem and SbbEDXMem subtract [addr] from EAX and (with borrow) EDX.
 func (p *Prog) SubEAXMem(addr uint32) *Prog { return p.emit(0x2b, 0x05).imm32(addr) }
 func (p *Prog) SbbEDXMem(addr uint32) *Prog { return p.emit(0x1b, 0x15).imm32(addr) }
 

@@ -9,5 +9,8 @@
 // VMRUN runs as a kernel long call (kernel/longcall.go): in kernel context,
 // with interrupts off, so the sequence CLGI; STI; VMRUN; CLI; STGI leaves a
 // host interrupt that ended the guest's run pending until the thread
-// resumes, where the kernel takes it as usual.
+// resumes, where the kernel takes it as usual. runGuest and what it
+// calls are the only code here in kernel context (`make vet` checks that
+// they are marked and do not allocate). What QEMU's TCG model of SVM lacks or gets wrong, and how
+// Grove copes, is in docs/qemu-tcg.md.
 package svm

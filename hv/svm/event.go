@@ -71,7 +71,7 @@ func DecodeIOIO(info uint64) IOIO {
 	return io
 }
 
-// EncodeIOIO is DecodeIOIO's inverse (for tests that fabricate exits).
+// Encode is DecodeIOIO's inverse (for tests that fabricate exits).
 func (io IOIO) Encode() uint64 {
 	info := uint64(io.Port) << IOIOPortShift
 	for _, b := range []struct {

@@ -12,6 +12,7 @@ func bytesAt(pa uintptr, n int) []byte { return unsafe.Slice((*byte)(unsafe.Poin
 
 func addrOf[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
+// Kernel context.
 func ptr(a uintptr) unsafe.Pointer { return unsafe.Pointer(a) }
 
 // at turns a physical (identity-mapped) address into a typed pointer.

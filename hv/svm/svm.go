@@ -119,7 +119,7 @@ type Regs struct {
 	fpu                          [512 + 16]byte // guest FXSAVE image
 }
 
-// FPU returns the 16-byte-aligned FXSAVE area.
+// fpuAddr returns the 16-byte-aligned FXSAVE area.
 func (r *Regs) fpuAddr() uintptr { return alignUp(addrOf(&r.fpu[0]), 16) }
 
 // InitFPU gives the guest the power-on x87/SSE state (FCW 0x37f, MXCSR 0x1f80).
@@ -144,7 +144,8 @@ func init() {
 	kernel.RegisterLongCall(longCallVMRUN, runGuest)
 }
 
-// runGuest runs in kernel context (kernel/longcall.go).
+// runGuest is long call longCallVMRUN (kernel/longcall.go).
+// Kernel context, interrupts off, without the BKL.
 func runGuest(a, _ uintptr) uintptr {
 	args := (*runArgs)(ptr(a))
 	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu)
