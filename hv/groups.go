@@ -38,9 +38,9 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 	case abi.GroupDestroy:
 		err = t.Destroy(gid)
 	case abi.GroupJoin:
-		err = h.joinGroup(dom, gid)
+		err = h.joinGroup(r, dom, gid)
 	case abi.GroupLeave:
-		err = h.joinGroup(dom, domgrp.NullGroup)
+		err = h.joinGroup(r, dom, domgrp.NullGroup)
 	case abi.GroupPause:
 		var n int
 		n, err = t.Pause(r, domgrp.DomID(v.dom.ID), gid)
@@ -64,9 +64,9 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 	case abi.GroupList:
 		err = groupList(v, t, &g)
 	case abi.GroupSetGang:
-		err = h.setGang(dom, g.Arg != 0)
+		err = h.setGang(r, dom, g.Arg != 0)
 	case abi.GroupSetPolicy:
-		err = h.setGroupPolicy(gid, domgrp.Policy(g.Arg), g.Buffer)
+		err = h.setGroupPolicy(r, gid, domgrp.Policy(g.Arg), g.Buffer)
 	case abi.GroupGetStats:
 		err = groupStats(v, gid, g)
 	default:
