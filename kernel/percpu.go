@@ -17,14 +17,13 @@ type percpu struct {
 	kg      uintptr // 40: this CPU's kernel g (see kstack.go)
 	savedG  uintptr // 48: the interrupted thread's TLS g word (trap restores it)
 
-	id         int
-	cur        int32 // index into tasks of the running task
-	idle       int32 // this CPU's idle task
-	inKernel   int32 // nesting depth of trap(); >1 means a kernel fault
-	hwFS       uintptr
-	sliceEnd   int64 // when the current task's time slice ends (ns)
-	sliceStart int64 // when it began
-	armed      int64 // deadline the LAPIC timer is armed for (ns), 0 = none
+	id       int
+	cur      int32 // index into tasks of the running task
+	idle     int32 // this CPU's idle task
+	inKernel int32 // nesting depth of trap(); >1 means a kernel fault
+	hwFS     uintptr
+	sliceEnd int64 // when the current task's time slice ends (ns)
+	armed    int64 // deadline the LAPIC timer is armed for (ns), 0 = none
 
 	apicID uint32
 	stacks uintptr // base of the IST stacks (cpuInit)

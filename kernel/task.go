@@ -112,14 +112,9 @@ func (t *task) firstAllowed() int {
 	return 0
 }
 
-// dequeue takes the next task for c: a task pinned to c first (the
-// hypervisor's scheduler loops: a guest's time slice waits on them), then
-// the rest of its queue, else one stolen from the busiest other queue that
-// c may run. Kernel context, BKL held.
+// dequeue takes the next task for c: its own queue first, else one stolen
+// from the busiest other queue that c may run. Kernel context, BKL held.
 func dequeue(c *percpu) int32 {
-	if i := popPinned(c); i >= 0 {
-		return i
-	}
 	if i := popFrom(c, c.id); i >= 0 {
 		return i
 	}
@@ -142,59 +137,6 @@ func dequeue(c *percpu) int32 {
 
 // steals counts tasks moved by work stealing (self-tests read it).
 var steals uint64
-
-// pinnedTo reports a task allowed on cpu alone.
-func (t *task) pinnedTo(cpu int) bool { return t.affinity == 1<<uint(cpu) }
-
-// popPinned unlinks the first task of c's queue pinned to c.
-func popPinned(c *percpu) int32 {
-	for i := c.runHead; i >= 0; i = tasks[i].next {
-		if tasks[i].pinnedTo(c.id) {
-			return unlink(c, i)
-		}
-	}
-	return -1
-}
-
-// unlink takes task i out of q's queue.
-func unlink(q *percpu, i int32) int32 {
-	prev := int32(-1)
-	for j := q.runHead; j >= 0 && j != i; j = tasks[j].next {
-		prev = j
-	}
-	if prev < 0 {
-		q.runHead = tasks[i].next
-	} else {
-		tasks[prev].next = tasks[i].next
-	}
-	if q.runTail == i {
-		q.runTail = prev
-	}
-	tasks[i].next = -1
-	q.runLen--
-	return i
-}
-
-// pinnedPreempts reports that a task pinned to c waits while an unpinned
-// one runs and has had its minimum share (pinnedMinNS): the pinned task
-// takes the CPU now instead of at the end of the slice. The unpinned task
-// can run on another CPU; the minimum keeps it from starving where every
-// CPU has a pinned task. Kernel context, BKL held.
-func pinnedPreempts(c *percpu, now int64) bool {
-	if c.cur == c.idle || tasks[c.cur].pinnedTo(c.id) || now-c.sliceStart < pinnedMinNS {
-		return false
-	}
-	for i := c.runHead; i >= 0; i = tasks[i].next {
-		if tasks[i].pinnedTo(c.id) {
-			return true
-		}
-	}
-	return false
-}
-
-// pinnedMinNS is the least an unpinned task runs before a pinned one
-// waiting on its CPU preempts it.
-const pinnedMinNS = 500_000
 
 // popFrom unlinks the first task of q's queue that may run on cpu (any task
 // if cpu < 0).
@@ -272,8 +214,7 @@ func switchTo(c *percpu, f *TrapFrame, next int32) {
 	}
 	n.state = taskRunning
 	n.cpu = int32(c.id)
-	c.sliceStart = nanotime()
-	c.sliceEnd = c.sliceStart + sliceNS
+	c.sliceEnd = nanotime() + sliceNS
 	if n.fsBase != c.hwFS {
 		c.newFS = n.fsBase
 		c.hwFS = n.fsBase
@@ -312,7 +253,7 @@ func kickIdle(target int) {
 	me := thisCPU().id
 	if target != me {
 		t := &cpus[target]
-		if t.cur == t.idle || t.armed == 0 || t.armed > t.sliceEnd || pinnedPreempts(t, nanotime()) {
+		if t.cur == t.idle || t.armed == 0 || t.armed > t.sliceEnd {
 			sendResched(t)
 		}
 		return
@@ -330,17 +271,4 @@ func sendResched(o *percpu) {
 	if o.kicked.CompareAndSwap(false, true) {
 		hwSendIPI(o.apicID, vecResched)
 	}
-}
-
-// pinnedWaits reports a task pinned to c waiting while an unpinned one runs.
-func pinnedWaits(c *percpu) bool {
-	if c.cur == c.idle || tasks[c.cur].pinnedTo(c.id) {
-		return false
-	}
-	for i := c.runHead; i >= 0; i = tasks[i].next {
-		if tasks[i].pinnedTo(c.id) {
-			return true
-		}
-	}
-	return false
 }

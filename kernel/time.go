@@ -90,9 +90,6 @@ func nextEvent(c *percpu) int64 {
 	if c.runLen > 0 && c.cur != c.idle && (next == 0 || c.sliceEnd < next) {
 		next = c.sliceEnd
 	}
-	if p := c.sliceStart + pinnedMinNS; c.runLen > 0 && (next == 0 || p < next) && pinnedWaits(c) {
-		next = p
-	}
 	return next
 }
 

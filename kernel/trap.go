@@ -36,9 +36,7 @@ func trap(f *TrapFrame) {
 	default:
 		hwEOI()
 	}
-	// A no-op unless the running task blocked or exited, or a task pinned
-	// here waits and may preempt it (task.go).
-	schedule(c, f, pinnedPreempts(c, nanotime()))
+	schedule(c, f, false) // no-op unless the running task blocked or exited
 	deliverPending(c, f)
 	rearm(c)
 	// Give the interrupted thread its g word back (trapCommon put this CPU's
