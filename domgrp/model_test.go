@@ -20,6 +20,8 @@ type model struct {
 type mgroup struct {
 	members []domgrp.DomID
 	pauses  int
+	policy  domgrp.Policy
+	skew    uint64
 }
 
 type mdom struct {
@@ -188,7 +190,26 @@ func (m *model) info(g domgrp.GroupID) (domgrp.Info, error) {
 		in.Flags |= domgrp.FlagPaused
 	}
 	copy(in.Members[:], mg.members)
+	for i, d := range in.Members[:min(len(mg.members), domgrp.InfoMembers)] {
+		in.Gang[i] = m.doms[d].gang
+	}
+	in.Policy, in.SkewNS = mg.policy, mg.skew
 	return in, nil
+}
+
+func (m *model) setPolicy(g domgrp.GroupID, p domgrp.Policy, skew uint64) error {
+	switch {
+	case g == 0:
+		return errno.EPERM
+	case p > domgrp.PolicyRelaxed,
+		p == domgrp.PolicyRelaxed && (skew < domgrp.MinSkewNS || skew > domgrp.MaxSkewNS),
+		p != domgrp.PolicyRelaxed && skew != 0:
+		return errno.EINVAL
+	case m.groups[g] == nil:
+		return errno.ESRCH
+	}
+	m.groups[g].policy, m.groups[g].skew = p, skew
+	return nil
 }
 
 func (m *model) list(start domgrp.GroupID, n int) ([]domgrp.GroupID, domgrp.GroupID, error) {

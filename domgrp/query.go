@@ -10,11 +10,12 @@ import (
 func (t *Table) GetInfo(r *rcu.Reader, gid GroupID) (Info, error) {
 	r.Lock()
 	defer r.Unlock()
-	g := t.snap.Load(r).Group(gid)
+	snap := t.snap.Load(r)
+	g := snap.Group(gid)
 	if g == nil {
 		return Info{}, errno.ESRCH
 	}
-	in := Info{ID: gid, Pauses: g.pauses, NMembers: uint32(len(g.members))}
+	in := Info{ID: gid, Pauses: g.pauses, NMembers: uint32(len(g.members)), Policy: g.policy, SkewNS: g.skewNS}
 	if gid == NullGroup {
 		in.Flags |= FlagNull
 	}
@@ -22,6 +23,10 @@ func (t *Table) GetInfo(r *rcu.Reader, gid GroupID) (Info, error) {
 		in.Flags |= FlagPaused
 	}
 	copy(in.Members[:], g.members)
+	for i, m := range in.Members[:min(len(g.members), InfoMembers)] {
+		d, _ := snap.Domain(m)
+		in.Gang[i] = d.Gang
+	}
 	return in, nil
 }
 

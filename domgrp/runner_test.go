@@ -49,7 +49,7 @@ func (x *runner) run(ops []byte) error {
 
 func (x *runner) step(op, a, b byte) error {
 	d, g := domgrp.DomID(a%runDoms), domgrp.GroupID(b%(runGroups+2))
-	name, got, want := x.apply(op%11, d, g, a, b)
+	name, got, want := x.apply(op%12, d, g, a, b)
 	x.log = append(x.log, name)
 	if got != want {
 		return fmt.Errorf("%s: table returned %s, model %s", name, got, want)
@@ -92,6 +92,9 @@ func (x *runner) apply(op byte, d domgrp.DomID, g domgrp.GroupID, a, b byte) (na
 		return fmt.Sprintf("gang(%d,%v)", d, on), res(0, x.tab.SetGang(d, on)), res(0, x.m.setGang(d, on))
 	case 9:
 		return x.external(d, b&1 == 0)
+	case 10:
+		p, skew := domgrp.Policy(a%4), uint64(b%3)*domgrp.MinSkewNS*10
+		return fmt.Sprintf("policy(%d,%d,%d)", g, p, skew), res(0, x.tab.SetPolicy(g, p, skew)), res(0, x.m.setPolicy(g, p, skew))
 	default:
 		return x.queries(g, int(a%4))
 	}

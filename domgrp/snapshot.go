@@ -15,7 +15,13 @@ type Group struct {
 	id      GroupID
 	pauses  uint8
 	members []DomID // join order
+	policy  Policy
+	skewNS  uint64 // PolicyRelaxed's bound
 }
+
+// Policy returns the group's scheduling policy and its skew bound (ns;
+// PolicyRelaxed only).
+func (g *Group) Policy() (Policy, uint64) { return g.policy, g.skewNS }
 
 // ID returns the group's id.
 func (g *Group) ID() GroupID { return g.id }
@@ -111,7 +117,7 @@ func (e *edit) copyDoms() {
 func (g *Group) withMember(id DomID) *Group {
 	m := make([]DomID, len(g.members), len(g.members)+1)
 	copy(m, g.members)
-	return &Group{id: g.id, pauses: g.pauses, members: append(m, id)}
+	return &Group{id: g.id, pauses: g.pauses, members: append(m, id), policy: g.policy, skewNS: g.skewNS}
 }
 
 // without returns a copy of g without id, keeping the others' order.
@@ -122,11 +128,11 @@ func (g *Group) without(id DomID) *Group {
 			m = append(m, x)
 		}
 	}
-	return &Group{id: g.id, pauses: g.pauses, members: m}
+	return &Group{id: g.id, pauses: g.pauses, members: m, policy: g.policy, skewNS: g.skewNS}
 }
 
 // withPauses returns a copy of g with pause count n; members are shared,
 // which is safe because no snapshot ever modifies a member slice.
 func (g *Group) withPauses(n uint8) *Group {
-	return &Group{id: g.id, pauses: n, members: g.members}
+	return &Group{id: g.id, pauses: n, members: g.members, policy: g.policy, skewNS: g.skewNS}
 }

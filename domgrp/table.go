@@ -167,3 +167,33 @@ func (t *Table) SetGang(id DomID, on bool) error {
 	t.snap.Store(e.next)
 	return nil
 }
+
+// SetPolicy sets group gid's scheduling policy and, for PolicyRelaxed, its
+// skew bound in ns (MinSkewNS..MaxSkewNS; 0 for the others). EPERM for the
+// null group, ESRCH for an unknown one, EINVAL for a bad policy or bound.
+// Whether a gang fits the CPUs is the caller's check: domgrp knows no CPUs.
+func (t *Table) SetPolicy(gid GroupID, p Policy, skewNS uint64) error {
+	switch {
+	case gid == NullGroup:
+		return errno.EPERM
+	case p > PolicyRelaxed:
+		return errno.EINVAL
+	case p == PolicyRelaxed && (skewNS < MinSkewNS || skewNS > MaxSkewNS):
+		return errno.EINVAL
+	case p != PolicyRelaxed && skewNS != 0:
+		return errno.EINVAL
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cur := t.snap.Protected()
+	g := cur.Group(gid)
+	if g == nil {
+		return errno.ESRCH
+	}
+	e := newEdit(cur)
+	ng := *g
+	ng.policy, ng.skewNS = p, skewNS
+	e.next.groups[gid] = &ng
+	t.snap.Store(e.next)
+	return nil
+}

@@ -193,3 +193,39 @@ func TestErrorsAreErrnos(t *testing.T) {
 		t.Fatalf("message %q", got)
 	}
 }
+
+func TestSetPolicy(t *testing.T) {
+	f := newFixture(t)
+	const gid domgrp.GroupID = 1
+	for _, tc := range []struct {
+		name string
+		gid  domgrp.GroupID
+		p    domgrp.Policy
+		skew uint64
+		want error
+	}{
+		{"null-group", domgrp.NullGroup, domgrp.PolicyGang, 0, errno.EPERM},
+		{"unknown-group", 7, domgrp.PolicyGang, 0, errno.ESRCH},
+		{"bad-policy", gid, 3, 0, errno.EINVAL},
+		{"relaxed-no-bound", gid, domgrp.PolicyRelaxed, 0, errno.EINVAL},
+		{"relaxed-absurd-bound", gid, domgrp.PolicyRelaxed, domgrp.MaxSkewNS + 1, errno.EINVAL},
+		{"gang-with-bound", gid, domgrp.PolicyGang, domgrp.MinSkewNS, errno.EINVAL},
+		{"gang", gid, domgrp.PolicyGang, 0, nil},
+		{"relaxed", gid, domgrp.PolicyRelaxed, 30_000_000, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := f.tab.SetPolicy(tc.gid, tc.p, tc.skew); !errors.Is(err, tc.want) && err != tc.want {
+				t.Fatalf("SetPolicy = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	must(t, f.tab.SetGang(2, true))
+	must(t, f.tab.Join(5, gid)) // a join keeps the policy
+	in, err := f.tab.GetInfo(f.r, gid)
+	if err != nil || in.Policy != domgrp.PolicyRelaxed || in.SkewNS != 30_000_000 {
+		t.Fatalf("GetInfo = %+v, %v", in, err)
+	}
+	if want := [domgrp.InfoMembers]bool{1: true}; in.Gang != want {
+		t.Fatalf("opt-ins %v, want member 1 (dom2) only", in.Gang)
+	}
+}

@@ -38,6 +38,23 @@ type Domain interface {
 	WaitDescheduled()
 }
 
+// Policy is a group's scheduling policy (hv/abi/sched.go has the
+// semantics): its members scheduled independently, as a gang, or with
+// relaxed co-scheduling. The null group never has one.
+type Policy uint8
+
+const (
+	PolicyNone Policy = iota
+	PolicyGang
+	PolicyRelaxed
+)
+
+// Bounds of PolicyRelaxed's skew bound, ns.
+const (
+	MinSkewNS = 1_000_000
+	MaxSkewNS = 10_000_000_000
+)
+
 // Info flags.
 const (
 	FlagNull   uint8 = 1 << iota // the null group
@@ -53,6 +70,10 @@ type Info struct {
 	// Members holds the first min(NMembers, InfoMembers) members in join
 	// order; the rest are zero.
 	Members [InfoMembers]DomID
+	// Gang[i] is Members[i]'s opt-in to its group's scheduling policy.
+	Gang   [InfoMembers]bool
+	Policy Policy
+	SkewNS uint64 // PolicyRelaxed's bound, else 0
 }
 
 // DomInfo is what a snapshot records of a domain.

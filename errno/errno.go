@@ -26,6 +26,7 @@ const (
 	EAGAIN    Errno = 11
 	ENOMEM    Errno = 12
 	EIO       Errno = 5 // the hypervisor failed unexpectedly (a bug it reports)
+	E2BIG     Errno = 7 // a gang needs more CPUs than there are
 	EACCES    Errno = 13
 	EFAULT    Errno = 14
 	EBUSY     Errno = 16
@@ -50,6 +51,7 @@ var table = map[Errno]info{
 	EBADF:     {"EBADF", "bad file descriptor"},
 	EAGAIN:    {"EAGAIN", "try again"},
 	EIO:       {"EIO", "hypervisor internal error"},
+	E2BIG:     {"E2BIG", "too big for the CPUs"},
 	EACCES:    {"EACCES", "interface version mismatch"},
 	EFAULT:    {"EFAULT", "bad guest address"},
 	EBUSY:     {"EBUSY", "busy"},

@@ -38,9 +38,9 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 	case abi.GroupDestroy:
 		err = t.Destroy(gid)
 	case abi.GroupJoin:
-		err = t.Join(dom, gid)
+		err = h.joinGroup(r, dom, gid)
 	case abi.GroupLeave:
-		err = t.Leave(dom)
+		err = h.joinGroup(r, dom, domgrp.NullGroup)
 	case abi.GroupPause:
 		var n int
 		n, err = t.Pause(r, domgrp.DomID(v.dom.ID), gid)
@@ -52,15 +52,23 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 	case abi.GroupGetInfo:
 		var i domgrp.Info
 		if i, err = t.GetInfo(r, gid); err == nil {
-			g.Info = abi.GroupInfo{ID: uint16(i.ID), Flags: i.Flags, Pauses: i.Pauses, NMembers: i.NMembers}
+			g.Info = abi.GroupInfo{ID: uint16(i.ID), Flags: i.Flags, Pauses: i.Pauses, NMembers: i.NMembers,
+				Sched: abi.GroupSched{Policy: uint8(i.Policy), SkewUS: uint32(i.SkewNS / 1000)}}
 			for k, m := range i.Members {
 				g.Info.Members[k] = uint16(m)
+				if i.Gang[k] {
+					g.Info.Sched.Gang |= 1 << k
+				}
 			}
 		}
 	case abi.GroupList:
 		err = groupList(v, t, &g)
 	case abi.GroupSetGang:
-		err = t.SetGang(dom, g.Arg != 0)
+		err = h.setGang(r, dom, g.Arg != 0)
+	case abi.GroupSetPolicy:
+		err = h.setGroupPolicy(r, gid, domgrp.Policy(g.Arg), g.Buffer)
+	case abi.GroupGetStats:
+		err = groupStats(v, gid, g)
 	default:
 		err = errno.EINVAL
 	}
@@ -89,5 +97,21 @@ func groupList(v *VCPU, t *domgrp.Table, g *abi.GroupArgs) error {
 		return errno.EFAULT
 	}
 	g.Arg, g.Next = uint32(n), uint16(next)
+	return nil
+}
+
+// groupStats copies group gid's scheduling counters to the caller's buffer
+// (and zeroes them with StatsReset).
+func groupStats(v *VCPU, gid domgrp.GroupID, g abi.GroupArgs) error {
+	if g.Arg&^abi.StatsReset != 0 {
+		return errno.EINVAL
+	}
+	st, err := v.dom.hv.groupStats(v.dom.hv.rcu.Reader(readerSlot(v)), gid, g.Arg&abi.StatsReset != 0)
+	if err != nil {
+		return err
+	}
+	if v.mem.copyOut(g.Buffer, st.Encode()) != nil {
+		return errno.EFAULT
+	}
 	return nil
 }

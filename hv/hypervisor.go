@@ -32,6 +32,7 @@ type Hypervisor struct {
 	domains map[DomID]*Domain
 	ids     *idSpace     // unprivileged domains' ids; 0 is the control domain's
 	created atomic.Int64 // names domains made by createdomain
+	ctlMu   sync.Mutex   // serializes users of the control reader slot
 }
 
 // Start enables SVM and starts a scheduler loop on every CPU. It returns
@@ -63,9 +64,18 @@ func newHypervisor(slice time.Duration, maxID DomID, ncpu int) *Hypervisor {
 	}
 	ncpu = max(ncpu, 1)
 	h := &Hypervisor{sched: newScheduler(slice, ncpu), domains: map[DomID]*Domain{},
-		ids: newIDSpace(maxID), rcu: rcu.New(ncpu)}
+		ids: newIDSpace(maxID), rcu: rcu.New(ncpu + 1)}
 	h.groups = domgrp.New(h.rcu, 0)
 	return h
+}
+
+// withControlReader runs fn with the RCU reader slot kept for callers that
+// are not scheduler loops (the console, self-tests): slot ncpu, one caller
+// at a time.
+func (h *Hypervisor) withControlReader(fn func(r *rcu.Reader) error) error {
+	h.ctlMu.Lock()
+	defer h.ctlMu.Unlock()
+	return fn(h.rcu.Reader(len(h.sched.cpus)))
 }
 
 // Domain returns the domain with id, if any (under h.mu; see the package doc).

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"grove/domgrp"
 	"grove/hv/svm"
 	"grove/kernel"
 )
@@ -40,6 +41,14 @@ type Scheduler struct {
 	mu     sync.Mutex
 	cpus   []*pcpu
 	offCPU *sync.Cond // signalled when a vCPU stops running
+
+	// Scheduling groups (gang.go): groups with a policy, the gangs in
+	// round-robin order, and the current slot's plan.
+	groups      map[domgrp.GroupID]*schedGroup
+	gangs       []*schedGroup
+	turn        int
+	lastWasGang bool
+	plan        slotPlan
 }
 
 // pcpu is one physical CPU's part of the scheduler. Guarded by mu except
@@ -60,6 +69,7 @@ func newScheduler(slice time.Duration, ncpu int) *Scheduler {
 		s.cpus = append(s.cpus, &pcpu{id: i, kick: make(chan struct{}, 1)})
 	}
 	s.offCPU = sync.NewCond(&s.mu)
+	s.plan = slotPlan{epoch: -1, assign: make([]*VCPU, ncpu)}
 	return s
 }
 
@@ -85,8 +95,15 @@ func (s *Scheduler) enqueueLocked(v *VCPU) {
 	if v.state == vcpuRunnable || v.state == vcpuDead || v.state == vcpuDown {
 		return
 	}
+	if v.state != vcpuRunning {
+		v.levelLocked() // it was idle, not behind its relaxed siblings
+	}
 	v.state = vcpuRunnable
 	v.wakeAt, v.slept = 0, false // running again ends any sleep
+	if v.isGang() {
+		s.gangWokeLocked(v) // it waits in its group for its gang's turn
+		return
+	}
 	c := s.placeLocked(v)
 	v.cpu = c.id
 	c.runq = append(c.runq, v)
@@ -121,12 +138,11 @@ func (s *Scheduler) placeLocked(v *VCPU) *pcpu {
 	return best
 }
 
-// pickLocked takes the next vCPU for c: its queue's head, else one stolen
-// from the longest queue of another CPU that c may run. Caller holds s.mu.
-func (s *Scheduler) pickLocked(c *pcpu) *VCPU {
-	if len(c.runq) > 0 {
-		v := c.runq[0]
-		c.runq = c.runq[1:]
+// pickLocked takes the next independent vCPU for c: the first of its queue
+// not co-stopped (relaxed.go), else one stolen from the longest queue of
+// another CPU that c may run. Caller holds s.mu.
+func (s *Scheduler) pickLocked(c *pcpu, now int64) *VCPU {
+	if v := s.takeLocked(c, c.id, now); v != nil {
 		return v
 	}
 	var from *pcpu
@@ -138,9 +154,14 @@ func (s *Scheduler) pickLocked(c *pcpu) *VCPU {
 	if from == nil {
 		return nil
 	}
-	for i, v := range from.runq {
-		if v.allowedOn(c.id) {
-			from.runq = append(from.runq[:i], from.runq[i+1:]...)
+	return s.takeLocked(from, c.id, now)
+}
+
+// takeLocked unlinks the first vCPU of q's queue that may run on cpu now.
+func (s *Scheduler) takeLocked(q *pcpu, cpu int, now int64) *VCPU {
+	for i, v := range q.runq {
+		if v.allowedOn(cpu) && !v.coStoppedLocked(now) {
+			q.runq = append(q.runq[:i], q.runq[i+1:]...)
 			return v
 		}
 	}
@@ -184,17 +205,43 @@ func (s *Scheduler) loop(c *pcpu, ready chan<- error) {
 	if err != nil {
 		return
 	}
+	idle := time.NewTimer(time.Hour)
 	for {
 		s.mu.Lock()
-		v := s.pickLocked(c)
+		now := kernel.Nanotime()
+		v, end := s.nextLocked(c, now)
 		if v != nil {
 			v.state, v.cpu, c.cur = vcpuRunning, c.id, v
 		}
+		pending := v == nil && (s.gangPendingLocked() || s.anyCoStoppedLocked())
 		s.mu.Unlock()
-		if v == nil {
+		if v != nil {
+			s.runSlice(c, v, end)
+			continue
+		}
+		if !pending {
 			<-c.kick
 			continue
 		}
-		s.runSlice(c, v)
+		// Work waits for a slot boundary (a gang's turn, a co-stop's
+		// end): look again then.
+		idle.Reset(time.Duration(end - now))
+		select {
+		case <-c.kick:
+		case <-idle.C:
+		}
+		idle.Stop()
 	}
+}
+
+// anyCoStoppedLocked reports a runnable vCPU held back by a co-stop.
+func (s *Scheduler) anyCoStoppedLocked() bool {
+	for _, c := range s.cpus {
+		for _, v := range c.runq {
+			if v.costopAt != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -90,22 +90,25 @@ func (s *Scheduler) timerFired(v *VCPU) {
 	}
 }
 
-// runSlice runs v on c until its slice ends or it blocks, yields or dies.
-// Each exit goes through v.exit: read from the VMCB, decided by handleExit
-// (exits.go), written back, and its outcome applied here or in finish.
-func (s *Scheduler) runSlice(c *pcpu, v *VCPU) {
-	deadline := kernel.Nanotime() + s.slice.Load()
+// runSlice runs v on c until deadline (its slot's end) or until it blocks,
+// yields or dies. Each exit goes through v.exit: read from the VMCB,
+// decided by handleExit (exits.go), written back, and its outcome applied
+// here or in finish.
+func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 	x := &v.exit
 	for {
 		s.prepare(c, v)
+		entered := kernel.Nanotime()
 		code := svm.Run(c.host, v.vmcb, &v.regs, deadline)
 		now := kernel.Nanotime()
 		s.mu.Lock()
 		v.exits++
+		v.accountLocked(now - entered)
 		if !v.vmcb.VIRQPending() {
 			v.irq.taken()
 		}
-		stop := v.dom.state != domRunning || v.dom.destroying || v.downReq
+		stop := v.dom.state != domRunning || v.dom.destroying || v.downReq ||
+			s.yieldToGangLocked(c, v) || v.sg.relaxed() && v.coStoppedLocked(now)
 		s.mu.Unlock()
 		v.readExit(code, now, x)
 		out := handleExit(v, x)
@@ -131,6 +134,7 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	c.asidOwner[asid] = v
 	v.lastCPU = c.id
 	vec := v.irq.next()
+	s.noteStartLocked(c, v, kernel.ReadTSC())
 	s.mu.Unlock()
 	v.vmcb.FlushTLB(flush)
 	v.vmcb.SetTSCOffset(-kernel.TSCOffset(c.id))

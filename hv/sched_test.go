@@ -32,7 +32,7 @@ func TestPlacementBalancesAndHonoursAffinity(t *testing.T) {
 	}
 	// CPU 0 drains its queue, then steals, but never vs[3].
 	var got []*VCPU
-	for v := s.pickLocked(s.cpus[0]); v != nil; v = s.pickLocked(s.cpus[0]) {
+	for v := s.pickLocked(s.cpus[0], 0); v != nil; v = s.pickLocked(s.cpus[0], 0) {
 		got = append(got, v)
 	}
 	for _, v := range got {
@@ -40,7 +40,7 @@ func TestPlacementBalancesAndHonoursAffinity(t *testing.T) {
 			t.Fatal("CPU 0 stole a vCPU pinned to CPU 1")
 		}
 	}
-	if len(got) != 3 || s.pickLocked(s.cpus[1]) != vs[3] {
+	if len(got) != 3 || s.pickLocked(s.cpus[1], 0) != vs[3] {
 		t.Fatalf("CPU 0 took %d vCPUs; CPU 1 should be left with the pinned one", len(got))
 	}
 }

@@ -45,6 +45,13 @@ type VCPU struct {
 	affinity  uint64 // CPUs it may run on, bit per CPU; 0 = any
 	inited    bool   // has a start state (vCPU 0 always; others by vcpu_op)
 	downReq   bool   // vcpu_op down asked while it ran: it goes down at its exit
+
+	// Scheduling groups (gang.go); guarded by the scheduler's mu.
+	sg                  *schedGroup // its group with a policy, nil if none
+	turnEpoch           int64       // the gang turn whose start it last recorded
+	progress            int64       // ns run (relaxed's progress clock)
+	costopAt            int64       // when its co-stop began, 0 = not stopped
+	aloneNS, togetherNS uint64      // run time without / with a sibling running
 }
 
 // allowedOn reports whether v may run on cpu.

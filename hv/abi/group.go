@@ -14,7 +14,10 @@ import "encoding/binary"
 //	12  2    next     -        -        -     -      -      -       -       OUT   -
 //	16  8    buffer   -        -        -     -      -      -       -       IN (GVA of u16[max]) -
 //	24  40   info     -        -        -     -      -      -       OUT     -     -
+//	64  8    sched    -        -        -     -      -      -       OUT     -     -
 //
+// The scheduling ops (policy 10, stats 11) and the sched field are in
+// sched.go.
 // create's group IN is the wanted id (0 = any free one) and OUT the id made.
 // pause/unpause report how many members they acted on (the caller and dom0
 // are skipped). info: u16 id, u8 flags (1 null group, 2 paused), u8 group
@@ -38,7 +41,7 @@ const (
 	GroupList    = 8
 	GroupSetGang = 9
 
-	GroupArgsSize    = 64
+	GroupArgsSize    = 72
 	GroupInfoMembers = 16
 	GroupFlagNull    = 1
 	GroupFlagPaused  = 2
@@ -62,6 +65,7 @@ type GroupInfo struct {
 	Pauses   uint8
 	NMembers uint32
 	Members  [GroupInfoMembers]uint16
+	Sched    GroupSched // policy, its skew bound, the members' opt-ins (sched.go)
 }
 
 // DecodeGroup reads the union of a group domctl.
@@ -78,6 +82,7 @@ func DecodeGroup(u []byte) (GroupArgs, bool) {
 	for i := range g.Info.Members {
 		g.Info.Members[i] = le.Uint16(u[32+2*i:])
 	}
+	g.Info.Sched = decodeGroupSched(u[64:72])
 	return g, true
 }
 
@@ -96,6 +101,7 @@ func (g GroupArgs) Encode(u []byte) {
 	for i, m := range g.Info.Members {
 		le.PutUint16(u[32+2*i:], m)
 	}
+	g.Info.Sched.encode(u[64:72])
 }
 
 // EncodeGroupIDs is list's buffer: the ids as consecutive little-endian
