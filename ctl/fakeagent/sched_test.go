@@ -10,6 +10,7 @@ import (
 
 	"grove/ctl/proto"
 	"grove/errno"
+	"grove/hv/abi"
 )
 
 // schedAgent has group 3 with d1, d2 (both opted in) and d3 (opted out),
@@ -186,4 +187,17 @@ func TestStats(t *testing.T) {
 func withGroup(s proto.GroupStats, gid int, policy string) proto.GroupStats {
 	s.Group, s.Policy = gid, policy
 	return s
+}
+
+// proto's policy names and skew bounds are the ABI's, which the real
+// agent passes through unchanged.
+func TestPolicyABI(t *testing.T) {
+	for name, want := range map[string]int{"none": abi.PolicyNone, "gang": abi.PolicyGang, "relaxed": abi.PolicyRelaxed} {
+		if n, ok := proto.PolicyNumber(name); !ok || n != want || proto.PolicyName(want) != name {
+			t.Errorf("%s: number %d %v, want %d", name, n, ok, want)
+		}
+	}
+	if proto.MinSkew != abi.MinSkewNS || proto.MaxSkew != abi.MaxSkewNS || proto.DefaultSkew != abi.DefaultSkewNS {
+		t.Errorf("skew bounds %v..%v default %v differ from hv/abi", proto.MinSkew, proto.MaxSkew, proto.DefaultSkew)
+	}
 }

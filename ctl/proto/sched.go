@@ -1,5 +1,10 @@
 package proto
 
+import (
+	"fmt"
+	"time"
+)
+
 // Scheduling groups (docs/groups.md): a group's policy and its counters.
 
 // Scheduling policies, the "policy" of group.policy and GroupInfo.
@@ -7,6 +12,14 @@ const (
 	PolicyNone    = "none"    // members scheduled independently
 	PolicyGang    = "gang"    // opted-in members run together or not at all
 	PolicyRelaxed = "relaxed" // opted-in members kept within a skew bound
+)
+
+// The relaxed policy's skew bound: its range and grovectl's default
+// (three 10 ms slices), as hv/abi's MinSkewNS, MaxSkewNS, DefaultSkewNS.
+const (
+	MinSkew     = time.Millisecond
+	MaxSkew     = 10 * time.Second
+	DefaultSkew = 30 * time.Millisecond
 )
 
 // Policies lists the policies in their ABI order (hv/abi: 0, 1, 2).
@@ -69,4 +82,19 @@ func PolicyNumber(name string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// CheckPolicy checks a policy and its skew bound as the hypervisor will,
+// so a bad one is refused before anything is sent: the name must be one
+// of Policies, relaxed needs a bound in MinSkew..MaxSkew, the others none.
+func CheckPolicy(name string, skew time.Duration) error {
+	switch _, ok := PolicyNumber(name); {
+	case !ok:
+		return fmt.Errorf("unknown policy %q: want none, gang or relaxed", name)
+	case name != PolicyRelaxed && skew != 0:
+		return fmt.Errorf("a skew bound is only for policy relaxed, not %s", name)
+	case name == PolicyRelaxed && (skew < MinSkew || skew > MaxSkew):
+		return fmt.Errorf("skew bound %v is out of range %v..%v", skew, MinSkew, MaxSkew)
+	}
+	return nil
 }
