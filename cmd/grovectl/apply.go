@@ -14,8 +14,8 @@ import (
 func (a *app) applyCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "apply CONFIG",
-		Short: "Create the config's groups, join their members, set gang flags",
-		Long: "apply makes the groups of CONFIG exist with their members and gang flags. " +
+		Short: "Create the config's groups, join their members, set gang flags and policies",
+		Long: "apply makes the groups of CONFIG exist with their members, gang flags and scheduling policies. " +
 			"It is idempotent: existing groups are reused and members already in place are left alone.",
 		Args: exactArgs(1),
 		RunE: runE(func(args []string) error {
@@ -102,7 +102,9 @@ func (a *app) applyGroup(cfg *config.Config, cg *config.Group, ids map[string]in
 		}
 		fmt.Fprintf(a.stdout, "%s: gang %s for %s\n", g, onOff(on), d)
 	}
-	return g.id, nil
+	// The policy last: a gang is checked against the CPUs with its final
+	// members and opt-ins.
+	return g.id, a.setPolicy(g, cg.Policy, cg.Skew)
 }
 
 // ensureGroup finds the config group on the agent or creates it.

@@ -17,12 +17,14 @@ func TestApply(t *testing.T) {
 			"group web (3): gang on for domain web1 (1)\n",
 			"group web (3): gang on for domain web2 (2)\n",
 			"group web (3): gang off for domain web1-dm (4)\n",
+			"group web (3): policy gang\n",
 			"group db (1): created\n",
 			"group db (1): joined domain db1 (3)\n",
 			"group db (1): gang off for domain db1 (3)\n",
+			"group db (1): policy none\n",
 		}, calls: []string{"list", "group.info 3", "group.create 3", "group.join 3 1", "group.join 3 2", "group.join 3 4",
-			"group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
-			"group.create 0", "group.join 1 3", "group.gang 3 false", "reactions.set"}},
+			"group.gang 1 true", "group.gang 2 true", "group.gang 4 false", "group.policy 3 gang 0",
+			"group.create 0", "group.join 1 3", "group.gang 3 false", "group.policy 1 none 0", "reactions.set"}},
 		// Idempotent: the second run finds everything in place.
 		{args: "apply " + example, out: []string{
 			"group web (3): exists\n",
@@ -30,10 +32,11 @@ func TestApply(t *testing.T) {
 			"group db (1): exists\n",
 			"group db (1): domain db1 (3) already a member\n",
 		}, calls: []string{"list", "group.info 3", "group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
-			"group.info 1", "group.gang 3 false", "reactions.set"}},
-		{args: "--config " + example + " group info web", out: []string{"group web (3)", "web1(1) web2(2) web1-dm(4)"}},
+			"group.policy 3 gang 0", "group.info 1", "group.gang 3 false", "group.policy 1 none 0", "reactions.set"}},
+		{args: "--config " + example + " group info web", out: []string{"group web (3)", "policy:", "gang",
+			"web1(1) web2(2) web1-dm(4)", "opted in:", "web1(1) web2(2)\n"}},
 		{args: "--config " + example + " group info db", out: []string{"group db (1)", "db1(3)"}},
-		{args: "--config " + example + " group list", out: []string{"0", "-", "dom0(0)", "1", "db", "db1(3)", "3", "web", "web1(1)"}},
+		{args: "--config " + example + " group list", out: []string{"0", "-", "none", "dom0(0)", "1", "db", "none", "db1(3)", "3", "web", "gang", "web1(1)"}},
 		{args: "--config " + example + " group info mail", code: 1, err: []string{`grovectl: group "mail": not in groups.toml: no such domain or group (ESRCH)`}},
 	})
 	if _, gang, _ := h.agent.Domain(1); !gang {
@@ -112,4 +115,30 @@ func TestOrderedPauseRollback(t *testing.T) {
 			t.Fatalf("domain %d left paused: %+v", id, d)
 		}
 	}
+}
+
+// apply sets a group's policy after its joins and opt-ins, so the gang is
+// checked with its final members; a gang that cannot fit stops apply there.
+func TestApplyPolicy(t *testing.T) {
+	dir := t.TempDir()
+	relaxed := filepath.Join(dir, "relaxed.toml")
+	os.WriteFile(relaxed, []byte("[[group]]\nname = \"db\"\nid = 4\nmembers = [\"db1\", \"web1\"]\n"+
+		"gang = [\"db1\", \"web1\"]\npolicy = \"relaxed\"\nskew = \"5ms\"\n"), 0o644)
+	big := filepath.Join(dir, "big.toml")
+	os.WriteFile(big, []byte("[[group]]\nname = \"web\"\nid = 3\nmembers = [\"web1\", \"web2\", \"web1-dm\"]\n"+
+		"gang = [\"web1\", \"web2\", \"web1-dm\"]\npolicy = \"gang\"\n"), 0o644)
+	skewOnGang := filepath.Join(dir, "skew.toml")
+	os.WriteFile(skewOnGang, []byte("[[group]]\nname = \"web\"\nmembers = [\"web1\"]\npolicy = \"gang\"\nskew = \"5ms\"\n"), 0o644)
+	h := newHarness(t)
+	runSteps(t, h, []step{
+		{args: "apply " + relaxed, out: []string{"group db (4): created\n", "joined domain db1 (3)\n", "joined domain web1 (1)\n",
+			"gang on for domain db1 (3)\n", "gang on for domain web1 (1)\n", "group db (4): policy relaxed (skew 5ms)\n"},
+			calls: []string{"list", "group.info 4", "group.create 4", "group.join 4 3", "group.join 4 1",
+				"group.gang 3 true", "group.gang 1 true", "group.policy 4 relaxed 5000000", "reactions.set"}},
+		{args: "group info 4 --json", out: []string{`"policy": "relaxed"`, `"skew_ns": 5000000`, `"gang": [`}},
+		{args: "apply " + big, code: 1, out: []string{"gang on for domain web1-dm (4)\n"},
+			err: []string{"grovectl: group web (3): policy gang: too big for the CPUs (E2BIG)\n"}},
+		{args: "apply " + skewOnGang, code: 1, calls: []string{},
+			err: []string{`grovectl: skew.toml: group[0]: skew: only for policy "relaxed" (group "web" has policy "gang")`}},
+	})
 }

@@ -20,7 +20,7 @@ func (a *app) groupCmd() *cobra.Command {
 	}
 	g.AddCommand(a.groupCreateCmd(), a.groupOpCmd("destroy", proto.OpGroupDestroy),
 		a.groupJoinCmd(), a.groupLeaveCmd(), a.groupPauseCmd("pause"), a.groupPauseCmd("unpause"),
-		a.groupInfoCmd(), a.groupListCmd())
+		a.groupInfoCmd(), a.groupListCmd(), a.groupPolicyCmd(), a.groupStatsCmd())
 	return g
 }
 
@@ -168,7 +168,9 @@ func (a *app) groupInfoCmd() *cobra.Command {
 			fmt.Fprintf(tw, "group:\t%s\n", g)
 			fmt.Fprintf(tw, "paused:\t%s\n", a.pausedText(info))
 			fmt.Fprintf(tw, "flags:\t%#x\n", info.Flags)
+			fmt.Fprintf(tw, "policy:\t%s\n", policyText(info.Policy, info.SkewNS))
 			fmt.Fprintf(tw, "members:\t%s\n", a.membersText(info.Members))
+			fmt.Fprintf(tw, "opted in:\t%s\n", a.membersText(info.Gang))
 			return tw.Flush()
 		}),
 	})

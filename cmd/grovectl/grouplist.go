@@ -42,13 +42,14 @@ func (a *app) groupList() error {
 		return err
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tNAME\tPAUSED\tMEMBERS")
+	fmt.Fprintln(tw, "GROUP\tNAME\tPAUSED\tPOLICY\tMEMBERS")
 	for _, info := range infos {
 		name := "-"
 		if cg := a.configGroupByID(cfg, info.ID); cg != nil {
 			name = cg.Name
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", info.ID, name, a.pausedText(info), a.membersText(info.Members))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", info.ID, name, a.pausedText(info),
+			policyText(info.Policy, info.SkewNS), a.membersText(info.Members))
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,9 @@ package config
 import (
 	"fmt"
 	"slices"
+	"time"
+
+	"grove/ctl/proto"
 )
 
 // checker collects every problem with a file, each prefixed with its name.
@@ -86,6 +89,7 @@ func (c *Config) checkGroup(k *checker, i int, rg *rawGroup, owner map[string]st
 		}
 		owner[m] = g.Name
 	}
+	g.Policy, g.Skew = k.policy(where, g.Name, rg.Policy, rg.Skew)
 	for j, m := range g.Gang {
 		if !slices.Contains(g.Members, m) {
 			k.fail("%s: gang[%d]: %q is not a member of group %q", where, j, m, g.Name)
@@ -138,4 +142,34 @@ func (c *Config) checkReaction(k *checker, i int, rr rawReaction) {
 		k.fail("%s: group: no group %q", where, re.Group)
 	}
 	c.Reactions = append(c.Reactions, re)
+}
+
+// policy checks a group's policy and skew keys: skew only with relaxed,
+// which defaults it.
+func (k *checker) policy(where, group string, p, skew *string) (string, time.Duration) {
+	name := proto.PolicyNone
+	if p != nil {
+		name = *p
+		if _, ok := proto.PolicyNumber(name); !ok {
+			k.fail("%s: policy: %q is not one of none, gang, relaxed (group %q)", where, name, group)
+		}
+	}
+	if skew == nil {
+		if name == proto.PolicyRelaxed {
+			return name, proto.DefaultSkew
+		}
+		return name, 0
+	}
+	if name != proto.PolicyRelaxed {
+		k.fail("%s: skew: only for policy \"relaxed\" (group %q has policy %q)", where, group, name)
+		return name, 0
+	}
+	d, err := time.ParseDuration(*skew)
+	switch {
+	case err != nil:
+		k.fail("%s: skew: %q is not a duration like \"30ms\" (group %q)", where, *skew, group)
+	case d < proto.MinSkew || d > proto.MaxSkew:
+		k.fail("%s: skew: %v is out of range %v..%v (group %q)", where, d, proto.MinSkew, proto.MaxSkew, group)
+	}
+	return name, d
 }

@@ -1,5 +1,6 @@
 // Package config reads grovectl's group configuration (docs/grovectl.md):
-// which domains form which groups, which members are gang-scheduled, the
+// which domains form which groups, each group's scheduling policy and the
+// members opted into it, the
 // ordering rules for pausing a group member by member, and the reactions
 // to events.
 //
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"time"
 
 	"grove/internal/strictoml"
 )
@@ -44,9 +46,11 @@ type Config struct {
 // Group is one [[group]] table.
 type Group struct {
 	Name    string
-	ID      int      // 0 = any free id
-	Members []string // in join order
-	Gang    []string // members opted into gang scheduling
+	ID      int           // 0 = any free id
+	Members []string      // in join order
+	Gang    []string      // members opted into the group's scheduling policy
+	Policy  string        // none (default), gang or relaxed (ctl/proto)
+	Skew    time.Duration // relaxed's bound (default proto.DefaultSkew), else 0
 }
 
 // Order is one [[order]] rule: pause First before Then, unpause Then
@@ -73,6 +77,8 @@ type rawGroup struct {
 	ID      *int     `toml:"id"`
 	Members []string `toml:"members"`
 	Gang    []string `toml:"gang"`
+	Policy  *string  `toml:"policy"`
+	Skew    *string  `toml:"skew"`
 }
 
 type rawOrder struct {

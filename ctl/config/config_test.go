@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const webGroup = `
@@ -23,7 +24,7 @@ func TestExample(t *testing.T) {
 		t.Fatalf("got %+v", c)
 	}
 	web, _ := c.Group("web")
-	if web.ID != 3 || !web.InGang("web1") || web.InGang("web1-dm") {
+	if web.ID != 3 || !web.InGang("web1") || web.InGang("web1-dm") || web.Policy != "gang" || web.Skew != 0 {
 		t.Fatalf("web: %+v", web)
 	}
 	if got := c.PauseOrder("web"); !reflect.DeepEqual(got, []string{"web1", "web1-dm", "web2"}) {
@@ -31,6 +32,33 @@ func TestExample(t *testing.T) {
 	}
 	if got := c.ReactionsTo(OnCrashed, "db"); len(got) != 1 || got[0].Do != DoDestroyDomain {
 		t.Fatalf("ReactionsTo(crashed, db) = %v", got)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	tests := []struct {
+		keys   string
+		policy string
+		skew   time.Duration
+	}{
+		{"", "none", 0},
+		{"policy = \"none\"\n", "none", 0},
+		{"policy = \"gang\"\ngang = [\"web1\", \"web2\"]\n", "gang", 0},
+		{"policy = \"relaxed\"\n", "relaxed", 30 * time.Millisecond},
+		{"policy = \"relaxed\"\nskew = \"1ms\"\n", "relaxed", time.Millisecond},
+		{"policy = \"relaxed\"\nskew = \"10s\"\n", "relaxed", 10 * time.Second},
+		{"policy = \"relaxed\"\nskew = \"2.5ms\"\n", "relaxed", 2500 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(strings.ReplaceAll(tt.keys, "\n", ";"), func(t *testing.T) {
+			c, err := Parse("groups.toml", []byte(webGroup+tt.keys))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := c.Groups[0]; g.Policy != tt.policy || g.Skew != tt.skew {
+				t.Fatalf("policy %q skew %v, want %q %v", g.Policy, g.Skew, tt.policy, tt.skew)
+			}
+		})
 	}
 }
 
@@ -59,6 +87,16 @@ func TestErrors(t *testing.T) {
 		{"[[group]]\nname = \"db\"\nmembers = [\"a\", \"a\"]\n", `group[0]: members[1]: "a" listed twice`},
 		{webGroup + "gang = [\"db1\"]\n", `group[0]: gang[0]: "db1" is not a member of group "web"`},
 		{webGroup + "gang = [\"web1\", \"web1\"]\n", `group[0]: gang[1]: "web1" listed twice`},
+		{webGroup + "policy = \"lockstep\"\n", `group[0]: policy: "lockstep" is not one of none, gang, relaxed (group "web")`},
+		{webGroup + "policy = \"\"\n", `group[0]: policy: "" is not one of none, gang, relaxed (group "web")`},
+		{webGroup + "policy = 1\n", `groups.toml:5: group.policy: incompatible types`},
+		{webGroup + "policy = \"gang\"\nskew = \"30ms\"\n", `group[0]: skew: only for policy "relaxed" (group "web" has policy "gang")`},
+		{webGroup + "skew = \"30ms\"\n", `group[0]: skew: only for policy "relaxed" (group "web" has policy "none")`},
+		{webGroup + "policy = \"relaxed\"\nskew = \"0s\"\n", `group[0]: skew: 0s is out of range 1ms..10s (group "web")`},
+		{webGroup + "policy = \"relaxed\"\nskew = \"1h\"\n", `group[0]: skew: 1h0m0s is out of range 1ms..10s (group "web")`},
+		{webGroup + "policy = \"relaxed\"\nskew = \"-5ms\"\n", `group[0]: skew: -5ms is out of range`},
+		{webGroup + "policy = \"relaxed\"\nskew = \"soon\"\n", `group[0]: skew: "soon" is not a duration like "30ms" (group "web")`},
+		{webGroup + "policy = \"relaxed\"\nskew = 30\n", `groups.toml:6: group.skew: incompatible types`},
 		{webGroup + "[[order]]\ngroup = \"web\"\nfirst = \"web1\"\n", "order[0]: then: missing"},
 		{webGroup + "[[order]]\ngroup = \"db\"\nfirst = \"a\"\nthen = \"b\"\n", `order[0]: group: no group "db"`},
 		{webGroup + "[[order]]\ngroup = \"web\"\nfirst = \"web1\"\nthen = \"web1-dm\"\n[[order]]\ngroup = \"web\"\nfirst = \"web2\"\nthen = \"web9\"\n",

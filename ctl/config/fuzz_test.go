@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"grove/ctl/proto"
 )
 
 // FuzzParse: Parse must not panic, and for every config it accepts,
@@ -16,6 +18,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(rules("a", "b", "b", "c")))
 	f.Add([]byte(rules("a", "b", "b", "a")))
+	f.Add([]byte(rules() + "policy = \"relaxed\"\nskew = \"2.5ms\"\ngang = [\"a\", \"b\"]\n"))
+	f.Add([]byte(rules() + "policy = \"gang\"\nskew = \"1e3h\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.toml", data)
 		if err != nil {
@@ -23,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, g := range c.Groups {
 			checkOrder(t, c, g)
+			checkPolicy(t, g)
 		}
 	})
 }
@@ -41,5 +46,13 @@ func checkOrder(t *testing.T, c *Config, g Group) {
 		if o.Group == g.Name && slices.Index(order, o.First) > slices.Index(order, o.Then) {
 			t.Fatalf("group %q: %v breaks %s -> %s", g.Name, order, o.First, o.Then)
 		}
+	}
+}
+
+// checkPolicy: an accepted group's policy and bound are what the
+// hypervisor would accept.
+func checkPolicy(t *testing.T, g Group) {
+	if err := proto.CheckPolicy(g.Policy, g.Skew); err != nil {
+		t.Fatalf("group %q: accepted %q/%v: %v", g.Name, g.Policy, g.Skew, err)
 	}
 }

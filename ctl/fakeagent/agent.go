@@ -4,7 +4,8 @@
 // grovectl is tested end to end without booting Grove.
 //
 // It models what the host can observe (ids, members in join order, pause
-// counts, gang flags), not scheduling; it must never be linked into the
+// counts, gang flags, a group's policy and whether its gang fits the
+// CPUs), not scheduling: the scheduling counters are what tests set; it must never be linked into the
 // real agent.
 package fakeagent
 
@@ -32,22 +33,27 @@ type Agent struct {
 	calls     []string
 	enc       *proto.Encoder // of the subscribed connection, nil before
 	reactions []proto.Reaction
+	cpus      int // for the E2BIG check of gangs
 }
 
 type domain struct {
 	info        proto.DomainInfo
 	gang        bool
+	vcpus       int
 	groupPauses int // pauses the current group holds on it
 }
 
 type group struct {
 	members []int // join order
 	pauses  int
+	policy  int   // hv/abi's number
+	skewNS  int64 // relaxed's bound
+	stats   proto.GroupStats
 }
 
 // New returns an agent with dom0 and no groups but the null group.
 func New() *Agent {
-	a := &Agent{domains: map[int]*domain{}, groups: map[int]*group{0: {}}}
+	a := &Agent{domains: map[int]*domain{}, groups: map[int]*group{0: {}}, cpus: DefaultCPUs}
 	a.AddDomain(0, "dom0", 64)
 	return a
 }
@@ -56,7 +62,7 @@ func New() *Agent {
 func (a *Agent) AddDomain(id int, name string, memoryMB int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.domains[id] = &domain{info: proto.DomainInfo{ID: id, Name: name, State: "running", MemoryMB: memoryMB}}
+	a.domains[id] = &domain{info: proto.DomainInfo{ID: id, Name: name, State: "running", MemoryMB: memoryMB}, vcpus: 1}
 	a.groups[0].members = append(a.groups[0].members, id)
 }
 

@@ -18,6 +18,11 @@ func (a *Agent) joinLocked(id, gid int) error {
 	if d.info.Group == gid {
 		return nil
 	}
+	if d.gang {
+		if err := a.fits(g, g.policy, id, d.vcpus); err != nil {
+			return err
+		}
+	}
 	take := g.pauses
 	if id == 0 {
 		take = 0
@@ -118,6 +123,7 @@ func (a *Agent) groupInfoLocked(gid int) (proto.GroupInfo, error) {
 	if info.Paused {
 		info.Flags |= proto.GroupFlagPaused
 	}
+	a.schedInfo(&info, g)
 	return info, nil
 }
 
@@ -145,6 +151,12 @@ func (a *Agent) gang(x args) (any, error) {
 	if !ok {
 		return nil, errno.ESRCH
 	}
-	d.gang = x.Gang != nil && *x.Gang
+	on := x.Gang != nil && *x.Gang
+	if g := a.groups[d.info.Group]; on {
+		if err := a.fits(g, g.policy, x.dom(), d.vcpus); err != nil {
+			return nil, err
+		}
+	}
+	d.gang = on
 	return nil, nil
 }

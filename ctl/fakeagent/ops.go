@@ -18,6 +18,10 @@ type args struct {
 	Start  *int  `json:"start"`
 	Max    *int  `json:"max"`
 	Gang   *bool `json:"gang"`
+	// group.policy and group.stats.
+	Policy *string `json:"policy"`
+	SkewNS *int64  `json:"skew_ns"`
+	Reset  *bool   `json:"reset"`
 	// Reactions is reactions.set's list, kept as given.
 	Reactions []proto.Reaction `json:"reactions"`
 }
@@ -29,8 +33,16 @@ func (a args) log(op string) string {
 			parts = append(parts, fmt.Sprint(*p))
 		}
 	}
-	if a.Gang != nil {
-		parts = append(parts, fmt.Sprint(*a.Gang))
+	if a.Policy != nil {
+		parts = append(parts, *a.Policy)
+	}
+	for _, p := range []*bool{a.Gang, a.Reset} {
+		if p != nil {
+			parts = append(parts, fmt.Sprint(*p))
+		}
+	}
+	if a.SkewNS != nil {
+		parts = append(parts, fmt.Sprint(*a.SkewNS))
 	}
 	return strings.Join(parts, " ")
 }
@@ -60,6 +72,8 @@ var ops = map[string]func(a *Agent, x args) (any, error){
 	proto.OpGroupInfo:      func(a *Agent, x args) (any, error) { return a.groupInfoLocked(x.group()) },
 	proto.OpGroupList:      (*Agent).groupList,
 	proto.OpGroupGang:      (*Agent).gang,
+	proto.OpGroupPolicy:    (*Agent).setPolicy,
+	proto.OpGroupStats:     (*Agent).stats,
 	proto.OpEventSubscribe: func(*Agent, args) (any, error) { return nil, nil },
 	proto.OpReactionsSet:   (*Agent).setReactions,
 }

@@ -37,6 +37,8 @@ const (
 	OpGroupInfo      = "group.info"       // GroupArgs -> GroupInfo
 	OpGroupList      = "group.list"       // ListArgs -> GroupList
 	OpGroupGang      = "group.gang"       // GangArgs
+	OpGroupPolicy    = "group.policy"     // PolicyArgs
+	OpGroupStats     = "group.stats"      // StatsArgs -> GroupStats
 	OpEventSubscribe = "events.subscribe" // no args; events follow
 	OpReactionsSet   = "reactions.set"    // ReactionsArgs: the agent's standing policy
 )

@@ -48,13 +48,18 @@ type DomainList struct {
 	Domains []DomainInfo `json:"domains"`
 }
 
-// GroupInfo is the result of group.info.
+// GroupInfo is the result of group.info. Gang lists the members (of the
+// first 16, as Members) opted into the group's scheduling policy; SkewNS is
+// the relaxed policy's bound (0 for the others).
 type GroupInfo struct {
 	ID         int    `json:"id"`
 	Members    []int  `json:"members"` // join order
 	Paused     bool   `json:"paused"`
 	PauseCount int    `json:"pause_count"`
 	Flags      uint32 `json:"flags"`
+	Policy     string `json:"policy"` // none, gang, relaxed
+	SkewNS     int64  `json:"skew_ns"`
+	Gang       []int  `json:"gang"` // opted-in members, join order
 }
 
 // GroupList is the result of group.list: ids in order and the next start

@@ -84,26 +84,26 @@ func handle(req *proto.Request) (any, error) {
 		}
 		cmd := map[string]uint32{proto.OpPause: abi.DomctlPause, proto.OpUnpause: abi.DomctlUnpause,
 			proto.OpDestroy: abi.DomctlDestroy}[req.Op]
-		return nil, wrapDom(d.Domain, ctl(cmd, uint16(d.Domain)))
+		return nil, ctl(cmd, uint16(d.Domain))
 	case proto.OpGroupCreate:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
 		res, err := group(abi.GroupCreate, abi.GroupArgs{Group: uint16(g.Group)})
-		return proto.GroupID{Group: int(res.Group)}, wrapGroup(g.Group, err)
+		return proto.GroupID{Group: int(res.Group)}, err
 	case proto.OpGroupDestroy:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
 		_, err := group(abi.GroupDestroy, abi.GroupArgs{Group: uint16(g.Group)})
-		return nil, wrapGroup(g.Group, err)
+		return nil, err
 	case proto.OpGroupPause, proto.OpGroupUnpause:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
 		op := map[string]uint32{proto.OpGroupPause: abi.GroupPause, proto.OpGroupUnpause: abi.GroupUnpause}[req.Op]
 		res, err := group(op, abi.GroupArgs{Group: uint16(g.Group)})
-		return proto.Count{Count: int(res.Arg)}, wrapGroup(g.Group, err)
+		return proto.Count{Count: int(res.Arg)}, err
 	case proto.OpGroupInfo:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
@@ -121,14 +121,14 @@ func handleMore(req *proto.Request) (any, error) {
 			return nil, err
 		}
 		_, err := group(abi.GroupJoin, abi.GroupArgs{Group: uint16(j.Group), Domain: uint16(j.Domain)})
-		return nil, wrapGroup(j.Group, err)
+		return nil, err
 	case proto.OpGroupLeave:
 		var d proto.DomainArgs
 		if err := req.DecodeArgs(&d); err != nil {
 			return nil, err
 		}
 		_, err := group(abi.GroupLeave, abi.GroupArgs{Domain: uint16(d.Domain)})
-		return nil, wrapDom(d.Domain, err)
+		return nil, err
 	case proto.OpGroupGang:
 		var a proto.GangArgs
 		if err := req.DecodeArgs(&a); err != nil {
@@ -139,7 +139,7 @@ func handleMore(req *proto.Request) (any, error) {
 			on = 1
 		}
 		_, err := group(abi.GroupSetGang, abi.GroupArgs{Domain: uint16(a.Domain), Arg: on})
-		return nil, wrapDom(a.Domain, err)
+		return nil, err
 	case proto.OpGroupList:
 		var l proto.ListArgs
 		if err := req.DecodeArgs(&l); err != nil {
@@ -162,36 +162,26 @@ func handleMore(req *proto.Request) (any, error) {
 			return nil, err
 		}
 		return nil, setReactions(ra.Reactions)
+	case proto.OpGroupPolicy, proto.OpGroupStats:
+		return handleSched(req)
 	}
 	return nil, fmt.Errorf("unknown op %q: %w", req.Op, errno.EINVAL)
-}
-
-func wrapDom(id int, err error) error {
-	if err != nil {
-		return fmt.Errorf("domain %d: %w", id, err)
-	}
-	return nil
-}
-
-func wrapGroup(id int, err error) error {
-	if err != nil {
-		return fmt.Errorf("group %d: %w", id, err)
-	}
-	return nil
 }
 
 func groupInfo(id int) (proto.GroupInfo, error) {
 	res, err := group(abi.GroupGetInfo, abi.GroupArgs{Group: uint16(id)})
 	if err != nil {
-		return proto.GroupInfo{}, wrapGroup(id, err)
+		return proto.GroupInfo{}, err
 	}
 	i := res.Info
 	members := []int{}
 	for _, m := range i.Members[:min(int(i.NMembers), abi.GroupInfoMembers)] {
 		members = append(members, int(m))
 	}
-	return proto.GroupInfo{ID: int(i.ID), Members: members, Paused: i.Flags&abi.GroupFlagPaused != 0,
-		PauseCount: int(i.Pauses), Flags: uint32(i.Flags)}, nil
+	out := proto.GroupInfo{ID: int(i.ID), Members: members, Paused: i.Flags&abi.GroupFlagPaused != 0,
+		PauseCount: int(i.Pauses), Flags: uint32(i.Flags)}
+	schedInfo(&out, i.Sched)
+	return out, nil
 }
 
 // listAll is list: every domain with its group.
