@@ -39,6 +39,9 @@ func (h *Hypervisor) setGang(r *rcu.Reader, dom domgrp.DomID, on bool) error {
 
 // setGroupPolicy sets gid's policy (domgrp checks the arguments).
 func (h *Hypervisor) setGroupPolicy(r *rcu.Reader, gid domgrp.GroupID, p domgrp.Policy, skewNS uint64) error {
+	if gid == domgrp.NullGroup {
+		return errno.EPERM // before the size check: the null group never has a policy
+	}
 	if p == domgrp.PolicyGang {
 		if err := h.gangFits(r, gid, p, 0xffff, false); err != nil {
 			return err
@@ -145,8 +148,11 @@ func (h *Hypervisor) regroup(r *rcu.Reader) {
 // setGroupLocked gives v its scheduling group, moving a runnable v between
 // the run queues and its group's pool when it changes kind.
 func (s *Scheduler) setGroupLocked(v *VCPU, g *schedGroup) {
-	was := v.isGang()
+	was, before := v.isGang(), v.sg
 	v.sg = g
+	if g != before && v.state != vcpuRunning {
+		v.levelLocked() // new to a relaxed group: not behind its siblings
+	}
 	if !v.isGang() {
 		for i, a := range s.plan.assign {
 			if a == v {
