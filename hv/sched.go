@@ -49,6 +49,7 @@ type Scheduler struct {
 	turn        int
 	lastWasGang bool
 	plan        slotPlan
+	ranNS       int64 // guest run time given on all CPUs (throughput figure)
 }
 
 // pcpu is one physical CPU's part of the scheduler. Guarded by mu except

@@ -104,6 +104,7 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		s.mu.Lock()
 		v.exits++
 		v.accountLocked(now - entered)
+		s.ranNS += now - entered
 		if !v.vmcb.VIRQPending() {
 			v.irq.taken()
 		}
