@@ -5,14 +5,18 @@ import (
 
 	"grove/hv/svm"
 	"grove/kernel"
+	"grove/x86"
 )
 
 // Running a vCPU on a CPU, and its timers.
 
 // wakeableLocked: an interrupt is pending or the sleep is over. Caller
 // holds s.mu.
+//
+// An interrupt wakes only a vCPU that can take it (RFLAGS.IF was set at its
+// last exit): HLT with interrupts off waits for ever, as on hardware.
 func (v *VCPU) wakeableLocked() bool {
-	return v.irq.waiting() || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
+	return v.irq.waiting() && v.guestIF || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
 }
 
 // raiseLocked makes vec pending on v and gets it delivered soon: a blocked
@@ -103,6 +107,7 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		now := kernel.Nanotime()
 		s.mu.Lock()
 		v.exits++
+		v.guestIF = v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
 		v.accountLocked(now - entered)
 		s.ranNS += now - entered
 		if !v.vmcb.VIRQPending() {
@@ -134,7 +139,14 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	flush := c.asidOwner[asid] != v || v.lastCPU != c.id
 	c.asidOwner[asid] = v
 	v.lastCPU = c.id
-	vec := v.irq.next()
+	// An interrupt is offered (V_IRQ) only to a guest that can take it now:
+	// QEMU's TCG leaks a virtual interrupt the guest never takes into the
+	// host after #VMEXIT (docs/qemu-tcg.md); one raised while the guest has
+	// interrupts off waits for its next exit with them on.
+	var vec uint8
+	if v.vmcb.RFLAGS()&x86.RFLAGSIF != 0 {
+		vec = v.irq.next()
+	}
 	s.noteStartLocked(c, v, kernel.ReadTSC())
 	s.mu.Unlock()
 	v.vmcb.FlushTLB(flush)

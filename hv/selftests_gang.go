@@ -94,7 +94,56 @@ func testGangScheduling() error {
 	if st.GangTurns == 0 || st.SkewSamples == 0 {
 		return fmt.Errorf("no gang turns started (%d planned, %d measured)", st.GangTurns, st.SkewSamples)
 	}
+	return gangPauseAndOptOut(h, gid, members)
+}
+
+// gangPauseAndOptOut: pausing a member leaves the others running alone (no
+// together time); unpausing brings it back into the turns; opting a member
+// out of a gang of two leaves turns with a single member (no start skew to
+// measure).
+func gangPauseAndOptOut(h *Hypervisor, gid domgrp.GroupID, members []domgrp.DomID) error {
+	d, _ := h.Domain(DomID(members[0]))
+	if err := d.Pause(); err != nil {
+		return err
+	}
+	_, st, err := togetherUnder(h, gid, domgrp.PolicyGang, 0)
+	if err != nil {
+		return err
+	}
+	if len(members) == 2 && together(st) != 0 {
+		return fmt.Errorf("with d%d paused its sibling still ran %v together", d.ID, time.Duration(together(st)))
+	}
+	if err := d.Unpause(); err != nil {
+		return err
+	}
+	if _, st, err = togetherUnder(h, gid, domgrp.PolicyGang, 0); err != nil {
+		return err
+	}
+	if together(st) == 0 || st.SkewSamples == 0 {
+		return fmt.Errorf("after unpause no turn started both members (together %v, %d starts)", time.Duration(together(st)), st.SkewSamples)
+	}
+	if len(members) != 2 {
+		return nil
+	}
+	err = h.withControlReader(func(r *rcu.Reader) error { return h.setGang(r, members[1], false) })
+	if err != nil {
+		return err
+	}
+	if _, st, err = togetherUnder(h, gid, domgrp.PolicyGang, 0); err != nil {
+		return err
+	}
+	if st.SkewSamples != 0 || st.GangTurns == 0 {
+		return fmt.Errorf("a gang of one: %d turns, %d measured starts of two members", st.GangTurns, st.SkewSamples)
+	}
 	return nil
+}
+
+func together(st abi.GroupStats) uint64 {
+	var t uint64
+	for _, v := range st.VCPUs {
+		t += v.TogetherNS
+	}
+	return t
 }
 
 // togetherUnder sets gid's policy, lets it run a second, and returns the

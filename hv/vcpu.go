@@ -45,6 +45,7 @@ type VCPU struct {
 	affinity  uint64 // CPUs it may run on, bit per CPU; 0 = any
 	inited    bool   // has a start state (vCPU 0 always; others by vcpu_op)
 	downReq   bool   // vcpu_op down asked while it ran: it goes down at its exit
+	guestIF   bool   // RFLAGS.IF at its last exit: it can take an interrupt
 
 	// Scheduling groups (gang.go); guarded by the scheduler's mu.
 	sg                  *schedGroup // its group with a policy, nil if none
