@@ -99,7 +99,7 @@ func (m *modelRun) step() {
 		if c.cur == nil {
 			continue
 		}
-		c.cur.accountLocked(modelStep)
+		c.cur.accountLocked(m.now-modelStep, m.now)
 		switch {
 		case m.now >= c.until, s.yieldToGangLocked(s.cpus[i], c.cur), c.cur.coStoppedLocked(m.now):
 			m.stop(i, false)

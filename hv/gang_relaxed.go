@@ -58,18 +58,29 @@ func (v *VCPU) levelLocked() {
 	v.progress = max(v.progress, lead)
 }
 
-// accountLocked charges dt of run time to v: its progress clock (relaxed)
-// and, for a group member, whether a sibling ran at the same time.
-func (v *VCPU) accountLocked(dt int64) {
+// accountLocked charges v's run from start to end (one guest entry to its
+// exit): its progress clock (relaxed) and, for a group member, how much of
+// it overlapped a sibling's run -- the sibling's current run if it is in
+// its guest now, else its last one.
+func (v *VCPU) accountLocked(start, end int64) {
+	dt := end - start
 	if v.sg == nil || dt <= 0 {
 		return
 	}
 	v.progress += dt
+	var tog int64
 	for _, o := range v.sg.vcpus {
-		if o != v && o.state == vcpuRunning {
-			v.togetherNS += uint64(dt)
-			return
+		if o == v {
+			continue
 		}
+		os, oe := o.segStart, o.segEnd
+		if o.state == vcpuRunning && o.curStart != 0 {
+			os, oe = o.curStart, end
+		}
+		tog = max(tog, min(end, oe)-max(start, os))
 	}
-	v.aloneNS += uint64(dt)
+	tog = min(tog, dt)
+	v.togetherNS += uint64(tog)
+	v.aloneNS += uint64(dt - tog)
+	v.segStart, v.segEnd = start, end
 }

@@ -108,7 +108,8 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		s.mu.Lock()
 		v.exits++
 		v.guestIF = v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
-		v.accountLocked(now - entered)
+		v.accountLocked(entered, now)
+		v.curStart = 0
 		s.ranNS += now - entered
 		if !v.vmcb.VIRQPending() {
 			v.irq.taken()
@@ -148,6 +149,7 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 		vec = v.irq.next()
 	}
 	s.noteStartLocked(c, v, kernel.ReadTSC())
+	v.curStart = kernel.Nanotime()
 	s.mu.Unlock()
 	v.vmcb.FlushTLB(flush)
 	v.vmcb.SetTSCOffset(-kernel.TSCOffset(c.id))

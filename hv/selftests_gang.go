@@ -87,12 +87,16 @@ func testGangScheduling() error {
 	fmt.Printf("hv: gang of %d on %d CPUs: together %.0f%% of run time (%.0f%% without gang); start skew p50 %v p99 %v max %v over %d turns; guest CPU time gang/none %.2f\n",
 		n, n, 100*gang, 100*none, time.Duration(st.SkewP50), time.Duration(st.SkewP99), time.Duration(st.SkewMax), st.SkewSamples,
 		float64(ran2-ran1)/float64(max(ran1-ran0, 1)))
-	// The share together depends on how fast QEMU delivers the IPIs that
-	// start a turn (milliseconds on a loaded host: docs/scheduling.md), so
-	// the test checks the mechanism: turns were planned and every turn
-	// started all its members; the invariant itself is model-tested.
+	// How close to 100% the share together gets depends on how fast QEMU
+	// delivers the IPIs and timers that start and end a turn (milliseconds
+	// on a loaded host: docs/scheduling.md), so the test wants turns that
+	// started all members and clearly more time together than without the
+	// gang; the invariant itself is model-tested.
 	if st.GangTurns == 0 || st.SkewSamples == 0 {
 		return fmt.Errorf("no gang turns started (%d planned, %d measured)", st.GangTurns, st.SkewSamples)
+	}
+	if gang < none+0.1 {
+		return fmt.Errorf("members ran together %.0f%% of the time as a gang, %.0f%% without", 100*gang, 100*none)
 	}
 	return gangPauseAndOptOut(h, gid, members)
 }

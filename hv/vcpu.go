@@ -53,6 +53,8 @@ type VCPU struct {
 	progress            int64       // ns run (relaxed's progress clock)
 	costopAt            int64       // when its co-stop began, 0 = not stopped
 	aloneNS, togetherNS uint64      // run time without / with a sibling running
+	curStart            int64       // when its current guest entry began (0: not in its guest)
+	segStart, segEnd    int64       // its last completed guest run
 }
 
 // allowedOn reports whether v may run on cpu.
