@@ -114,7 +114,10 @@ func checkGangStats(t *testing.T, r *Run, sock string) {
 	time.Sleep(3 * time.Second)
 	var st schedStats
 	ctlJSON(t, sock, &st, "group", "stats", "4")
-	if st.Policy != "gang" || st.GangTurns == 0 || st.SkewSamples == 0 || len(st.VCPUs) < 2 {
+	// The members are heartbeats, idle most of the time: two of them are
+	// seldom runnable at one turn's start, so start skew may have no samples
+	// here (hv/gang-scheduling measures it with spinning members).
+	if st.Policy != "gang" || st.GangTurns == 0 || len(st.VCPUs) < 2 {
 		t.Errorf("gang stats after 3 s: %+v (scheduler side)", st)
 	}
 	t.Logf("gang stats: %+v", st)

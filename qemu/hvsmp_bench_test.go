@@ -19,7 +19,7 @@ func BenchmarkGuestScaling(b *testing.B) {
 	var took [3]time.Duration
 	for _, n := range []int{1, 2} {
 		r := Start(b, "scaling", Boot{Kernel: im.Grove, Append: "guest=work guest=work",
-			Args: []string{"-smp", strconv.Itoa(n), "-accel", "tcg,thread=multi"}, Timeout: 5 * time.Minute})
+			Accel: MultiAccel, Args: []string{"-smp", strconv.Itoa(n)}, Timeout: 5 * time.Minute})
 		r.ExpectAll(60*time.Second, "(d1) working", "(d2) working")
 		t0 := time.Now()
 		r.ExpectAll(4*time.Minute, "(d1) shut down (poweroff)", "(d2) shut down (poweroff)")
@@ -40,7 +40,7 @@ func BenchmarkGuestScaling(b *testing.B) {
 // the caller's own CPU (no kick needed).
 func BenchmarkPauseAcrossCPUs(b *testing.B) {
 	im := Build(b)
-	r := Start(b, "pausebench", Boot{Kernel: im.Grove, Args: []string{"-smp", "2"},
+	r := Start(b, "pausebench", Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", "2"},
 		Append: "selftest=hv/pause-across-cpus"})
 	line := r.Expect("(same CPU: ", 90*time.Second)
 	r.WantStatus(StatusSuccess)
@@ -67,7 +67,7 @@ func BenchmarkGangSkew(b *testing.B) {
 	im := Build(b)
 	re := regexp.MustCompile(`together (\d+)% of run time \((\d+)% without gang\); start skew p50 (\S+) p99 (\S+) max (\S+) over (\d+) turns; guest CPU time gang/none ([0-9.]+)`)
 	for _, cpus := range []string{"2", "4"} {
-		r := Start(b, "gang-smp"+cpus, Boot{Kernel: im.Grove, Args: []string{"-smp", cpus},
+		r := Start(b, "gang-smp"+cpus, Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", cpus},
 			Append: "selftest=hv/gang-scheduling", Timeout: 3 * time.Minute})
 		r.Expect("ok   hv/gang-scheduling", 150*time.Second)
 		r.WantStatus(StatusSuccess)

@@ -15,7 +15,7 @@ import (
 // (guests/heartbeat/work.go).
 func TestMultiVCPUGuest(t *testing.T) {
 	im := Build(t)
-	r := Start(t, "multivcpu", Boot{Kernel: im.Grove, Args: []string{"-smp", "2"},
+	r := Start(t, "multivcpu", Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", "2"},
 		Initrd: im.Heartbeat + " name=mv vcpus=2 period=500ms"})
 	r.Expect("(d1) cpu: 2 online (vcpus 0 1)", 60*time.Second)
 	r.Expect("together=yes", 60*time.Second)
@@ -39,7 +39,7 @@ func TestPauseAcrossCPUs(t *testing.T) {
 	im := Build(t)
 	for _, cpus := range []string{"2", "4"} {
 		t.Run("smp"+cpus, func(t *testing.T) {
-			r := Start(t, "pause-smp"+cpus, Boot{Kernel: im.Grove, Args: []string{"-smp", cpus},
+			r := Start(t, "pause-smp"+cpus, Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", cpus},
 				Append: "selftest=hv/pause-across-cpus"})
 			r.Expect("hv: pause of a vCPU running on another CPU: median", 90*time.Second)
 			r.Expect("ok   hv/pause-across-cpus", 30*time.Second)
@@ -51,7 +51,7 @@ func TestPauseAcrossCPUs(t *testing.T) {
 // Every CPU's scheduler loop runs a guest at the same time.
 func TestLoopsOnEveryCPU(t *testing.T) {
 	im := Build(t)
-	r := Start(t, "loops", Boot{Kernel: im.Grove, Args: []string{"-smp", "4"}, Append: "selftest=hv/loops"})
+	r := Start(t, "loops", Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", "4"}, Append: "selftest=hv/loops"})
 	r.Expect("ok   hv/loops-on-every-cpu", 120*time.Second)
 	r.WantStatus(StatusSuccess)
 }

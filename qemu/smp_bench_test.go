@@ -54,7 +54,7 @@ func BenchmarkSMPBoot(b *testing.B) {
 			n, first[n].Round(time.Millisecond), (online[n] - first[n]).Round(time.Millisecond),
 			prompt[n].Round(time.Millisecond), ratio)
 	}
-	note(b, "boot by CPU count (median of %d, QEMU -accel %s):%s", bootRuns, DefaultAccel, log.String())
+	note(b, "boot by CPU count (median of %d, QEMU -accel %s):%s", bootRuns, MultiAccel, log.String())
 }
 
 var smpBenchLine = regexp.MustCompile(`bench: (\S+) (\d+) ns/op`)
@@ -94,8 +94,8 @@ func smpFigures(b *testing.B, im Images, cpus int, accel string) (map[string]flo
 // that the speed-up comes from QEMU running both CPUs at once.
 func BenchmarkSMPKernel(b *testing.B) {
 	im := Build(b)
-	one, _ := smpFigures(b, im, 1, DefaultAccel)
-	two, cmdline := smpFigures(b, im, 2, DefaultAccel)
+	one, _ := smpFigures(b, im, 1, MultiAccel)
+	two, cmdline := smpFigures(b, im, 2, MultiAccel)
 	singleOne, _ := smpFigures(b, im, 1, "tcg,thread=single")
 	single, _ := smpFigures(b, im, 2, "tcg,thread=single")
 	if !strings.Contains(cmdline, "-accel tcg,thread=multi") {
@@ -127,5 +127,5 @@ func BenchmarkSMPKernel(b *testing.B) {
 		verdict = "below 1.5x: the host's cores were busy with other work, or TCG ran one CPU at a time"
 	}
 	note(b, "CPU-bound job (8 goroutines): %.0f ms on 1 CPU, %.0f ms on 2: speed-up %.2fx with -accel %s; %.2fx under tcg,thread=single; %s",
-		one["spin-work"]/1e6, two["spin-work"]/1e6, speedup, DefaultAccel, control, verdict)
+		one["spin-work"]/1e6, two["spin-work"]/1e6, speedup, MultiAccel, control, verdict)
 }

@@ -71,7 +71,7 @@ func TestSMPBoot(t *testing.T) {
 	im := Build(t)
 	for _, n := range []int{1, 2, 4} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			r := Start(t, "smp"+strconv.Itoa(n), Boot{Kernel: im.Grove, Append: smpSelftests,
+			r := Start(t, "smp"+strconv.Itoa(n), Boot{Accel: MultiAccel, Kernel: im.Grove, Append: smpSelftests,
 				Args: []string{"-smp", strconv.Itoa(n)}})
 			r.Expect(onlineLine(seq(n)...), 30*time.Second)
 			selftestsPass(t, r, smpSelftestNames)
@@ -97,7 +97,7 @@ func TestCPUsLimit(t *testing.T) {
 		{"9999999", 4, true}, // more digits than the parser reads
 	} {
 		t.Run("cpus="+tc.value, func(t *testing.T) {
-			r := Start(t, "cpus", Boot{Kernel: im.Grove, Append: "cpus=" + tc.value + " " + everyCPUFilter,
+			r := Start(t, "cpus", Boot{Accel: MultiAccel, Kernel: im.Grove, Append: "cpus=" + tc.value + " " + everyCPUFilter,
 				Args: []string{"-smp", "4"}})
 			if tc.notice {
 				r.Expect(fmt.Sprintf(ignoring, tc.value), 30*time.Second)
@@ -140,7 +140,7 @@ func TestBadACPI(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"-smp", strconv.Itoa(tc.smp)}, tc.args...)
-			r := Start(t, "badacpi", Boot{Kernel: im.Grove, Append: smpSelftests, Args: args})
+			r := Start(t, "badacpi", Boot{Accel: MultiAccel, Kernel: im.Grove, Append: smpSelftests, Args: args})
 			for _, w := range tc.want {
 				r.Expect(w, 30*time.Second)
 			}
