@@ -202,3 +202,91 @@ func (h *Hypervisor) ranNS() int64 {
 	defer h.sched.mu.Unlock()
 	return h.sched.ranNS
 }
+
+func init() {
+	selftest.Register(selftest.Test{Name: "hv/relaxed-skew", Run: testRelaxedSkew, Timeout: 2 * time.Minute})
+}
+
+// testRelaxedSkew: two spinning members of a relaxed group, one alone on
+// the last CPU, the other sharing CPU 0 with two spinning competitors, so
+// the first runs about three times as much. The bound (two slices) must
+// hold -- the leader is co-stopped -- within one slice, sampled every
+// millisecond, and co-stops must show in the counters.
+func testRelaxedSkew() error {
+	h, err := selftestHV()
+	if err != nil {
+		return err
+	}
+	n := kernel.OnlineCPUs()
+	if n < 2 {
+		return nil
+	}
+	img, err := guestImage("spin")
+	if err != nil {
+		return err
+	}
+	defer h.rcu.Barrier()
+	last := uint64(1) << uint(n-1)
+	var doms []*Domain
+	for i, aff := range []uint64{last, 1, 1, 1} {
+		d, err := h.CreateDomain(Config{Name: fmt.Sprintf("selftest-relaxed%d", i), MemoryMB: 4, Image: img, Affinity: aff})
+		if err != nil {
+			return err
+		}
+		defer h.Destroy(d)
+		doms = append(doms, d)
+	}
+	gid, err := h.groups.Create(0)
+	if err != nil {
+		return err
+	}
+	defer h.groups.Destroy(gid)
+	bound := 2 * h.sched.slice.Load()
+	err = h.withControlReader(func(r *rcu.Reader) error {
+		for _, d := range doms[:2] {
+			if err := h.joinGroup(r, domgrp.DomID(d.ID), gid); err != nil {
+				return err
+			}
+			if err := h.setGang(r, domgrp.DomID(d.ID), true); err != nil {
+				return err
+			}
+		}
+		return h.setGroupPolicy(r, gid, domgrp.PolicyRelaxed, uint64(bound))
+	})
+	if err != nil {
+		return err
+	}
+	defer h.withControlReader(func(r *rcu.Reader) error {
+		for _, d := range doms[:2] {
+			h.joinGroup(r, domgrp.DomID(d.ID), domgrp.NullGroup)
+		}
+		return nil
+	})
+	for _, d := range doms {
+		if err := d.Unpause(); err != nil {
+			return err
+		}
+	}
+	a, b := doms[0].vcpus[0], doms[1].vcpus[0]
+	var worst int64
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		h.sched.mu.Lock()
+		skew := a.progress - b.progress
+		h.sched.mu.Unlock()
+		worst = max(worst, skew, -skew)
+	}
+	var st abi.GroupStats
+	h.withControlReader(func(r *rcu.Reader) error {
+		st, err = h.groupStats(r, gid, false)
+		return err
+	})
+	fmt.Printf("hv: relaxed group, bound %v: worst skew %v, %d co-stops (%v stopped)\n",
+		time.Duration(bound), time.Duration(worst), st.CoStops, time.Duration(st.CoStopNS))
+	if worst > bound+h.sched.slice.Load() {
+		return fmt.Errorf("skew reached %v, bound %v plus one slice", time.Duration(worst), time.Duration(bound))
+	}
+	if st.CoStops == 0 {
+		return fmt.Errorf("the leader ran three times as much yet was never co-stopped")
+	}
+	return nil
+}
