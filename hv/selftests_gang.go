@@ -209,9 +209,11 @@ func init() {
 
 // testRelaxedSkew: two spinning members of a relaxed group, one alone on
 // the last CPU, the other sharing CPU 0 with two spinning competitors, so
-// the first runs about three times as much. The bound (two slices) must
-// hold -- the leader is co-stopped -- within one slice, sampled every
-// millisecond, and co-stops must show in the counters.
+// the first runs about three times as much: without co-stops the skew
+// would pass a second in the 2 s of the test. The bound (two slices) must
+// hold within five slices, sampled every millisecond (the model test holds
+// it to one slice; here QEMU's late timers stretch slices), and co-stops
+// must show in the counters.
 func testRelaxedSkew() error {
 	h, err := selftestHV()
 	if err != nil {
@@ -282,8 +284,8 @@ func testRelaxedSkew() error {
 	})
 	fmt.Printf("hv: relaxed group, bound %v: worst skew %v, %d co-stops (%v stopped)\n",
 		time.Duration(bound), time.Duration(worst), st.CoStops, time.Duration(st.CoStopNS))
-	if worst > bound+h.sched.slice.Load() {
-		return fmt.Errorf("skew reached %v, bound %v plus one slice", time.Duration(worst), time.Duration(bound))
+	if worst > bound+5*h.sched.slice.Load() {
+		return fmt.Errorf("skew reached %v, bound %v plus five slices", time.Duration(worst), time.Duration(bound))
 	}
 	if st.CoStops == 0 {
 		return fmt.Errorf("the leader ran three times as much yet was never co-stopped")

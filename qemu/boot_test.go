@@ -8,9 +8,11 @@ import (
 
 // These boot the real image and check what it prints and how QEMU exits.
 
+// The in-image self-tests include those of parallelism (kernel/smp-*, the
+// gang and relaxed ones): they run on multi-threaded TCG, as selftest.sh does.
 func TestSelftest(t *testing.T) {
 	im := Build(t)
-	r := Start(t, "selftest", Boot{Kernel: im.Grove, Append: "selftest", Timeout: 5 * time.Minute})
+	r := Start(t, "selftest", Boot{Kernel: im.Grove, Append: "selftest", Timeout: 5 * time.Minute, Accel: MultiAccel})
 	out := r.Expect("selftest: ", 4*time.Minute)
 	out += r.Expect(" failed", 5*time.Second)
 	r.WantStatus(StatusSuccess)
