@@ -72,7 +72,8 @@ func testMutexThreads() error {
 	var mu sync.Mutex
 	counter := 0
 	tids := make(chan int, threads)
-	var wg sync.WaitGroup
+	var wg, locked sync.WaitGroup
+	locked.Add(threads)
 	for i := 0; i < threads; i++ {
 		wg.Add(1)
 		go func() {
@@ -80,6 +81,10 @@ func testMutexThreads() error {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			tids <- gettid()
+			// Every goroutine holds its thread until all have one: a thread
+			// released early could be reused by a later goroutine.
+			locked.Done()
+			locked.Wait()
 			for j := 0; j < iters; j++ {
 				mu.Lock()
 				c := counter

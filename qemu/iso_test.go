@@ -63,7 +63,7 @@ func TestISOBootBIOS(t *testing.T) {
 	requireFiles(t, "/usr/lib/grub/i386-pc/multiboot2.mod")
 	im := Build(t)
 	iso := buildISO(t, im, "selftest=kernel/goroutines")
-	r := Start(t, "iso-bios", Boot{CDROM: iso, Args: []string{"-smp", "2"}})
+	r := Start(t, "iso-bios", Boot{Accel: MultiAccel, CDROM: iso, Args: []string{"-smp", "2"}})
 	r.Expect(`boot protocol multiboot2, command line "selftest=kernel/goroutines"`, time.Minute)
 	r.Expect("selftest: 1 passed, 0 failed", time.Minute)
 	r.WantStatus(StatusSuccess)
@@ -78,7 +78,7 @@ func TestISOBootUEFI(t *testing.T) {
 	iso := buildISO(t, im, "selftest")
 	vars := filepath.Join(t.TempDir(), "OVMF_VARS.fd") // OVMF writes its variables
 	copyFile(t, ovmfVars, vars)
-	r := Start(t, "iso-uefi", Boot{CDROM: iso, Timeout: 8 * time.Minute, Args: []string{"-smp", "2",
+	r := Start(t, "iso-uefi", Boot{Accel: MultiAccel, CDROM: iso, Timeout: 8 * time.Minute, Args: []string{"-smp", "2",
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + ovmfCode,
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars}})
 	r.Expect("Welcome to GRUB!", 3*time.Minute)
