@@ -157,10 +157,7 @@ func (s *Scheduler) wakeLoopLocked(c *pcpu) {
 		s.kickLocked(c.cur)
 		return
 	}
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
+	c.wake()
 }
 
 // closeTurnLocked records the ending turn's start skew.
@@ -224,10 +221,7 @@ func (s *Scheduler) gangWokeLocked(v *VCPU) {
 	// boundary) starts it; make sure an idle loop is awake then.
 	for _, c := range s.cpus {
 		if c.cur == nil {
-			select {
-			case c.kick <- struct{}{}:
-			default:
-			}
+			c.wake()
 			return
 		}
 	}

@@ -109,10 +109,15 @@ func (s *Scheduler) enqueueLocked(v *VCPU) {
 	v.cpu = c.id
 	c.runq = append(c.runq, v)
 	if c.cur == nil {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
+		c.wake()
+	}
+}
+
+// wake wakes c's loop if it is parked; a wake-up already pending suffices.
+func (c *pcpu) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"grove/domgrp"
 	"grove/hv/abi"
-	"grove/kernel"
 	"grove/kernel/selftest"
 	"grove/rcu"
 )
@@ -21,16 +20,8 @@ func init() {
 // together (the hypervisor's own alone/together accounting), and the gang's
 // start skew is measured.
 func testGangScheduling() error {
-	h, err := selftestHV()
-	if err != nil {
-		return err
-	}
-	n := kernel.OnlineCPUs()
-	if n < 2 {
-		return nil
-	}
-	img, err := guestImage("spin")
-	if err != nil {
+	h, n, img, err := spinSetup()
+	if h == nil {
 		return err
 	}
 	defer h.rcu.Barrier() // last: destroyed domains' pages are back before the next test
@@ -202,4 +193,3 @@ func (h *Hypervisor) ranNS() int64 {
 	defer h.sched.mu.Unlock()
 	return h.sched.ranNS
 }
-

@@ -24,16 +24,8 @@ func init() {
 // test, so a pause that waited for the slice to end instead of kicking the
 // CPU would take about a second: the cross-CPU median must stay far below.
 func testPauseAcrossCPUs() error {
-	h, err := selftestHV()
-	if err != nil {
-		return err
-	}
-	n := kernel.OnlineCPUs()
-	if n < 2 {
-		return nil
-	}
-	img, err := guestImage("spin")
-	if err != nil {
+	h, n, img, err := spinSetup()
+	if h == nil {
 		return err
 	}
 	far := n - 1
@@ -150,4 +142,24 @@ func testLoopsEveryCPU() error {
 		}
 	}
 	return fmt.Errorf("never saw all %d CPUs running a vCPU at once", n)
+}
+
+// spinSetup is the start of the self-tests that run spinning guests on
+// several CPUs: the hypervisor, the CPU count and the spin guest's image.
+// A nil hypervisor means stop: with err, or nil on a single CPU, where
+// these tests have nothing to check.
+func spinSetup() (*Hypervisor, int, []byte, error) {
+	h, err := selftestHV()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	n := kernel.OnlineCPUs()
+	if n < 2 {
+		return nil, n, nil, nil
+	}
+	img, err := guestImage("spin")
+	if err != nil {
+		return nil, n, nil, err
+	}
+	return h, n, img, nil
 }
