@@ -15,13 +15,16 @@ func (d *Domain) consoleBytes(b []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range b {
+		if c == '\r' {
+			continue // a serial console's CR LF ends one line, not two
+		}
 		if c == '\n' || d.console.Len() >= maxLine {
 			d.flushLocked()
 			if c == '\n' {
 				continue
 			}
 		}
-		if c == '\r' || (c < 0x20 && c != '\t') || c == 0x7f {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
 			c = '.' // keep the host console sane
 		}
 		d.console.WriteByte(c)

@@ -11,6 +11,9 @@ const cpuidHVRangeEnd = 0x40010000
 
 func exitCPUID(v *VCPU, x *exitState) outcome {
 	a, b, c, d := guestCPUID(uint32(x.rax), uint32(v.regs.RCX))
+	if v.dom.pc != nil {
+		a, b, c, d = pcCPUID(v, uint32(x.rax), a, b, c, d)
+	}
 	if uint32(x.rax) == abi.CPUIDTopology {
 		a, b = uint32(len(v.dom.vcpus)), uint32(v.id)
 	}

@@ -31,7 +31,8 @@ type Domain struct {
 	Privileged bool
 	asid       uint32
 	ram        *guestRAM
-	bus        *bus // its devices (devbus.go), made with its first vCPU
+	bus        *bus      // its devices (devbus.go), made with its first vCPU
+	pc         *platform // the PC platform (platform.go), nil for Grove's own guests
 	vcpus      []*VCPU
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups

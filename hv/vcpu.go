@@ -85,7 +85,8 @@ const (
 // passMSRs are the MSRs a guest uses without exits: those VMLOAD and
 // VMSAVE switch with the guest (APM vol. 2, 15.5.2), so the host's survive.
 var passMSRs = [...]uint32{x86.MSRSTAR, x86.MSRLSTAR, x86.MSRCSTAR, x86.MSRSFMASK,
-	x86.MSRFSBase, x86.MSRGSBase, x86.MSRKernelGSBase}
+	x86.MSRFSBase, x86.MSRGSBase, x86.MSRKernelGSBase,
+	x86.MSRSysenterCS, x86.MSRSysenterESP, x86.MSRSysenterEIP}
 
 var (
 	msrPolicyOnce sync.Once

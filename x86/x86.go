@@ -6,7 +6,12 @@ package x86
 
 // Model-specific registers (APM vol. 2, appendix A).
 const (
+	MSRTSC          = 0x00000010
 	MSRAPICBase     = 0x0000001b
+	MSRSysenterCS   = 0x00000174
+	MSRSysenterESP  = 0x00000175
+	MSRSysenterEIP  = 0x00000176
+	MSRTSCDeadline  = 0x000006e0
 	MSRPAT          = 0x00000277
 	MSREFER         = 0xc0000080
 	MSRSTAR         = 0xc0000081

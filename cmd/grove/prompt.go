@@ -24,13 +24,13 @@ func prompt() {
 			return
 		}
 		cmd := strings.TrimSpace(in.Text())
-		if domainCommand(cmd) {
+		if domainCommand(cmd) || consoleCommand(cmd) {
 			continue
 		}
 		switch cmd {
 		case "":
 		case "help":
-			fmt.Println("commands: mem, uptime, gc, list, pause ID, unpause ID, halt")
+			fmt.Println("commands: mem, uptime, gc, list, pause ID, unpause ID, console ID, halt")
 		case "mem":
 			m := kernel.ReadMemInfo()
 			var s runtime.MemStats

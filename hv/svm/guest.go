@@ -108,3 +108,34 @@ func (v VMCB) SetLongMode(s LongModeState) {
 // SetTSCOffset sets what the guest's TSC reads add to the host's (VMCB
 // 0x50, APM vol. 2, 15.30.5).
 func (v VMCB) SetTSCOffset(off int64) { v.Set(offTSCOffset, uint64(off)) }
+
+// SetStartup replaces the start state of an initialised VMCB (InitGuest)
+// with the one a local APIC's STARTUP IPI gives an application processor
+// (Intel SDM vol. 3, 8.4.4; AMD APM vol. 2, 16.5): real mode at
+// vector*0x1000, CS selector vector*0x100, RIP 0, every segment a 64 KiB
+// real-mode segment, paging and protection off, as after INIT.
+func (v VMCB) SetStartup(vector uint8) {
+	data := Segment{Attrib: realData, Limit: 0xffff}
+	for _, off := range []uintptr{offDS, offES, offSS, offFS, offGS} {
+		v.setSeg(off, data)
+	}
+	v.setSeg(offCS, Segment{Selector: uint16(vector) << 8, Base: uint64(vector) << 12,
+		Attrib: realCode, Limit: 0xffff})
+	v.setSeg(offGDTR, Segment{Limit: 0xffff})
+	v.setSeg(offIDTR, Segment{Limit: 0xffff})
+	v.Set(offCR0, x86.CR0ET)
+	v.Set(offCR3, 0)
+	v.Set(offCR4, 0)
+	v.SetEFER(0)
+	v.Set(offRFLAGS, x86.RFLAGSMBS)
+	v.Set(offRIP, 0)
+	v.Set(offRSP, 0)
+	v.FlushTLB(true)
+}
+
+// Real-mode segment attributes (VMCB format): present, accessed,
+// read/write data and execute/read code, as after INIT.
+const (
+	realData = 0x93
+	realCode = 0x9b
+)

@@ -1,0 +1,64 @@
+package hv
+
+import "grove/x86"
+
+// CPUID for a domain with the PC platform (a stock OS such as Linux): the
+// generic policy of cpuid.go, then what the platform models and what it
+// must hide. Each line says why; docs/linux.md has the same table.
+//
+//	leaf        register  change
+//	1           EBX       initial APIC id = vCPU index, one logical CPU per package
+//	1           ECX       + x2APIC, + TSC-deadline (the local APIC model has both)
+//	1           ECX       - MONITOR (MWAIT is not intercepted), - PDCM, OSXSAVE = guest CR4
+//	1           EDX       - MCE, MCA (no machine-check MSRs), - ACPI thermal, - HTT
+//	6           EAX       + ARAT: the APIC timer runs in every C-state (Linux then
+//	                        needs no PIT once it knows the TSC rate)
+//	7.0         ECX       - RDPID, - WAITPKG (TSC_AUX and UMWAIT are not virtualized)
+//	0xb         EDX       x2APIC id = vCPU index
+//	0x80000001  ECX       - SVM, - IBS, - perfctr core, - topology extensions
+//	0x80000001  EDX       - RDTSCP (TSC_AUX is the host's)
+//	0x80000008  ECX       cores per package = the domain's vCPUs
+func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, uint32) {
+	id := uint32(v.id)
+	switch leaf {
+	case 1:
+		b = b&0x0000ffff | id<<24 | 1<<16
+		c |= cpuid1ECXX2APIC | cpuid1ECXTSCDeadline
+		c &^= cpuid1ECXMonitor | cpuid1ECXPDCM | x86.CPUIDStd1ECXOSXSAVE
+		if v.vmcb.CR4()&x86.CR4OSXSAVE != 0 {
+			c |= x86.CPUIDStd1ECXOSXSAVE
+		}
+		d &^= cpuid1EDXMCE | cpuid1EDXMCA | cpuid1EDXACPI | cpuid1EDXHTT
+	case 6:
+		a |= cpuid6EAXARAT
+	case 7:
+		c &^= cpuid7ECXRDPID | cpuid7ECXWaitPkg
+	case 0xb:
+		d = id
+	case x86.CPUIDLeafExt1:
+		c &^= x86.CPUIDExt1ECXSVM | cpuidExt1ECXIBS | cpuidExt1ECXPerfCore | cpuidExt1ECXTopoExt
+		d &^= cpuidExt1EDXRDTSCP
+	case 0x80000008:
+		c = c&^0xff | uint32(len(v.dom.vcpus)-1)
+	}
+	return a, b, c, d
+}
+
+// CPUID bits (AMD APM vol. 3, appendix E; Intel SDM vol. 2, CPUID).
+const (
+	cpuid1ECXMonitor     = 1 << 3
+	cpuid1ECXPDCM        = 1 << 15
+	cpuid1ECXX2APIC      = 1 << 21
+	cpuid1ECXTSCDeadline = 1 << 24
+	cpuid1EDXMCE         = 1 << 7
+	cpuid1EDXMCA         = 1 << 14
+	cpuid1EDXACPI        = 1 << 22
+	cpuid1EDXHTT         = 1 << 28
+	cpuid6EAXARAT        = 1 << 2
+	cpuid7ECXWaitPkg     = 1 << 5
+	cpuid7ECXRDPID       = 1 << 22
+	cpuidExt1ECXIBS      = 1 << 10
+	cpuidExt1ECXTopoExt  = 1 << 22
+	cpuidExt1ECXPerfCore = 1 << 23
+	cpuidExt1EDXRDTSCP   = 1 << 27
+)
