@@ -62,10 +62,12 @@ func (l *LAPIC) writeMSRLocked(msr uint32, val uint64) (effect, bool) {
 	case msr == x2apicICRMSR:
 		l.icr = val &^ icrDeliveryStatus
 		return l.sendICRLocked(), true
-	case val>>32 != 0:
-		return effect{}, false // the other registers are 32 bits
 	}
-	return l.writeLocked((msr-x2apicFirstMSR)<<4, uint32(val), true)
+	off := (msr - x2apicFirstMSR) << 4
+	if val>>32 != 0 || !x2apicWritable(off, uint32(val)) { // 32-bit registers
+		return effect{}, false
+	}
+	return l.writeLocked(off, uint32(val)), true
 }
 
 // writeBaseLocked changes IA32_APIC_BASE. Legal moves (SDM vol. 3, figure

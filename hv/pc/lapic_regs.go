@@ -3,8 +3,9 @@ package pc
 // The APIC registers, at their offsets in the xAPIC page (SDM vol. 3,
 // table 10-1); the x2APIC MSR of a register is 0x800 + offset>>4 (table
 // 10-6). One read and one write path serve both interfaces; x2APIC
-// differences (ID and LDR format, no DFR/APR, 64-bit ICR, strictness) are
-// decided by x2 here and in lapic_msr.go.
+// differences (ID format, no DFR/APR, 64-bit ICR, #GP where the xAPIC
+// ignores) are decided by readLocked's x2 and x2apicWritable here, and in
+// lapic_msr.go.
 const (
 	regID         = 0x20
 	regVersion    = 0x30
@@ -83,7 +84,7 @@ func (l *LAPIC) Write(off uint64, size int, val uint64) {
 		l.mu.Unlock()
 		return
 	}
-	e, _ := l.writeLocked(uint32(off), uint32(val), false)
+	e := l.writeLocked(uint32(off), uint32(val))
 	l.mu.Unlock()
 	l.apply(e)
 }
@@ -138,60 +139,56 @@ func (l *LAPIC) readLocked(off uint32, x2 bool) (v uint32, ok bool) {
 }
 
 // writeLocked writes register off and returns what must happen outside
-// the APIC; ok is false for a write the x2APIC answers with #GP (read-only
-// or absent register, nonzero EOI or ESR value). The xAPIC ignores those.
-func (l *LAPIC) writeLocked(off, v uint32, x2 bool) (e effect, ok bool) {
+// the APIC. Writes to read-only and absent registers do nothing (the
+// xAPIC's way); the x2APIC path checks x2apicWritable first.
+func (l *LAPIC) writeLocked(off, v uint32) effect {
 	if i := lvtIndex(off); i >= 0 {
 		l.writeLVTLocked(i, v)
-		return effect{}, true
+		return effect{}
 	}
 	switch off {
 	case regTPR:
 		l.tpr = v & 0xFF
 	case regEOI:
-		if x2 && v != 0 {
-			return effect{}, false
-		}
-		return l.eoiLocked(), true
+		return l.eoiLocked()
 	case regLDR:
-		if x2 {
-			return effect{}, false
-		}
 		l.ldr = v & 0xFF000000
 	case regDFR:
-		if x2 {
-			return effect{}, false
-		}
 		l.dfr = v | 0x0FFFFFFF
 	case regSVR:
 		l.writeSVRLocked(v)
 	case regESR:
-		if x2 && v != 0 {
-			return effect{}, false
-		}
 		// A write latches the errors since the last one (SDM vol. 3, 10.5.3).
 		l.esr, l.esrAcc = l.esrAcc, 0
 	case regICRLow:
 		l.icr = l.icr&^0xFFFFFFFF | uint64(v&^icrDeliveryStatus)
-		return l.sendICRLocked(), true
+		return l.sendICRLocked()
 	case regICRHigh:
-		if x2 {
-			return effect{}, false
-		}
 		l.icr = uint64(v&0xFF000000)<<32 | l.icr&0xFFFFFFFF
 	case regTimerInit:
 		l.setTimerInitLocked(v, l.clock.Nanotime())
 	case regTimerDiv:
 		l.setTimerDivLocked(v, l.clock.Nanotime())
 	case regSelfIPI:
-		if !x2 {
-			return effect{}, true
+		if l.x2apicLocked() {
+			l.raiseLocked(uint8(v), false)
 		}
-		l.raiseLocked(uint8(v), false)
-	default:
-		return effect{}, !x2 // ID, version, PPR, ISR/TMR/IRR, count, reserved
 	}
-	return effect{}, true
+	return effect{}
+}
+
+// x2apicWritable reports whether the x2APIC takes value v at register
+// off; the others are #GP (SDM vol. 3, 10.12.1.2): read-only and absent
+// registers (LDR is derived, DFR and ICR high are gone) and nonzero writes
+// to EOI and ESR.
+func x2apicWritable(off, v uint32) bool {
+	switch off {
+	case regEOI, regESR:
+		return v == 0
+	case regTPR, regSVR, regICRLow, regTimerInit, regTimerDiv, regSelfIPI:
+		return true
+	}
+	return lvtIndex(off) >= 0
 }
 
 // writeSVRLocked sets the spurious-interrupt vector register. Clearing

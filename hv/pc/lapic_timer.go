@@ -17,6 +17,12 @@ import (
 // hypervisor may give it to the guest in CPUID leaf 0x40000010 EBX (kHz).
 const TimerHz = 1_000_000_000
 
+// minPeriod is the shortest periodic interval: a guest asking for less
+// would keep the hypervisor's timer firing without a guest exit to pay for
+// it, so periodic mode is held to this (KVM's min_timer_period_us is 200
+// too). One-shot and TSC-deadline cost the guest an exit per interrupt.
+const minPeriod = 200_000
+
 // Timer modes, LVT timer bits 18:17.
 const (
 	timerOneShot  = 0
@@ -63,10 +69,11 @@ func (l *LAPIC) setTimerInitLocked(v uint32, now int64) {
 		return
 	}
 	d := int64(v) * t.nsPerCount()
-	t.next = now + d
 	if mode == timerPeriodic {
+		d = max(d, minPeriod)
 		t.period = d
 	}
+	t.next = now + d
 }
 
 // setTimerDivLocked changes the divider; a running count goes on from
@@ -80,7 +87,7 @@ func (l *LAPIC) setTimerDivLocked(v uint32, now int64) {
 	}
 	t.next = now + int64(cur)*t.nsPerCount()
 	if t.period != 0 {
-		t.period = int64(t.init) * t.nsPerCount()
+		t.period = max(int64(t.init)*t.nsPerCount(), minPeriod)
 	}
 }
 

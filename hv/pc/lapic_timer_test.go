@@ -54,19 +54,32 @@ func TestTimerPeriodic(t *testing.T) {
 	l.Write(regTimerDiv, 4, 0xB) // divide by 1
 	l.Write(regLVTTimer, 4, 1<<17|0xEF)
 	start := c.Nanotime()
-	l.Write(regTimerInit, 4, 100)
-	c.advance(100)
-	if !l.Tick(c.Nanotime()) || l.Deadline() != start+200 {
-		t.Fatalf("first period: deadline %d, want start+200", l.Deadline()-start)
+	l.Write(regTimerInit, 4, 1_000_000)
+	c.advance(1_000_000)
+	if !l.Tick(c.Nanotime()) || l.Deadline() != start+2_000_000 {
+		t.Fatalf("first period: deadline %d, want start+2ms", l.Deadline()-start)
 	}
 	l.Accept(0xEF)
 	l.Write(regEOI, 4, 0)
-	c.advance(350) // late: periods at 200 and 300 were missed
-	if !l.Tick(c.Nanotime()) || l.Deadline() != start+500 {
-		t.Errorf("late tick: deadline %d, want start+500", l.Deadline()-start)
+	c.advance(2_500_000) // late: periods at 2 and 3 ms were missed
+	if !l.Tick(c.Nanotime()) || l.Deadline() != start+4_000_000 {
+		t.Errorf("late tick: deadline %d, want start+4ms", l.Deadline()-start)
 	}
-	if got := l.Read(regTimerCur, 4); got != 50 {
-		t.Errorf("current count = %d, want 50", got)
+	if got := l.Read(regTimerCur, 4); got != 500_000 {
+		t.Errorf("current count = %d, want 500000", got)
+	}
+}
+
+func TestTimerPeriodicFloor(t *testing.T) {
+	l, c, _ := newTestLAPIC(t)
+	l.Write(regTimerDiv, 4, 0xB)
+	l.Write(regLVTTimer, 4, 1<<17|0xEF)
+	l.Write(regTimerInit, 4, 10) // 10 ns asked for
+	if got := l.Deadline() - c.Nanotime(); got != minPeriod {
+		t.Errorf("period %d ns, want the %d ns floor", got, minPeriod)
+	}
+	if got := l.Read(regTimerCur, 4); got != 10 {
+		t.Errorf("current count = %d, want 10 (clipped to the initial count)", got)
 	}
 }
 
