@@ -41,3 +41,20 @@ func (d *Domain) flushLocked() {
 func (d *Domain) logf(format string, args ...any) {
 	fmt.Fprintf(os.Stdout, "(d%d) %s\n", d.ID, fmt.Sprintf(format, args...))
 }
+
+// logOnce prints a hypervisor message about the domain the first time key
+// is seen, so a guest cannot flood the console with one complaint.
+func (d *Domain) logOnce(key, format string, args ...any) {
+	d.mu.Lock()
+	_, seen := d.logged[key]
+	if !seen {
+		if d.logged == nil {
+			d.logged = map[string]struct{}{}
+		}
+		d.logged[key] = struct{}{}
+	}
+	d.mu.Unlock()
+	if !seen {
+		d.logf(format, args...)
+	}
+}

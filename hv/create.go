@@ -110,6 +110,12 @@ func (d *Domain) build(cfg Config) error {
 		}
 		d.vcpus = append(d.vcpus, v)
 	}
+	if cfg.PC {
+		if d.pc, err = newPlatform(d); err != nil {
+			d.free()
+			return err
+		}
+	}
 	return nil
 }
 

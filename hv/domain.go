@@ -37,8 +37,9 @@ type Domain struct {
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups
 
-	mu      sync.Mutex // guards console; lock order in doc.go
+	mu      sync.Mutex // guards console and logged; lock order in doc.go
 	console strings.Builder
+	logged  map[string]struct{} // logOnce's keys
 
 	// Guarded by the scheduler's mu.
 	state       domState
@@ -57,4 +58,5 @@ type Config struct {
 	Image      []byte // PVH ELF
 	Cmdline    string
 	Privileged bool
+	PC         bool // give it the PC platform (platform.go): a stock OS such as Linux
 }

@@ -3,7 +3,9 @@ package hv
 import (
 	"fmt"
 
+	"grove/hv/pc"
 	"grove/hv/svm"
+	"grove/kernel"
 	"grove/x86"
 )
 
@@ -123,7 +125,14 @@ const (
 func exitMSR(v *VCPU, x *exitState) outcome {
 	write, msr := x.info1 == svm.MSRWrite, uint32(v.regs.RCX)
 	val := v.regs.RDX<<32 | x.rax&0xffffffff
+	var ok bool
 	switch {
+	case v.lapic != nil && pc.HasMSR(msr):
+		if val, ok = apicMSR(v, x, msr, write, val); !ok {
+			return injectGP(v, x)
+		}
+	case v.dom.pc != nil && msr == x86.MSRTSC && !write:
+		val = kernel.ReadTSC() // what the guest's RDTSC reads (TSC offsets cancel out)
 	case msr == x86.MSREFER && write:
 		x.efer = val // writeExit keeps SVME set underneath
 	case msr == x86.MSREFER:
@@ -131,6 +140,9 @@ func exitMSR(v *VCPU, x *exitState) outcome {
 	case msr == x86.MSRPAT || (msr >= msrMTRRFirst && msr <= msrMTRRLast):
 		val = 0
 	default:
+		if v.dom.pc != nil {
+			v.dom.logOnce(fmt.Sprintf("msr %#x", msr), "MSR %#x not modelled (rip=%#x): #GP, as for an absent MSR", msr, x.rip)
+		}
 		return injectGP(v, x)
 	}
 	if !write {
@@ -152,17 +164,20 @@ func exitVMMCALL(v *VCPU, x *exitState) outcome {
 }
 
 // exitNPF: EXITINFO1 is the error code, EXITINFO2 the guest-physical address.
-// A device's MMIO range needs the faulting instruction decoded, which
-// nothing does yet, so either way the domain crashes, naming what it hit
-// and the event it was delivering, if any.
+// An access to a device's MMIO range (the vCPU's local APIC page, or a
+// range on the domain's bus) is emulated by decoding the instruction
+// (platform_apic.go); any other fault crashes the domain, naming what it
+// hit and the event it was delivering, if any.
 func exitNPF(v *VCPU, x *exitState) outcome {
+	if v.lapic != nil && x.info2>>12 == pc.Base>>12 {
+		return exitMMIO(v, x, v.lapic, pc.Base) // each vCPU sees its own APIC there
+	}
+	if r, ok := v.dom.bus.lookup(SpaceMMIO, x.info2); ok {
+		return exitMMIO(v, x, r.dev, r.base)
+	}
 	during := ""
 	if x.intInfo.Valid() {
 		during = fmt.Sprintf(" delivering vector %#x", x.intInfo.Vector())
-	}
-	if name, ok := v.dom.bus.mmioOwner(x.info2); ok {
-		return crash(fmt.Sprintf("MMIO access to %s at gpa=%#x rip=%#x%s: no instruction emulation yet",
-			name, x.info2, x.rip, during))
 	}
 	return crash(fmt.Sprintf("nested page fault at gpa=%#x (error %#x) rip=%#x%s", x.info2, x.info1, x.rip, during))
 }

@@ -52,6 +52,8 @@ type exitState struct {
 	info1, info2 uint64    // EXITINFO1, EXITINFO2
 	intInfo      svm.Event // EXITINTINFO: an event whose delivery the exit interrupted
 	now          int64     // kernel.Nanotime at the exit, for deadlines
+	csBase       uint64    // NPF only: CS base, for fetching the instruction
+	mode         int       // NPF only: code size in bits (16, 32, 64)
 
 	rip, rax uint64
 	efer     uint64
@@ -67,6 +69,9 @@ func (v *VCPU) readExit(code uint64, now int64, x *exitState) {
 	m := v.vmcb
 	*x = exitState{code: code, info1: m.ExitInfo1(), info2: m.ExitInfo2(), intInfo: m.ExitIntInfo(),
 		now: now, rip: m.RIP(), rax: m.RAX(), efer: m.EFER()}
+	if code == svm.ExitNPF { // an MMIO access needs its instruction decoded
+		x.csBase, x.mode = m.CS().Base, cpuMode(m)
+	}
 }
 
 // writeExit stores what a handler changed back into v's VMCB.

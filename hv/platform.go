@@ -3,6 +3,7 @@ package hv
 import (
 	"errors"
 
+	"grove/hv/pc"
 	"grove/kernel"
 )
 
@@ -15,6 +16,23 @@ import (
 // platform is one domain's PC devices. Built with the domain, before any
 // vCPU runs; its fields never change after.
 type platform struct {
+	apics *pc.Bus // the local APICs, one per vCPU, and the bus between them
+}
+
+// newPlatform builds d's PC devices for its vCPUs (already made) and gives
+// each vCPU its local APIC. Application processors wait for a STARTUP IPI,
+// as on a PC, instead of vcpu_op.
+func newPlatform(d *Domain) (*platform, error) {
+	s := d.hv.sched
+	apics, err := pc.NewBus(len(d.vcpus), pcClock{}, func(i int) { s.pcKick(d.vcpus[i]) })
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range d.vcpus {
+		v.lapic = apics.LAPIC(i)
+		v.inited = i == 0
+	}
+	return &platform{apics: apics}, nil
 }
 
 var errNoSerial = errors.New("no serial port (only PC-platform domains, e.g. Linux, have one)")

@@ -16,7 +16,16 @@ import (
 // An interrupt wakes only a vCPU that can take it (RFLAGS.IF was set at its
 // last exit): HLT with interrupts off waits for ever, as on hardware.
 func (v *VCPU) wakeableLocked() bool {
-	return v.irq.waiting() && v.guestIF || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
+	return v.interruptWaitingLocked() && v.guestIF || v.slept || v.wakeAt != 0 && kernel.Nanotime() >= v.wakeAt
+}
+
+// interruptWaitingLocked: an interrupt waits for v, in its local APIC if
+// it has one (platform_apic.go), else in its pending set (irq.go).
+func (v *VCPU) interruptWaitingLocked() bool {
+	if v.lapic != nil {
+		return v.apicWaitingLocked()
+	}
+	return v.irq.waiting()
 }
 
 // raiseLocked makes vec pending on v and gets it delivered soon: a blocked
@@ -79,7 +88,10 @@ func (s *Scheduler) timerFired(v *VCPU) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := kernel.Nanotime()
-	if v.timerAt != 0 && now >= v.timerAt {
+	switch {
+	case v.lapic != nil:
+		s.apicTimerFiredLocked(v, now)
+	case v.timerAt != 0 && now >= v.timerAt:
 		v.timerAt = 0
 		s.raiseLocked(v, timerVector)
 	}
@@ -111,15 +123,22 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		v.accountLocked(entered, now)
 		v.curStart = 0
 		s.ranNS += now - entered
-		if !v.vmcb.VIRQPending() {
+		taken := !v.vmcb.VIRQPending()
+		if taken && v.lapic == nil {
 			v.irq.taken()
 		}
 		stop := v.dom.state != domRunning || v.dom.destroying || v.downReq ||
 			s.yieldToGangLocked(c, v) || v.sg.relaxed() && v.coStoppedLocked(now)
 		s.mu.Unlock()
+		if v.lapic != nil {
+			s.apicAfterExit(v, v.offered, taken)
+		}
 		v.readExit(code, now, x)
 		out := handleExit(v, x)
 		v.writeExit(x)
+		if v.lapic != nil {
+			s.apicAfterExit(v, 0, false) // the exit may have armed its timer
+		}
 		if out.act == actArmTimer {
 			s.setGuestTimer(v, out.at)
 			out = resume
@@ -145,7 +164,12 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	// host after #VMEXIT (docs/qemu-tcg.md); one raised while the guest has
 	// interrupts off waits for its next exit with them on.
 	var vec uint8
-	if v.vmcb.RFLAGS()&x86.RFLAGSIF != 0 {
+	guestIF := v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
+	switch {
+	case v.lapic != nil:
+		vec = v.apicPrepare(kernel.Nanotime(), guestIF)
+		v.offered = vec
+	case guestIF:
 		vec = v.irq.next()
 	}
 	s.noteStartLocked(c, v, kernel.ReadTSC())

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"grove/hv/pc"
 	"grove/hv/svm"
 	"grove/x86"
 )
@@ -46,6 +47,14 @@ type VCPU struct {
 	inited    bool   // has a start state (vCPU 0 always; others by vcpu_op)
 	downReq   bool   // vcpu_op down asked while it ran: it goes down at its exit
 	guestIF   bool   // RFLAGS.IF at its last exit: it can take an interrupt
+
+	// PC-platform domains (platform_apic.go): its local APIC, which
+	// replaces irq; the APIC timer deadline its host timer is armed for;
+	// and the vector offered at its last entry. The last two belong to the
+	// loop running it.
+	lapic     *pc.LAPIC
+	apicArmed int64
+	offered   uint8
 
 	// Scheduling groups (gang.go); guarded by the scheduler's mu.
 	sg                  *schedGroup // its group with a policy, nil if none

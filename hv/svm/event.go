@@ -91,3 +91,6 @@ const (
 	MSRRead  = 0
 	MSRWrite = 1
 )
+
+// NMI is a valid non-maskable interrupt event (vector 2).
+func NMI() Event { return EventV | EventTypeNMI | 2 }

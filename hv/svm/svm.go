@@ -160,3 +160,27 @@ func Run(h *Host, vmcb VMCB, regs *Regs, deadline int64) uint64 {
 	keepAlive(&args)
 	return vmcb.ExitCode()
 }
+
+// GPR points at general register i as instruction encodings number them
+// (1 RCX, 2 RDX, 3 RBX, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15). RAX (0) and
+// RSP (4) live in the VMCB, not here: GPR panics for them.
+func (r *Regs) GPR(i int) *uint64 {
+	switch i {
+	case 1:
+		return &r.RCX
+	case 2:
+		return &r.RDX
+	case 3:
+		return &r.RBX
+	case 5:
+		return &r.RBP
+	case 6:
+		return &r.RSI
+	case 7:
+		return &r.RDI
+	}
+	if i >= 8 && i <= 15 {
+		return [...]*uint64{&r.R8, &r.R9, &r.R10, &r.R11, &r.R12, &r.R13, &r.R14, &r.R15}[i-8]
+	}
+	panic("svm: GPR: RAX and RSP are in the VMCB, and there are 16 registers")
+}

@@ -1,0 +1,194 @@
+package hv
+
+import (
+	"fmt"
+
+	"grove/hv/pc"
+	"grove/hv/svm"
+	"grove/x86"
+)
+
+// The local APICs of a PC-platform domain (hv/pc/lapic.go) and the
+// scheduler: interrupts offered through V_IRQ, the APIC timer on the
+// vCPU's host timer, STARTUP IPIs that bring application processors up,
+// and the xAPIC page reached by decoding the faulting instruction.
+
+// pcKick is the APIC bus's kick: v has something new in its APIC. A
+// halted vCPU that can take it wakes, a running one exits to take it, and
+// one waiting for STARTUP (vcpuDown, never started) starts.
+func (s *Scheduler) pcKick(v *VCPU) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch v.state {
+	case vcpuRunning:
+		s.kickLocked(v)
+	case vcpuBlocked:
+		if v.wakeableLocked() {
+			s.enqueueLocked(v)
+		}
+	case vcpuDown:
+		s.startupLocked(v)
+	}
+}
+
+// startupLocked starts an application processor at its STARTUP vector: as
+// on a PC, only a processor that has not started yet (waiting for SIPI
+// after INIT) takes one; INIT to a running processor is not modelled and
+// is dropped. A paused domain's AP starts paused. Caller holds s.mu.
+func (s *Scheduler) startupLocked(v *VCPU) {
+	v.lapic.TakeINIT()
+	vec, ok := v.lapic.TakeSIPI()
+	d := v.dom
+	if !ok || v.inited || d.destroying || (d.state != domRunning && d.state != domPaused) {
+		return
+	}
+	v.vmcb.SetStartup(vec)
+	v.inited = true
+	if d.state != domRunning {
+		v.state = vcpuPaused
+		return
+	}
+	s.enqueueLocked(v)
+}
+
+// apicWaitingLocked: v's APIC has an interrupt v could take now.
+func (v *VCPU) apicWaitingLocked() bool {
+	_, ok := v.lapic.Pending()
+	return ok
+}
+
+// apicPrepare picks the interrupt to offer v at its next entry (0 for
+// none) and fires its APIC timer if due. Runs on v's CPU before VMRUN.
+func (v *VCPU) apicPrepare(now int64, guestIF bool) uint8 {
+	v.lapic.Tick(now)
+	if v.lapic.TakeINIT() {
+		v.dom.logOnce("init", "INIT IPI to a running vCPU ignored")
+	}
+	if v.lapic.TakeNMI() && !v.vmcb.EventInj().Valid() {
+		v.vmcb.SetEventInj(svm.NMI())
+	}
+	if !guestIF {
+		return 0
+	}
+	vec, _ := v.lapic.Pending()
+	return vec
+}
+
+// apicAfterExit accepts the vector the guest took (V_IRQ cleared) into
+// the APIC's ISR and re-arms the host timer if the APIC timer changed.
+func (s *Scheduler) apicAfterExit(v *VCPU, offered uint8, taken bool) {
+	if offered != 0 && taken {
+		v.lapic.Accept(offered)
+	}
+	if at := v.lapic.Deadline(); at != v.apicArmed {
+		v.apicArmed = at
+		s.setGuestTimer(v, at)
+	}
+}
+
+// apicTimerFiredLocked is the host timer for a PC vCPU: the APIC timer
+// fires (into the IRR), and the vCPU is woken or kicked to take it.
+func (s *Scheduler) apicTimerFiredLocked(v *VCPU, now int64) {
+	if v.lapic.Tick(now) {
+		s.kickLocked(v)
+	}
+	v.timerAt = v.lapic.Deadline()
+	v.apicArmed = v.timerAt
+}
+
+// apicMSR handles the APIC's MSRs (APIC base, x2APIC, TSC deadline).
+func apicMSR(v *VCPU, x *exitState, msr uint32, write bool, val uint64) (uint64, bool) {
+	if write {
+		return 0, v.lapic.WriteMSR(msr, val)
+	}
+	return v.lapic.ReadMSR(msr)
+}
+
+// exitMMIO completes a guest access to an emulated device's MMIO range:
+// the instruction at RIP is fetched and decoded (no decode assists under
+// QEMU, FACTS.md) and carried out against dev.
+func exitMMIO(v *VCPU, x *exitState, dev pc.Device, base uint64) outcome {
+	code, err := fetchInsn(v, x)
+	if err != nil {
+		return crash(fmt.Sprintf("MMIO access at gpa=%#x: cannot read the instruction at rip=%#x: %v", x.info2, x.rip, err))
+	}
+	off := x.info2 - base
+	n, err := pc.EmulateMMIO(code, x.mode, mmioRegs{v, x}, func(write bool, size int, val uint64) uint64 {
+		if write {
+			dev.Write(off, size, val)
+			return 0
+		}
+		return dev.Read(off, size)
+	})
+	if err != nil {
+		return crash(fmt.Sprintf("MMIO access at gpa=%#x rip=%#x: %v", x.info2, x.rip, err))
+	}
+	x.advance(uint64(n))
+	return resume
+}
+
+// fetchInsn reads up to 15 bytes of the instruction at CS:rip, fewer if
+// they would cross into an unmapped page.
+func fetchInsn(v *VCPU, x *exitState) ([]byte, error) {
+	lin := x.csBase + x.rip
+	if x.mode != 64 {
+		lin = uint64(uint32(lin))
+	}
+	code, err := v.mem.copyIn(lin, maxInsnLen)
+	if err == nil {
+		return code, nil
+	}
+	if n := int(pageSize - lin%pageSize); n < maxInsnLen {
+		return v.mem.copyIn(lin, n)
+	}
+	return nil, err
+}
+
+const maxInsnLen = 15
+
+// cpuMode is the guest's code size in bits: 64 in long mode with CS.L,
+// else 32 or 16 by CS.D (AMD APM vol. 2, 4.8).
+func cpuMode(m svm.VMCB) int {
+	cs := m.CS()
+	switch {
+	case m.EFER()&x86.EFERLMA != 0 && cs.Attrib&segL != 0:
+		return 64
+	case m.CR0()&x86.CR0PE != 0 && cs.Attrib&segDB != 0:
+		return 32
+	}
+	return 16
+}
+
+// VMCB segment attribute bits L and D/B (descriptor bits 53 and 54).
+const (
+	segL  = 1 << 9
+	segDB = 1 << 10
+)
+
+// mmioRegs gives the instruction emulator the vCPU's registers as the
+// encoding numbers them; RAX comes from the exit (VMCB), RSP from the VMCB.
+type mmioRegs struct {
+	v *VCPU
+	x *exitState
+}
+
+func (r mmioRegs) GPR(i int) uint64 {
+	switch i {
+	case 0:
+		return r.x.rax
+	case 4:
+		return r.v.vmcb.RSP()
+	}
+	return *r.v.regs.GPR(i)
+}
+
+func (r mmioRegs) SetGPR(i int, val uint64) {
+	switch i {
+	case 0:
+		r.x.rax = val
+	case 4:
+		panic("MMIO load into RSP is not emulated")
+	default:
+		*r.v.regs.GPR(i) = val
+	}
+}
