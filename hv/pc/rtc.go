@@ -59,7 +59,7 @@ const (
 	rtcUIPNs    = 244_000
 	rtcResetA   = 0x26 // 32.768 kHz, 1024 Hz periodic rate
 	rtcResetB   = regB24
-	nsPerSecond = int64(time.Second)
+	rtcSecondNs = int64(time.Second)
 )
 
 // RTC is the CMOS clock and RAM.
@@ -207,7 +207,7 @@ func (r *RTC) updatingLocked() bool {
 	if r.ram[rtcRegB]&regBSET != 0 || r.ram[rtcRegA]&regADV != regADVOn {
 		return false
 	}
-	return int64(r.guestNowLocked().Nanosecond()) >= nsPerSecond-rtcUIPNs
+	return int64(r.guestNowLocked().Nanosecond()) >= rtcSecondNs-rtcUIPNs
 }
 
 func (r *RTC) readTimeLocked(i uint8) uint8 {

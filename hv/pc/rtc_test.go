@@ -7,25 +7,25 @@ import (
 	"time"
 )
 
-// wall is a settable wall clock.
-type wall struct {
+// rtcWall is a settable rtcWall clock.
+type rtcWall struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (w *wall) now() time.Time {
+func (w *rtcWall) now() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.t
 }
 
-func (w *wall) set(t time.Time) { w.mu.Lock(); w.t = t; w.mu.Unlock() }
+func (w *rtcWall) set(t time.Time) { w.mu.Lock(); w.t = t; w.mu.Unlock() }
 
 // rtcEpoch is a Saturday evening, half a second into its second.
 var rtcEpoch = time.Date(2026, 11, 14, 21, 7, 9, 5e8, time.UTC)
 
-func newRTCRig() (*RTC, *wall) {
-	w := &wall{t: rtcEpoch}
+func newRTCRig() (*RTC, *rtcWall) {
+	w := &rtcWall{t: rtcEpoch}
 	return NewRTC(w.now), w
 }
 

@@ -74,14 +74,14 @@ const (
 	lsrTHRE   = 1 << 5
 	lsrTEMT   = 1 << 6
 
-	msrDCTS = 1 << 0
-	msrDDSR = 1 << 1
-	msrTERI = 1 << 2
-	msrDDCD = 1 << 3
-	msrCTS  = 1 << 4
-	msrDSR  = 1 << 5
-	msrRI   = 1 << 6
-	msrDCD  = 1 << 7
+	msDCTS = 1 << 0
+	msDDSR = 1 << 1
+	msTERI = 1 << 2
+	msDDCD = 1 << 3
+	msCTS  = 1 << 4
+	msDSR  = 1 << 5
+	msRI   = 1 << 6
+	msDCD  = 1 << 7
 )
 
 // UARTInputBuffer bounds the bytes waiting to be received (FIFO included);
@@ -123,7 +123,7 @@ func NewUART(out func(b byte), irq IRQ) *UART {
 	if irq == nil {
 		irq = NoIRQ
 	}
-	return &UART{out: out, irq: irq, trigger: 1, msr: msrCTS | msrDSR | msrDCD}
+	return &UART{out: out, irq: irq, trigger: 1, msr: msCTS | msDSR | msDCD}
 }
 
 // Ranges is the UART's claim at base (COM1Port for COM1).
@@ -302,15 +302,15 @@ func (u *UART) depthLocked() int {
 // exactly this. Changes set the delta bits, RI on its trailing edge.
 func (u *UART) writeMCRLocked(v uint8) {
 	u.mcr = v & 0x1f
-	lines := uint8(msrCTS | msrDSR | msrDCD)
+	lines := uint8(msCTS | msDSR | msDCD)
 	if u.mcr&mcrLOOP != 0 {
 		lines = (u.mcr&mcrRTS)<<3 | (u.mcr&mcrDTR)<<5 | (u.mcr&mcrOUT1)<<4 | (u.mcr&mcrOUT2)<<4
 	}
 	old := u.msr
 	diff := old ^ lines
-	delta := (diff & (msrCTS | msrDSR | msrDCD)) >> 4
-	if old&msrRI != 0 && lines&msrRI == 0 {
-		delta |= msrTERI
+	delta := (diff & (msCTS | msDSR | msDCD)) >> 4
+	if old&msRI != 0 && lines&msRI == 0 {
+		delta |= msTERI
 	}
 	u.msr = lines | (old & 0x0f) | delta
 }

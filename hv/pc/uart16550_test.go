@@ -45,13 +45,13 @@ func TestUARTRegisters(t *testing.T) {
 		{"SCR", []w{{uartSCR, 0x5a}}, uartSCR, 0x5a},
 		{"LSR idle", nil, uartLSR, lsrTHRE | lsrTEMT},
 		{"LSR write ignored", []w{{uartLSR, 0}}, uartLSR, lsrTHRE | lsrTEMT},
-		{"MSR null modem", nil, uartMSR, msrCTS | msrDSR | msrDCD},
+		{"MSR null modem", nil, uartMSR, msCTS | msDSR | msDCD},
 		{"IIR reset", nil, uartIIR, iirNoInt},
 		{"IIR FIFOs on", []w{{uartFCR, 0x01}}, uartIIR, 0xc1},
 		{"IIR FIFOs off", []w{{uartFCR, 0x01}, {uartFCR, 0}}, uartIIR, iirNoInt},
 		{"FCR ignored without enable", []w{{uartFCR, 0xc0}}, uartIIR, iirNoInt},
-		{"loopback RTS|OUT2", []w{{uartMCR, mcrLOOP | mcrOUT2 | mcrRTS}}, uartMSR, 0x90 | msrDDSR},
-		{"loopback DTR|OUT1", []w{{uartMCR, mcrLOOP | mcrDTR | mcrOUT1}}, uartMSR, msrDSR | msrRI | msrDCTS | msrDDCD},
+		{"loopback RTS|OUT2", []w{{uartMCR, mcrLOOP | mcrOUT2 | mcrRTS}}, uartMSR, 0x90 | msDDSR},
+		{"loopback DTR|OUT1", []w{{uartMCR, mcrLOOP | mcrDTR | mcrOUT1}}, uartMSR, msDSR | msRI | msDCTS | msDDCD},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -269,7 +269,7 @@ func TestUARTModemStatusInterrupt(t *testing.T) {
 	if id := r.in(uartIIR); id != iirMS {
 		t.Errorf("IIR %#x, want modem status", id)
 	}
-	if msr := r.in(uartMSR); msr&msrTERI == 0 {
+	if msr := r.in(uartMSR); msr&msTERI == 0 {
 		t.Errorf("MSR %#x lacks TERI", msr)
 	}
 	if id := r.in(uartIIR); id != iirNoInt {
