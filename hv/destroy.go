@@ -11,6 +11,9 @@ import (
 // holds sched.mu.
 func (d *Domain) endLocked(st domState, why string) {
 	d.state, d.crashReason = st, why
+	if d.pc != nil {
+		d.pc.stop()
+	}
 	for _, v := range d.vcpus {
 		if v.state == vcpuRunnable {
 			d.hv.sched.removeLocked(v)
@@ -70,4 +73,20 @@ func (h *Hypervisor) Destroy(d *Domain) error {
 	h.unregister(d)
 	h.rcu.Call(d.free)
 	return nil
+}
+
+// endDomain ends d on behalf of one of its devices (ACPI power off, a reset
+// request): what a guest's shutdown hypercall does, from outside an exit.
+// Its running vCPUs are kicked so that they stop now rather than at the end
+// of their slices.
+func (s *Scheduler) endDomain(d *Domain, st domState, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.destroying || (d.state != domRunning && d.state != domPaused) {
+		return
+	}
+	for _, v := range d.vcpus {
+		s.kickLocked(v)
+	}
+	d.endLocked(st, why)
 }

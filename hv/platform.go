@@ -2,6 +2,9 @@ package hv
 
 import (
 	"errors"
+	"fmt"
+	"sync"
+	"time"
 
 	"grove/hv/pc"
 	"grove/kernel"
@@ -16,8 +19,21 @@ import (
 // platform is one domain's PC devices. Built with the domain, before any
 // vCPU runs; its fields never change after.
 type platform struct {
-	apics *pc.Bus // the local APICs, one per vCPU, and the bus between them
+	apics  *pc.Bus // the local APICs, one per vCPU, and the bus between them
+	ioapic *pc.IOAPIC
+	uart   *pc.UART // COM1
+	pit    *pc.PIT
+
+	mu   sync.Mutex  // guards pitT: vCPUs and the timer itself re-arm it
+	pitT *time.Timer // fires at the PIT's next output edge
 }
+
+// ISA interrupts on the IOAPIC's pins, as the MADT Grove writes
+// (boot/guest/acpi.go) describes them: identity, but IRQ0 on pin 2.
+const (
+	pinPIT  = 2
+	pinCOM1 = pc.COM1IRQ
+)
 
 // newPlatform builds d's PC devices for its vCPUs (already made) and gives
 // each vCPU its local APIC. Application processors wait for a STARTUP IPI,
@@ -32,7 +48,54 @@ func newPlatform(d *Domain) (*platform, error) {
 		v.lapic = apics.LAPIC(i)
 		v.inited = i == 0
 	}
-	return &platform{apics: apics}, nil
+	p := &platform{apics: apics, ioapic: pc.NewIOAPIC(uint8(len(d.vcpus)), apics)}
+	apics.AddEOIListener(p.ioapic)
+	p.uart = pc.NewUART(func(b byte) { d.consoleBytes([]byte{b}) }, p.ioapic.Pin(pinCOM1))
+	p.pit = pc.NewPIT(pcClock{}, p.ioapic.Pin(pinPIT), p.armPIT)
+	end := func(why string) func() { return func() { d.hv.sched.endDomain(d, domShutdown, why) } }
+	pm := pc.NewACPIPM(pcClock{}, pc.DefaultPMPorts, func(uint8) { end("ACPI power off")() })
+	var ports []pc.PortRange
+	ports = append(ports, p.uart.Ranges(pc.COM1Port, "com1")...)
+	ports = append(ports, p.pit.Ranges()...)
+	ports = append(ports, pc.NewRTC(time.Now).Ranges()...)
+	ports = append(ports, pm.Ranges()...)
+	ports = append(ports, pc.NewLegacyPorts(end("reset: reboot is not supported")).Ranges()...)
+	for _, r := range ports {
+		if err := d.bus.register(SpacePort, uint64(r.Base), uint64(r.Size), r.Name, r.Dev); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.bus.register(SpaceMMIO, pc.IOAPICBase, pc.IOAPICSize, "ioapic", p.ioapic); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// armPIT points the PIT's host timer at its next output edge (0: none).
+func (p *platform) armPIT(deadline int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if deadline == 0 {
+		if p.pitT != nil {
+			p.pitT.Stop()
+		}
+		return
+	}
+	d := max(time.Duration(deadline-kernel.Nanotime()), 0)
+	if p.pitT == nil {
+		p.pitT = time.AfterFunc(d, func() { p.pit.Tick(kernel.Nanotime()) })
+		return
+	}
+	p.pitT.Reset(d)
+}
+
+// stop ends the platform's own timers (the domain is ending).
+func (p *platform) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pitT != nil {
+		p.pitT.Stop()
+	}
 }
 
 var errNoSerial = errors.New("no serial port (only PC-platform domains, e.g. Linux, have one)")
@@ -46,7 +109,12 @@ func (d *Domain) ConsoleInput(b []byte) error {
 	return d.pc.input(b)
 }
 
-func (p *platform) input(b []byte) error { return errNoSerial }
+func (p *platform) input(b []byte) error {
+	if n := p.uart.Receive(b); n < len(b) {
+		return fmt.Errorf("serial input: %d of %d bytes dropped (the guest is not reading)", len(b)-n, len(b))
+	}
+	return nil
+}
 
 // pcClock is the platform's time: the kernel's clock, and the TSC as every
 // CPU agrees on it, which is what a guest reads (runSlice sets each vCPU's
