@@ -9,7 +9,10 @@ import "grove/x86"
 //	leaf        register  change
 //	1           EBX       initial APIC id = vCPU index, one logical CPU per package
 //	1           ECX       + x2APIC, + TSC-deadline (the local APIC model has both)
-//	1           ECX       - MONITOR (MWAIT is not intercepted), - PDCM, OSXSAVE = guest CR4
+//	1           ECX       - MONITOR (MWAIT is not intercepted), - PDCM
+//	1, 7, 0xd   all       - XSAVE and everything it carries (AVX, AVX2, AVX-512, FMA,
+//	                        F16C): Grove switches a guest's FPU with FXSAVE, so YMM/ZMM
+//	                        state would leak between domains; XSETBV is not virtualized
 //	1           EDX       - MCE, MCA (no machine-check MSRs), - ACPI thermal, - HTT
 //	6           EAX       + ARAT: the APIC timer runs in every C-state (Linux then
 //	                        needs no PIT once it knows the TSC rate)
@@ -24,19 +27,20 @@ func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, u
 	case 1:
 		b = b&0x0000ffff | id<<24 | 1<<16
 		c |= cpuid1ECXX2APIC | cpuid1ECXTSCDeadline
-		c &^= cpuid1ECXMonitor | cpuid1ECXPDCM | x86.CPUIDStd1ECXOSXSAVE
-		if v.vmcb.CR4()&x86.CR4OSXSAVE != 0 {
-			c |= x86.CPUIDStd1ECXOSXSAVE
-		}
+		c &^= cpuid1ECXMonitor | cpuid1ECXPDCM | cpuid1ECXXSAVEFamily
 		d &^= cpuid1EDXMCE | cpuid1EDXMCA | cpuid1EDXACPI | cpuid1EDXHTT
 	case 6:
 		a |= cpuid6EAXARAT
 	case 7:
-		c &^= cpuid7ECXRDPID | cpuid7ECXWaitPkg
+		b &^= cpuid7EBXAVXFamily
+		c &^= cpuid7ECXRDPID | cpuid7ECXWaitPkg | cpuid7ECXAVXFamily
+		d &^= cpuid7EDXAVXFamily
+	case 0xd:
+		return 0, 0, 0, 0
 	case 0xb:
 		d = id
 	case x86.CPUIDLeafExt1:
-		c &^= x86.CPUIDExt1ECXSVM | cpuidExt1ECXIBS | cpuidExt1ECXPerfCore | cpuidExt1ECXTopoExt
+		c &^= x86.CPUIDExt1ECXSVM | cpuidExt1ECXIBS | cpuidExt1ECXPerfCore | cpuidExt1ECXTopoExt | cpuidExt1ECXXOPFMA4
 		d &^= cpuidExt1EDXRDTSCP
 	case 0x80000008:
 		c = c&^0xff | uint32(len(v.dom.vcpus)-1)
@@ -55,6 +59,13 @@ const (
 	cpuid1EDXACPI        = 1 << 22
 	cpuid1EDXHTT         = 1 << 28
 	cpuid6EAXARAT        = 1 << 2
+	// FMA, XSAVE, OSXSAVE, AVX, F16C
+	cpuid1ECXXSAVEFamily = 1<<12 | 1<<26 | x86.CPUIDStd1ECXOSXSAVE | x86.CPUIDStd1ECXAVX | 1<<29
+	// AVX2 and the AVX-512 subsets
+	cpuid7EBXAVXFamily   = 1<<5 | 1<<16 | 1<<17 | 1<<21 | 1<<26 | 1<<27 | 1<<28 | 1<<30 | 1<<31
+	cpuid7ECXAVXFamily   = 1<<1 | 1<<6 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<14 // VBMI, VBMI2, GFNI, VAES, VPCLMULQDQ, VNNI, BITALG, VPOPCNTDQ
+	cpuid7EDXAVXFamily   = 1<<2 | 1<<3 | 1<<8 | 1<<23                                // 4VNNIW, 4FMAPS, VP2INTERSECT, FP16
+	cpuidExt1ECXXOPFMA4  = 1<<11 | 1<<16
 	cpuid7ECXWaitPkg     = 1 << 5
 	cpuid7ECXRDPID       = 1 << 22
 	cpuidExt1ECXIBS      = 1 << 10
