@@ -15,7 +15,7 @@ KERNEL_LDFLAGS := -T 0x200000 -R 0x1000
 QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -smp 2 -accel tcg,thread=multi -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all image guests bundle iso run test test-host test-selftest test-qemu bench prereqs vet clean
+.PHONY: all image guests bundle linux run-linux iso run test test-host test-selftest test-qemu bench prereqs vet clean
 
 all: image
 
@@ -38,6 +38,25 @@ guests:
 bundle: guests
 	$(GO) run ./cmd/grovebundle -o $(BUNDLE) -config examples/demo.toml \
 		guests/agent.elf=$(AGENT) guests/heartbeat.elf=$(HEARTBEAT)
+
+# Linux guests (docs/linux.md): Debian's cloud kernel through apt-get and a
+# u-root initramfs into out/linux (each skipped when present), then a bundle
+# of LINUX_CONFIG with them and the Go guests.
+LINUX_DIR    := $(OUT)/linux
+LINUX_CONFIG ?= examples/linux.toml
+LINUX_BUNDLE := $(OUT)/linux.cpio
+
+linux: guests
+	./scripts/linux.sh $(LINUX_DIR)
+	$(GO) run ./cmd/grovebundle -o $(LINUX_BUNDLE) -config $(LINUX_CONFIG) \
+		guests/agent.elf=$(AGENT) guests/heartbeat.elf=$(HEARTBEAT) \
+		linux/vmlinuz=$(LINUX_DIR)/vmlinuz linux/initramfs.cpio=$(LINUX_DIR)/initramfs.cpio
+	@echo "wrote $(LINUX_BUNDLE); boot it with: make run-linux"
+
+# Like run, with the Linux bundle and room for its 256 MiB domain.
+run-linux: prereqs image linux
+	$(subst -m 512M,-m 1G,$(QEMU)) -nographic -serial mon:stdio -serial unix:$(OUT)/grove.sock,server=on,wait=off \
+		-kernel $(IMAGE) -append "$(APPEND)" -initrd $(LINUX_BUNDLE) || [ $$? -eq 33 ]
 
 iso: prereqs image
 	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"

@@ -91,14 +91,14 @@ func (d *Domain) build(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	entry, si, err := loadPVH(ram, cfg.Name, cfg.Image, cfg.Cmdline)
+	start, err := load(ram, cfg)
 	if err != nil {
 		ram.free()
 		return err
 	}
 	d.ram = ram
 	for i := 0; i < max(cfg.VCPUs, 1); i++ {
-		v, err := newVCPU(d, i, entry, si)
+		v, err := newVCPU(d, i, start)
 		if err != nil {
 			d.free()
 			return err
@@ -110,7 +110,7 @@ func (d *Domain) build(cfg Config) error {
 		}
 		d.vcpus = append(d.vcpus, v)
 	}
-	if cfg.PC {
+	if cfg.PC || guest.IsBzImage(cfg.Image) { // Linux needs a PC to talk to
 		if d.pc, err = newPlatform(d); err != nil {
 			d.free()
 			return err
@@ -131,23 +131,40 @@ func (d *Domain) free() {
 	d.ram.free()
 }
 
-// loadPVH plans the image into RAM the way Xen PVH boots a guest
-// (boot/guest: segments at their physical addresses, hvm_start_info with the
-// command line and memory map) and returns the entry and start-info address.
-func loadPVH(ram *guestRAM, name string, image []byte, cmdline string) (entry, startInfo uint32, err error) {
-	img, err := guest.ParseImage(name, image)
+// load plans cfg's image into RAM and returns how its vCPUs start. The
+// image's first bytes pick the boot protocol: a bzImage's "HdrS" at 0x202
+// boots Linux through its 32-bit boot protocol with cfg.Initrd, boot_params
+// and ACPI tables (guest.NewLinuxPlan); anything else must be a PVH ELF,
+// started the way Xen PVH boots a guest (guest.NewPlan).
+func load(ram *guestRAM, cfg Config) (startState, error) {
+	plan, err := planImage(ram.size, cfg)
 	if err != nil {
-		return 0, 0, err
-	}
-	plan, err := guest.NewPlan(img, ram.size, cmdline, nil)
-	if err != nil {
-		return 0, 0, err
+		return startState{}, err
 	}
 	for _, w := range plan.Writes {
 		// w.Zero bytes follow Data; guest RAM comes zeroed from the kernel.
 		if err := ram.write(w.GPA, w.Data); err != nil {
-			return 0, 0, err
+			return startState{}, err
 		}
 	}
-	return plan.Entry, uint32(plan.StartInfo), nil
+	return startState{entry: plan.Entry, info: uint32(plan.StartInfo), reg: plan.StartReg}, nil
+}
+
+func planImage(memBytes uint64, cfg Config) (*guest.Plan, error) {
+	if guest.IsBzImage(cfg.Image) {
+		img, err := guest.ParseLinux(cfg.Name, cfg.Image)
+		if err != nil {
+			return nil, err
+		}
+		return guest.NewLinuxPlan(img, guest.LinuxConfig{MemBytes: memBytes, Cmdline: cfg.Cmdline,
+			Initrd: cfg.Initrd, VCPUs: max(cfg.VCPUs, 1)})
+	}
+	if len(cfg.Initrd) > 0 {
+		return nil, fmt.Errorf("an initrd is for a Linux bzImage, and the image is not one: %w", errno.EINVAL)
+	}
+	img, err := guest.ParseImage(cfg.Name, cfg.Image)
+	if err != nil {
+		return nil, err
+	}
+	return guest.NewPlan(img, memBytes, cfg.Cmdline, nil)
 }

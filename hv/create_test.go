@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"grove/boot/guest"
+	gt "grove/boot/guest/guesttest"
 	"grove/errno"
 )
 
@@ -68,5 +70,42 @@ func TestCreateDomainBuildFailureFreesID(t *testing.T) {
 	}
 	if ds := h.Domains(); len(ds) != 0 {
 		t.Fatalf("Domains() = %v", ds)
+	}
+}
+
+// TestPlanImagePicksLoader: a bzImage boots through Linux's protocol with
+// boot_params in ESI, an ELF through PVH with start_info in EBX, and an
+// initrd without a bzImage is refused (EINVAL) rather than dropped.
+func TestPlanImagePicksLoader(t *testing.T) {
+	pvh := gt.Simple(false)
+	for _, tc := range []struct {
+		name      string
+		cfg       Config
+		wantReg   guest.StartReg
+		wantEntry uint32
+		wantErr   string
+	}{
+		{"bzimage", Config{Name: "linux", Image: gt.BzImage(), Initrd: []byte("070701"), VCPUs: 2}, guest.StartESI, 0x100000, ""},
+		{"bzimage-no-initrd", Config{Name: "linux", Image: gt.BzImage()}, guest.StartESI, 0x100000, ""},
+		{"pvh", Config{Name: "web1", Image: pvh}, guest.StartEBX, 0, ""},
+		{"pvh-with-initrd", Config{Name: "web1", Image: pvh, Initrd: []byte{1}}, 0, 0, "an initrd is for a Linux bzImage"},
+		{"bad-bzimage", Config{Name: "linux", Image: gt.BzSpec{Cut: 32}.Build()}, 0, 0, "linux: payload [0x100, +0x40) after 3 setup sectors runs past the end"},
+		{"neither", Config{Name: "junk", Image: []byte("hello")}, 0, 0, "junk: not an ELF image"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := planImage(64<<20, tc.cfg)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("planImage = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.StartReg != tc.wantReg || tc.wantEntry != 0 && p.Entry != tc.wantEntry {
+				t.Fatalf("start %v at %#x, want %v at %#x", p.StartReg, p.Entry, tc.wantReg, tc.wantEntry)
+			}
+		})
 	}
 }

@@ -55,7 +55,8 @@ type Config struct {
 	MemoryMB   int
 	VCPUs      int    // 0 means 1; at most MaxVCPUs (more than CPUs is fine: they time-share)
 	Affinity   uint64 // CPUs (bit per CPU) the vCPUs may run on; 0 = any
-	Image      []byte // PVH ELF
+	Image      []byte // PVH ELF, or a Linux bzImage (boot/guest.IsBzImage)
+	Initrd     []byte // a bzImage's initrd; nil for none (refused with a PVH image)
 	Cmdline    string
 	Privileged bool
 	PC         bool // give it the PC platform (platform.go): a stock OS such as Linux

@@ -64,12 +64,14 @@ func domctl(v *VCPU, c *abi.Ctl) error {
 	return fn(v, c, target)
 }
 
-// domctlCreate builds a domain from an image in the caller's memory. Like
-// every new domain it starts paused; the caller unpauses it.
+// domctlCreate builds a domain from an image (and a bzImage's initrd) in
+// the caller's memory. Like every new domain it starts paused; the caller
+// unpauses it.
 func domctlCreate(v *VCPU, c *abi.Ctl) error {
 	a, _ := abi.DecodeCreateDomain(c.Union[:])
 	if a.ImageLen == 0 || a.ImageLen > abi.CreateMaxImage || a.CmdlineLen > guest.MaxCmdline || a.Flags != 0 ||
-		a.MemoryMB < abi.CreateMinMemoryMB || a.MemoryMB > abi.CreateMaxMemoryMB || a.VCPUs > abi.CreateMaxVCPUs {
+		a.MemoryMB < abi.CreateMinMemoryMB || a.MemoryMB > abi.CreateMaxMemoryMB || a.VCPUs > abi.CreateMaxVCPUs ||
+		a.InitrdLen > abi.CreateMaxInitrd {
 		return errno.EINVAL
 	}
 	image, err := v.mem.copyIn(a.Image, int(a.ImageLen))
@@ -80,8 +82,15 @@ func domctlCreate(v *VCPU, c *abi.Ctl) error {
 	if err != nil {
 		return errno.EFAULT
 	}
+	var initrd []byte
+	if a.InitrdLen > 0 {
+		if initrd, err = v.mem.copyIn(a.Initrd, int(a.InitrdLen)); err != nil {
+			return errno.EFAULT
+		}
+	}
 	d, err := v.dom.hv.CreateDomain(Config{Name: fmt.Sprintf("created%d", v.dom.hv.created.Add(1)),
-		MemoryMB: int(a.MemoryMB), VCPUs: int(max(a.VCPUs, 1)), Image: image, Cmdline: string(cmdline)})
+		MemoryMB: int(a.MemoryMB), VCPUs: int(max(a.VCPUs, 1)), Image: image, Initrd: initrd,
+		Cmdline: string(cmdline)})
 	if err != nil {
 		v.dom.logf("createdomain: %v", err)
 		return createErrno(err)

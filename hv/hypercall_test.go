@@ -129,6 +129,8 @@ func TestCreateDomainArgs(t *testing.T) {
 		{"cmdline-too-long", func(a *abi.CreateDomain) { a.CmdlineLen = 1024 }, errno.EINVAL},
 		{"image-pointer", func(a *abi.CreateDomain) { a.Image = 1 << 40 }, errno.EFAULT},
 		{"cmdline-pointer", func(a *abi.CreateDomain) { a.Cmdline = 0xffff }, errno.EFAULT},
+		{"initrd-too-big", func(a *abi.CreateDomain) { a.Initrd, a.InitrdLen = 0x6000, abi.CreateMaxInitrd+1 }, errno.EINVAL},
+		{"initrd-pointer", func(a *abi.CreateDomain) { a.Initrd, a.InitrdLen = 1<<40, 16 }, errno.EFAULT},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, m := fakeVCPU(t, true)

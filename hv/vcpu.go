@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"grove/boot/guest"
 	"grove/hv/pc"
 	"grove/hv/svm"
 	"grove/x86"
@@ -114,10 +115,18 @@ func applyMSRPolicy() error {
 	return msrPolicyErr
 }
 
-// newVCPU allocates the VMCB and sets the PVH start state: 32-bit protected
-// mode, paging off, flat segments, EIP = entry, EBX = start info. The
-// domain's device bus comes with its first vCPU.
-func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
+// startState is where a domain's boot protocol starts its vCPUs: 32-bit
+// protected mode, paging off, flat segments, EIP = entry, the boot data's
+// address in one register (EBX for PVH, ESI for Linux) and zero in the
+// others.
+type startState struct {
+	entry, info uint32
+	reg         guest.StartReg
+}
+
+// newVCPU allocates the VMCB and sets the start state. The domain's device
+// bus comes with its first vCPU.
+func newVCPU(d *Domain, id int, start startState) (*VCPU, error) {
 	if err := applyMSRPolicy(); err != nil {
 		return nil, err
 	}
@@ -135,9 +144,13 @@ func newVCPU(d *Domain, id int, entry, ebx uint32) (*VCPU, error) {
 	v := &VCPU{dom: d, id: id, vmcb: svm.VMCB{PA: pa}, lastCPU: -1, inited: id == 0}
 	v.mem = v
 	v.regs.InitFPU()
-	v.regs.RBX = uint64(ebx)
+	if start.reg == guest.StartESI {
+		v.regs.RSI = uint64(start.info)
+	} else {
+		v.regs.RBX = uint64(start.info)
+	}
 	svm.InitGuest(v.vmcb, svm.GuestInit{
-		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(entry),
+		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(start.entry),
 		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT,
 	})
 	v.vmcb.SetIntercepts(interceptMisc1, interceptMisc2)

@@ -22,8 +22,9 @@ type Bundle struct {
 	Config Config
 	// Files holds every regular file by path, grove.toml included. The
 	// contents are slices of the archive given to Parse, not copies.
-	Files  map[string][]byte
-	images map[string]*guest.Image // by domain name
+	Files   map[string][]byte
+	images  map[string]*guest.Image      // PVH domains, by domain name
+	kernels map[string]*guest.LinuxImage // Linux domains, by domain name
 }
 
 // Parse reads and checks a bundle. Errors start with "bundle:" or with
@@ -41,61 +42,102 @@ func Parse(data []byte) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bundle{Config: *cfg, Files: files, images: map[string]*guest.Image{}}
+	b := &Bundle{Config: *cfg, Files: files, images: map[string]*guest.Image{}, kernels: map[string]*guest.LinuxImage{}}
 	if err := b.loadImages(); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// loadImages parses each image file once, reporting a broken one once
-// however many domains use it, and checks that each domain's image fits
-// its memory with its command line.
+// loadImages parses each image or kernel file once, reporting a broken one
+// once however many domains use it, and checks that each domain's image
+// fits its memory with its command line (and initrd).
 func (b *Bundle) loadImages() error {
 	var errs []error
-	parsed := map[string]*guest.Image{}
+	parsed := map[string]any{} // *guest.Image or *guest.LinuxImage, by path
 	failed := map[string]bool{}
 	for _, d := range b.Config.Domains {
-		if failed[d.Image] {
+		if failed[d.Boot()] {
 			continue
 		}
-		img, err := b.image(d, parsed)
+		img, err := b.parse(d, parsed)
 		if err != nil {
-			failed[d.Image] = true
+			failed[d.Boot()] = true
 			errs = append(errs, err)
 			continue
 		}
-		if _, err := guest.NewPlan(img, uint64(d.MemoryMB)<<20, d.Cmdline, nil); err != nil {
+		if err := b.plan(d, img); err != nil {
 			errs = append(errs, fmt.Errorf("bundle: domain %q: %w", d.Name, err))
-			continue
 		}
-		b.images[d.Name] = img
 	}
 	return errors.Join(errs...)
 }
 
-func (b *Bundle) image(d DomainConfig, parsed map[string]*guest.Image) (*guest.Image, error) {
-	if img, ok := parsed[d.Image]; ok {
+// parse returns the parsed image or kernel d boots.
+func (b *Bundle) parse(d DomainConfig, parsed map[string]any) (any, error) {
+	if img, ok := parsed[d.Boot()]; ok {
 		return img, nil
 	}
-	data, ok := b.Files[d.Image]
+	data, ok := b.Files[d.Boot()]
 	if !ok {
-		return nil, fmt.Errorf("bundle: %s: referenced by domain %q but not in the bundle", d.Image, d.Name)
+		return nil, fmt.Errorf("bundle: %s: referenced by domain %q but not in the bundle", d.Boot(), d.Name)
 	}
-	img, err := guest.ParseImage(d.Image, data)
+	var img any
+	var err error
+	switch {
+	case d.Kernel != "":
+		img, err = guest.ParseLinux(d.Kernel, data)
+	case guest.IsBzImage(data):
+		err = fmt.Errorf("%s: a Linux bzImage: name it with kernel, not image", d.Image)
+	default:
+		img, err = guest.ParseImage(d.Image, data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bundle: domain %q: %w", d.Name, err)
 	}
-	parsed[d.Image] = img
+	parsed[d.Boot()] = img
 	return img, nil
 }
 
-// Image returns the parsed image of the domain called name. Domains that
-// share an image file share the *guest.Image; it is read-only.
+// plan lays d out in its memory as the hypervisor will, and keeps the image.
+func (b *Bundle) plan(d DomainConfig, img any) error {
+	mem := uint64(d.MemoryMB) << 20
+	switch img := img.(type) {
+	case *guest.LinuxImage:
+		initrd, ok := b.Files[d.Initrd]
+		if d.Initrd != "" && !ok {
+			return fmt.Errorf("initrd %s: not in the bundle", d.Initrd)
+		}
+		cfg := guest.LinuxConfig{MemBytes: mem, Cmdline: d.Cmdline, Initrd: initrd, VCPUs: d.VCPUs}
+		if _, err := guest.NewLinuxPlan(img, cfg); err != nil {
+			return err
+		}
+		b.kernels[d.Name] = img
+	case *guest.Image:
+		if _, err := guest.NewPlan(img, mem, d.Cmdline, nil); err != nil {
+			return err
+		}
+		b.images[d.Name] = img
+	}
+	return nil
+}
+
+// Image returns the parsed image of the PVH domain called name. Domains
+// that share an image file share the *guest.Image; it is read-only.
 func (b *Bundle) Image(name string) (*guest.Image, error) {
 	img, ok := b.images[name]
 	if !ok {
-		return nil, fmt.Errorf("bundle: no domain %q", name)
+		return nil, fmt.Errorf("bundle: no PVH domain %q", name)
+	}
+	return img, nil
+}
+
+// Kernel returns the parsed kernel of the Linux domain called name, shared
+// and read-only like Image's.
+func (b *Bundle) Kernel(name string) (*guest.LinuxImage, error) {
+	img, ok := b.kernels[name]
+	if !ok {
+		return nil, fmt.Errorf("bundle: no Linux domain %q", name)
 	}
 	return img, nil
 }

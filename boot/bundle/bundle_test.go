@@ -95,6 +95,64 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
+const linuxConfig = `[[domain]]
+name = "linux"
+kernel = "linux/vmlinuz"
+initrd = "linux/initramfs.cpio"
+memory_mb = 64
+cmdline = "console=ttyS0"
+vcpus = 2
+`
+
+func linuxFiles() map[string][]byte {
+	return map[string][]byte{"linux/vmlinuz": gt.BzImage(), "linux/initramfs.cpio": []byte("070701 an initramfs")}
+}
+
+func TestParseLinux(t *testing.T) {
+	b, err := Parse(mustWrite(t, linuxConfig, linuxFiles()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := b.Kernel("linux")
+	if err != nil || k.Name != "linux/vmlinuz" || k.Header.InitSize != gt.BzInitSize {
+		t.Fatalf("Kernel(linux) = %+v, %v", k, err)
+	}
+	if _, err := b.Image("linux"); err == nil {
+		t.Error("Image(linux) found a PVH image for a Linux domain")
+	}
+}
+
+func TestParseRefusesLinux(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config string
+		edit   func(map[string][]byte)
+		want   string
+	}{
+		{"kernel-missing", linuxConfig, func(f map[string][]byte) { delete(f, "linux/vmlinuz") },
+			`bundle: linux/vmlinuz: referenced by domain "linux" but not in the bundle`},
+		{"initrd-missing", linuxConfig, func(f map[string][]byte) { delete(f, "linux/initramfs.cpio") },
+			`bundle: domain "linux": initrd linux/initramfs.cpio: not in the bundle`},
+		{"kernel-not-bzimage", linuxConfig, func(f map[string][]byte) { f["linux/vmlinuz"] = gt.Simple(true) },
+			`bundle: domain "linux": linux/vmlinuz: not a bzImage (no "HdrS" setup header magic at 0x202)`},
+		{"bzimage-as-image", strings.Replace(strings.Replace(linuxConfig, "kernel =", "image =", 1), "initrd = \"linux/initramfs.cpio\"\n", "", 1),
+			nil, `bundle: domain "linux": linux/vmlinuz: a Linux bzImage: name it with kernel, not image`},
+		{"too-little-memory", strings.Replace(linuxConfig, "memory_mb = 64", "memory_mb = 24", 1), nil,
+			`bundle: domain "linux": linux/vmlinuz: kernel and a 1 MiB initrd need at least 25 MiB of guest RAM, has 24 MiB`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := linuxFiles()
+			if tc.edit != nil {
+				tc.edit(files)
+			}
+			_, err := Parse(mustWrite(t, tc.config, files))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseSharedBrokenImageReportedOnce(t *testing.T) {
 	cfg := domainTOML(map[string]string{"name": `"a"`}) + domainTOML(map[string]string{"name": `"b"`})
 	_, err := Parse(mustWrite(t, cfg, map[string][]byte{"guests/web.elf": []byte("junk")}))

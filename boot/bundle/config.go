@@ -33,10 +33,13 @@ type Config struct {
 	Domains     []DomainConfig // in file order
 }
 
-// DomainConfig is one [[domain]] table.
+// DomainConfig is one [[domain]] table. A domain boots either Image, a PVH
+// ELF, or Kernel, a Linux bzImage with an optional Initrd (docs/linux.md).
 type DomainConfig struct {
 	Name       string
-	Image      string // path inside the bundle
+	Image      string // path inside the bundle; "" for a Linux domain
+	Kernel     string // path inside the bundle; "" for a PVH domain
+	Initrd     string // path inside the bundle; only with Kernel
 	MemoryMB   int
 	Cmdline    string
 	Privileged bool // the control domain, dom0 (at most one)
@@ -45,6 +48,14 @@ type DomainConfig struct {
 	// A CPU that is not online is ignored; if none is, the domain runs
 	// anywhere (the hypervisor says so).
 	Affinity []int
+}
+
+// Boot returns the path of the file the domain boots: its image or kernel.
+func (d *DomainConfig) Boot() string {
+	if d.Kernel != "" {
+		return d.Kernel
+	}
+	return d.Image
 }
 
 // Control returns the privileged domain's index, or -1 if there is none.
@@ -62,6 +73,8 @@ type rawConfig struct {
 type rawDomain struct {
 	Name       *string `toml:"name"`
 	Image      *string `toml:"image"`
+	Kernel     *string `toml:"kernel"`
+	Initrd     *string `toml:"initrd"`
 	MemoryMB   *int    `toml:"memory_mb"`
 	Cmdline    *string `toml:"cmdline"`
 	Privileged *bool   `toml:"privileged"`
@@ -132,14 +145,7 @@ func checkDomain(rd rawDomain) (DomainConfig, []error) {
 	default:
 		d.Name = *rd.Name
 	}
-	if rd.Image == nil {
-		fail("image: missing")
-	} else {
-		d.Image = *rd.Image
-		if err := checkPath(d.Image); err != nil {
-			fail("image: %v", err)
-		}
-	}
+	errs = append(errs, checkBoot(rd, &d)...)
 	if rd.MemoryMB == nil {
 		fail("memory_mb: missing")
 	} else {
@@ -167,6 +173,34 @@ func checkDomain(rd rawDomain) (DomainConfig, []error) {
 	}
 	d.Affinity = rd.Affinity
 	return d, errs
+}
+
+// checkBoot takes the files a domain boots: image (PVH), or kernel (a Linux
+// bzImage) with an optional initrd.
+func checkBoot(rd rawDomain, d *DomainConfig) []error {
+	var errs []error
+	path := func(key string, p *string, dst *string) {
+		if p == nil {
+			return
+		}
+		*dst = *p
+		if err := checkPath(*p); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", key, err))
+		}
+	}
+	switch {
+	case rd.Image == nil && rd.Kernel == nil:
+		errs = append(errs, errors.New("image: missing (or kernel, for a Linux bzImage)"))
+	case rd.Image != nil && rd.Kernel != nil:
+		errs = append(errs, errors.New("kernel: given with image; a domain boots one (image: PVH ELF, kernel: Linux bzImage)"))
+	}
+	if rd.Initrd != nil && rd.Kernel == nil {
+		errs = append(errs, errors.New("initrd: needs kernel (an initrd goes with a Linux kernel, not a PVH image)"))
+	}
+	path("image", rd.Image, &d.Image)
+	path("kernel", rd.Kernel, &d.Kernel)
+	path("initrd", rd.Initrd, &d.Initrd)
+	return errs
 }
 
 func inRange(v, lo, hi int) string {

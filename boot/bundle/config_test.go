@@ -109,6 +109,8 @@ func TestParseConfigRefuses(t *testing.T) {
 		{"image", `"../web.elf"`, `image: "../web.elf": outside the bundle`},
 		{"image", `"./web.elf"`, `image: "./web.elf": not a clean path (want "web.elf")`},
 		{"image", `""`, `image: empty path`},
+		{"kernel", `"linux/vmlinuz"`, `grove.toml: domain[1] "web1": kernel: given with image; a domain boots one`},
+		{"initrd", `"linux/initramfs.cpio"`, `grove.toml: domain[1] "web1": initrd: needs kernel`},
 		{"cmdline", `"` + strings.Repeat("c", 1024) + `"`, `cmdline: 1024 bytes, at most 1023`},
 		{"vcpus", "0", `grove.toml: domain[1] "web1": vcpus: 0 is below the minimum 1`},
 		{"vcpus", "17", `vcpus: 17 is above the maximum 16`},
@@ -125,6 +127,38 @@ func TestParseConfigRefuses(t *testing.T) {
 			_, err := ParseConfig([]byte(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("config:\n%s\ngot  %v\nwant %q", tc.config, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseConfigLinux(t *testing.T) {
+	for _, tc := range []struct {
+		name, toml string
+		want       DomainConfig
+		wantErr    string
+	}{
+		{"kernel-initrd", `kernel = "linux/vmlinuz"` + "\n" + `initrd = "linux/initramfs.cpio"`,
+			DomainConfig{Name: "linux", Kernel: "linux/vmlinuz", Initrd: "linux/initramfs.cpio", MemoryMB: 256, VCPUs: 1}, ""},
+		{"kernel-alone", `kernel = "vmlinuz"`, DomainConfig{Name: "linux", Kernel: "vmlinuz", MemoryMB: 256, VCPUs: 1}, ""},
+		{"neither", ``, DomainConfig{}, `grove.toml: domain[0] "linux": image: missing (or kernel, for a Linux bzImage)`},
+		{"initrd-alone", `initrd = "x.cpio"`, DomainConfig{}, `initrd: needs kernel`},
+		{"kernel-path", `kernel = "../vmlinuz"`, DomainConfig{}, `grove.toml: domain[0] "linux": kernel: "../vmlinuz": outside the bundle`},
+		{"initrd-path", `kernel = "vmlinuz"` + "\n" + `initrd = "/x.cpio"`, DomainConfig{}, `initrd: "/x.cpio": absolute path`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte("[[domain]]\nname = \"linux\"\nmemory_mb = 256\n" + tc.toml + "\n"))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cfg.Domains[0]; !reflect.DeepEqual(d, tc.want) || d.Boot() != tc.want.Kernel {
+				t.Fatalf("got %+v, want %+v", d, tc.want)
 			}
 		})
 	}

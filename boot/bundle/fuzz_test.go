@@ -10,14 +10,17 @@ func FuzzParse(f *testing.F) {
 	good := mustWrite(f, goodConfig, goodFiles())
 	f.Add(good)
 	f.Add(good[:len(good)/2])
+	f.Add(mustWrite(f, linuxConfig, linuxFiles()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := Parse(data)
 		if err != nil {
 			return
 		}
 		for _, d := range b.Config.Domains {
-			if img, err := b.Image(d.Name); err != nil || img == nil {
-				t.Fatalf("accepted domain %q without an image: %v", d.Name, err)
+			img, err := b.Image(d.Name)
+			kernel, kerr := b.Kernel(d.Name)
+			if (err != nil || img == nil) && (kerr != nil || kernel == nil) {
+				t.Fatalf("accepted domain %q without an image or kernel: %v, %v", d.Name, err, kerr)
 			}
 		}
 	})

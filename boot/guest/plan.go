@@ -10,13 +10,23 @@ import (
 // It holds no guest memory itself: the hypervisor, or Apply, carries out
 // its Writes.
 type Plan struct {
-	Entry     uint32 // EIP, 32-bit protected mode, paging off
-	StartInfo uint64 // EBX: guest-physical address of hvm_start_info
+	Entry     uint32   // EIP, 32-bit protected mode, paging off
+	StartInfo uint64   // guest-physical address of hvm_start_info or boot_params
+	StartReg  StartReg // the register that holds StartInfo at Entry
 	MemBytes  uint64
 	Memmap    []Region
 	Modules   []Module
 	Writes    []Write // disjoint, in ascending GPA order
 }
+
+// StartReg says which register a boot protocol passes its boot data in;
+// every other general register starts zero.
+type StartReg int
+
+const (
+	StartEBX StartReg = iota // PVH: EBX = hvm_start_info
+	StartESI                 // Linux 32-bit boot protocol: ESI = boot_params
+)
 
 // Write puts Data at GPA, then Zero zero bytes right after it. Guest pages
 // need not start zeroed, so bss and padding are explicit.

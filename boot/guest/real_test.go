@@ -56,7 +56,7 @@ func TestRealImages(t *testing.T) {
 			}
 			cmdline := "name=web1 period=1s"
 			mods := [][]byte{[]byte("module payload")}
-			mem, p, bi := boot(t, img, 16<<20, cmdline, mods)
+			mem, p, bi := boot(t, img, 64<<20, cmdline, mods) // grove.elf has 34 MiB of bss (docs/linux.md)
 			checkLoaded(t, img, mem, p, bi, cmdline, mods)
 			t.Logf("%s: entry %#x, %d segments, ends at %#x", name, img.Entry, len(img.Segments), img.End())
 		})

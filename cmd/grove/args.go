@@ -102,3 +102,38 @@ func parseModule(defName, cmdline string) (hv.Config, error) {
 	}
 	return cfg, nil
 }
+
+// linuxCmdline is a raw Linux module's command line as Linux gets it: the
+// module's string without the words parseModule reads (name=, mem=, vcpus=,
+// privileged), since Linux would take mem=256 as a 256-byte memory limit.
+func linuxCmdline(line string) string {
+	var kept []string
+	for _, w := range strings.Fields(line) {
+		grove := w == "privileged" || strings.HasPrefix(w, "name=") || strings.HasPrefix(w, "mem=") ||
+			strings.HasPrefix(w, "vcpus=")
+		if !grove {
+			kept = append(kept, w)
+		}
+	}
+	return strings.Join(kept, " ")
+}
+
+// initrdFor reads a raw module string's initrd-for=NAME: the module is then
+// the initrd of the raw Linux module whose domain is NAME, not a domain of
+// its own (QEMU: -initrd "vmlinuz name=linux mem=256 console=ttyS0,
+// initramfs.cpio initrd-for=linux"). ok is false when the word is absent.
+func initrdFor(line string) (name string, ok bool, err error) {
+	for _, w := range strings.Fields(line) {
+		v, found := strings.CutPrefix(w, "initrd-for=")
+		switch {
+		case !found:
+		case ok:
+			return "", true, fmt.Errorf("%s: initrd-for= given twice", w)
+		case v == "":
+			return "", true, errors.New("initrd-for=: empty")
+		default:
+			name, ok = v, true
+		}
+	}
+	return name, ok, nil
+}

@@ -94,3 +94,47 @@ func TestParseBootArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestLinuxCmdline(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"", ""},
+		{"name=linux mem=256 vcpus=2 console=ttyS0", "console=ttyS0"},
+		{"console=ttyS0 privileged earlyprintk=serial,ttyS0 name=l", "console=ttyS0 earlyprintk=serial,ttyS0"},
+		{"rdinit=/bin/sh  quiet", "rdinit=/bin/sh quiet"},
+		{"memmap=1M$2M nameserver=x", "memmap=1M$2M nameserver=x"},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			if got := linuxCmdline(tc.line); got != tc.want {
+				t.Fatalf("linuxCmdline = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestInitrdFor(t *testing.T) {
+	for _, tc := range []struct {
+		line, name string
+		ok         bool
+		err        string
+	}{
+		{"", "", false, ""},
+		{"name=linux mem=256", "", false, ""},
+		{"initrd-for=linux", "linux", true, ""},
+		{"x initrd-for=l2 y", "l2", true, ""},
+		{"initrd-for=", "", true, "initrd-for=: empty"},
+		{"initrd-for=a initrd-for=b", "", true, "initrd-for=b: initrd-for= given twice"},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			name, ok, err := initrdFor(tc.line)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("initrdFor = %v, want an error containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || name != tc.name || ok != tc.ok {
+				t.Fatalf("initrdFor = %q, %v, %v; want %q, %v", name, ok, err, tc.name, tc.ok)
+			}
+		})
+	}
+}

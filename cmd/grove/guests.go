@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"grove/boot/bundle"
+	"grove/boot/guest"
 	"grove/guests/builtin"
 	"grove/hv"
 	"grove/kernel"
@@ -45,8 +46,8 @@ func startGuests(args []string) {
 	hyp = h
 	for _, b := range bundles {
 		for _, dc := range b.Config.Domains {
-			start(h, hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Image],
-				Cmdline: dc.Cmdline, Privileged: dc.Privileged, VCPUs: dc.VCPUs,
+			start(h, hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Boot()],
+				Initrd: b.Files[dc.Initrd], Cmdline: dc.Cmdline, Privileged: dc.Privileged, VCPUs: dc.VCPUs,
 				Affinity: cpuMask(dc.Affinity)}, "grove.toml: domain "+strconv.Quote(dc.Name))
 		}
 	}
@@ -75,13 +76,27 @@ func start(h *hv.Hypervisor, cfg hv.Config, what string) {
 	}
 }
 
-// readModules sorts the boot modules into bundles (newc cpio) and raw PVH
-// images, whose strings parseModule reads. A module it refuses is reported
-// and starts no domain.
+// readModules sorts the boot modules into bundles (newc cpio), raw images
+// (PVH ELF or Linux bzImage), whose strings parseModule reads, and the
+// initrds of raw Linux modules (initrd-for=NAME, checked first: an
+// initramfs is a cpio too). A module it refuses is reported and starts no
+// domain.
 func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
+	initrds := map[string]int{} // domain name -> module index
 	for i := range kernel.Boot.Mods[:kernel.Boot.NMods] {
 		m := &kernel.Boot.Mods[i]
 		data := kernel.ModuleBytes(*m)
+		if name, ok, err := initrdFor(m.Cmdline()); ok || err != nil {
+			if _, dup := initrds[name]; dup && err == nil {
+				err = fmt.Errorf("initrd-for=%s: module %d is its initrd already", name, initrds[name])
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "grove: module %d refused: %v\n", i, err)
+				continue
+			}
+			initrds[name] = i
+			continue
+		}
 		if bytes.HasPrefix(data, []byte("070701")) {
 			b, err := bundle.Parse(data)
 			if err != nil {
@@ -98,9 +113,27 @@ func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
 			continue
 		}
 		cfg.Image = data
+		if guest.IsBzImage(data) {
+			cfg.Cmdline = linuxCmdline(cfg.Cmdline)
+		}
 		raw = append(raw, cfg)
 	}
-	return bundles, raw
+	return bundles, attachInitrds(raw, initrds)
+}
+
+// attachInitrds gives each raw Linux module the initrd module naming it;
+// an initrd naming no raw module is reported and dropped.
+func attachInitrds(raw []hv.Config, initrds map[string]int) []hv.Config {
+	for i := range raw {
+		if m, ok := initrds[raw[i].Name]; ok {
+			raw[i].Initrd = kernel.ModuleBytes(kernel.Boot.Mods[m])
+			delete(initrds, raw[i].Name)
+		}
+	}
+	for name, m := range initrds {
+		fmt.Fprintf(os.Stderr, "grove: module %d (initrd-for=%s) refused: no raw module domain is called %q\n", m, name, name)
+	}
+	return raw
 }
 
 // cpuMask turns a grove.toml affinity list into a mask of online CPUs; a

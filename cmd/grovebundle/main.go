@@ -8,7 +8,8 @@
 //	grovebundle -o out.cpio -config grove.toml [name=path ...]
 //
 // Each name=path puts the file at path on disk into the bundle as name,
-// the path grove.toml's image keys use (e.g. guests/agent.elf=out/agent.elf).
+// the path grove.toml's image, kernel and initrd keys use (e.g.
+// guests/agent.elf=out/agent.elf).
 package main
 
 import (

@@ -23,10 +23,13 @@ import "encoding/binary"
 //	1    createdomain    IN  CreateDomain; OUT -          EINVAL (memory_mb outside 2..16384,
 //	                     (header domain OUT)                flags not 0, image_len 0 or above
 //	                                                        32 MiB, cmdline_len above 1023,
-//	                                                        vcpus above 16, an
-//	                                                        image that does not load: the reason
-//	                                                        goes to the console),
-//	                                                      EFAULT (image or cmdline pointer),
+//	                                                        vcpus above 16, initrd_len above
+//	                                                        64 MiB, an initrd with a PVH
+//	                                                        image, an image that does not
+//	                                                        load: the reason goes to the
+//	                                                        console),
+//	                                                      EFAULT (image, cmdline or initrd
+//	                                                        pointer),
 //	                                                      ENOMEM (no memory for the domain),
 //	                                                      ENOSPC (no domain id left)
 //	2    destroydomain   -                                ESRCH, EINVAL (dom0 or self)
@@ -157,24 +160,34 @@ func DecodeDomainInfos(b []byte, n int) []DomainInfo {
 	return out
 }
 
-// createdomain's union (IN, 48 bytes):
+// createdomain's union (IN, 64 bytes):
 //
 //	offset size field
 //	0      4    memory_mb   (CreateMinMemoryMB..CreateMaxMemoryMB)
 //	4      4    flags       (0)
-//	8      8    image_gva   (a PVH ELF image in the caller's memory)
+//	8      8    image_gva   (the image in the caller's memory: a PVH ELF,
+//	                         or a Linux bzImage, told apart by the bzImage's
+//	                         "HdrS" magic at byte 0x202)
 //	16     8    image_len   (1..CreateMaxImage)
 //	24     8    cmdline_gva
 //	32     8    cmdline_len (without a NUL; at most 1023)
 //	40     4    vcpus       (0 means 1; at most CreateMaxVCPUs; they may
 //	                         outnumber the physical CPUs and then time-share)
 //	44     4    padding     (0)
+//	48     8    initrd_gva  (a bzImage's initrd; ignored when initrd_len is 0)
+//	56     8    initrd_len  (0: none; at most CreateMaxInitrd; only with a
+//	                         bzImage)
+//
+// The initrd fields were added without a version change: a caller that
+// predates them leaves them zero (Ctl.Encode zeroes the union), which means
+// no initrd.
 const (
-	CreateDomainSize  = 48
+	CreateDomainSize  = 64
 	CreateMaxVCPUs    = 16
 	CreateMinMemoryMB = 2
 	CreateMaxMemoryMB = 16384
 	CreateMaxImage    = 32 << 20
+	CreateMaxInitrd   = 64 << 20
 )
 
 // CreateDomain is createdomain's union.
@@ -183,6 +196,7 @@ type CreateDomain struct {
 	Image, ImageLen     uint64
 	Cmdline, CmdlineLen uint64
 	VCPUs               uint32
+	Initrd, InitrdLen   uint64
 }
 
 // Encode writes a into the union u (at least CreateDomainSize bytes).
@@ -195,6 +209,8 @@ func (a CreateDomain) Encode(u []byte) {
 	le.PutUint64(u[24:], a.Cmdline)
 	le.PutUint64(u[32:], a.CmdlineLen)
 	le.PutUint32(u[40:], a.VCPUs)
+	le.PutUint64(u[48:], a.Initrd)
+	le.PutUint64(u[56:], a.InitrdLen)
 }
 
 // DecodeCreateDomain reads createdomain's union.
@@ -204,7 +220,7 @@ func DecodeCreateDomain(u []byte) (CreateDomain, bool) {
 	}
 	le := binary.LittleEndian
 	return CreateDomain{le.Uint32(u), le.Uint32(u[4:]), le.Uint64(u[8:]), le.Uint64(u[16:]),
-		le.Uint64(u[24:]), le.Uint64(u[32:]), le.Uint32(u[40:])}, true
+		le.Uint64(u[24:]), le.Uint64(u[32:]), le.Uint32(u[40:]), le.Uint64(u[48:]), le.Uint64(u[56:])}, true
 }
 
 // Every union fits the 112 bytes (the build fails otherwise, as Xen's

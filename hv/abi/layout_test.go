@@ -21,6 +21,8 @@ func TestUnionLayouts(t *testing.T) {
 		{"create.cmdline_gva", CreateDomain{Cmdline: 0x55}.Encode, 24, 0x55},
 		{"create.cmdline_len", CreateDomain{CmdlineLen: 0x66 << 56}.Encode, 39, 0x66},
 		{"create.vcpus", CreateDomain{VCPUs: 0x77}.Encode, 40, 0x77},
+		{"create.initrd_gva", CreateDomain{Initrd: 0x88}.Encode, 48, 0x88},
+		{"create.initrd_len", CreateDomain{InitrdLen: 0x99 << 56}.Encode, 63, 0x99},
 		{"physinfo.nr_cpus", PhysInfo{CPUs: 0x11}.Encode, 0, 0x11},
 		{"physinfo.tsc_khz", PhysInfo{TSCkHz: 0x22}.Encode, 4, 0x22},
 		{"physinfo.total_pages", PhysInfo{TotalPages: 0x33}.Encode, 8, 0x33},
@@ -48,7 +50,8 @@ func TestUnionLayouts(t *testing.T) {
 
 func TestUnionRoundTrips(t *testing.T) {
 	var u [UnionSize]byte
-	c := CreateDomain{MemoryMB: 64, Flags: 0, Image: 0x1000, ImageLen: 4096, Cmdline: 0x9000, CmdlineLen: 12}
+	c := CreateDomain{MemoryMB: 64, Flags: 0, Image: 0x1000, ImageLen: 4096, Cmdline: 0x9000, CmdlineLen: 12,
+		VCPUs: 2, Initrd: 0x200000, InitrdLen: 5 << 20}
 	c.Encode(u[:])
 	if got, ok := DecodeCreateDomain(u[:]); !ok || got != c {
 		t.Fatalf("createdomain: %+v", got)
@@ -109,6 +112,7 @@ func FuzzDecodeCreateDomain(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if a, ok := DecodeCreateDomain(b); ok {
 			out := make([]byte, CreateDomainSize)
+			copy(out[44:48], b[44:48]) // padding is not decoded
 			a.Encode(out)
 			if !bytes.Equal(out, b[:CreateDomainSize]) {
 				t.Fatalf("round trip:\n% x\n% x", b[:CreateDomainSize], out)

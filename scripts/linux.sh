@@ -1,0 +1,77 @@
+#!/bin/sh
+# linux.sh OUTDIR - put a Linux kernel and an initramfs for Grove's Linux
+# guests in OUTDIR (docs/linux.md):
+#
+#   OUTDIR/vmlinuz           Debian's cloud kernel (linux-image-cloud-amd64),
+#                            the bzImage exactly as Debian ships it
+#   OUTDIR/initramfs.cpio    a u-root initramfs (newc cpio) with u-root's core
+#                            commands, built by u-root at the version in go.mod
+#
+# Nothing comes from anywhere but Debian's package archive (apt-get) and the
+# Go module proxy. Each file is skipped when present, so a second run does
+# nothing; delete a file to fetch or build it again.
+set -eu
+out=${1:-out/linux}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+fail() { echo "linux: $*" >&2; exit 1; }
+
+# kernel_pkg resolves the meta package to the versioned one it depends on
+# (linux-image-6.1.0-NN-cloud-amd64), the package holding the bzImage.
+kernel_pkg() {
+	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1
+}
+
+get_kernel() {
+	[ -s "$out/vmlinuz" ] && { echo "linux: $out/vmlinuz present, skipped"; return; }
+	command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: the kernel comes from Debian's packages"
+	pkg=$(kernel_pkg)
+	if [ -z "$pkg" ]; then
+		[ "$(id -u)" = 0 ] || fail "apt does not know linux-image-cloud-amd64; as root run: apt-get update"
+		echo "linux: apt-get update (package lists do not name linux-image-cloud-amd64)"
+		apt-get update -qq || fail "apt-get update failed: are Debian's package mirrors reachable?"
+		pkg=$(kernel_pkg)
+		[ -n "$pkg" ] || fail "linux-image-cloud-amd64 depends on no linux-image-*-cloud-amd64 package (apt-cache depends linux-image-cloud-amd64)"
+	fi
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	echo "linux: apt-get download $pkg"
+	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+		fail "apt-get download $pkg failed (as root, apt-get update may help)"
+	dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root" || fail "dpkg-deb -x of $pkg failed"
+	set -- "$tmp"/root/boot/vmlinuz-*
+	[ -f "$1" ] || fail "$pkg holds no /boot/vmlinuz-*"
+	cp "$1" "$out/vmlinuz.tmp" && mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+	echo "$pkg" >"$out/vmlinuz.package"
+	echo "linux: wrote $out/vmlinuz ($(basename "$1"))"
+}
+
+# get_initramfs installs u-root (the version go.mod requires) into a GOBIN
+# under OUTDIR and builds the core commands, with a shell, into a cpio.
+get_initramfs() {
+	[ -s "$out/initramfs.cpio" ] && { echo "linux: $out/initramfs.cpio present, skipped"; return; }
+	command -v go >/dev/null 2>&1 || fail "go not found: u-root is built with Go"
+	ver=$(go list -m -f '{{.Version}}' github.com/u-root/u-root) ||
+		fail "go.mod does not require github.com/u-root/u-root"
+	bin="$out/bin"
+	if [ ! -x "$bin/u-root" ] || [ "$(cat "$bin/u-root.version" 2>/dev/null)" != "$ver" ]; then
+		echo "linux: go install github.com/u-root/u-root@$ver"
+		GOBIN="$bin" go install "github.com/u-root/u-root@$ver" ||
+			fail "go install github.com/u-root/u-root@$ver failed (is the Go module proxy reachable?)"
+		echo "$ver" >"$bin/u-root.version"
+	fi
+	# u-root builds its commands from its own module, which it finds in
+	# the module cache when run outside it.
+	src=$(go mod download -json "github.com/u-root/u-root@$ver" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+	[ -d "$src" ] || fail "u-root $ver is not in the module cache (go mod download github.com/u-root/u-root@$ver)"
+	echo "linux: u-root -o initramfs.cpio core (about half a minute)"
+	(cd "$src" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 "$bin/u-root" -o "$out/initramfs.cpio.tmp" core) ||
+		fail "u-root failed to build the initramfs"
+	mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
+	echo "linux: wrote $out/initramfs.cpio"
+}
+
+get_kernel
+get_initramfs
