@@ -1,7 +1,10 @@
-// Package guest loads PVH guest images into guest RAM the way Xen's PVH
-// boot does: it checks an ELF image and finds its entry note (ParseImage),
-// decides where every byte goes in guest-physical memory, start_info included
-// (Plan), and copies that plan into a byte slice (Apply).
+// Package guest loads guest images into guest RAM. PVH images boot the way
+// Xen's PVH boot does: it checks an ELF image and finds its entry note
+// (ParseImage), decides where every byte goes in guest-physical memory,
+// start_info included (NewPlan), and copies that plan into a byte slice
+// (Apply). Linux bzImages boot through Linux's 32-bit boot protocol
+// (ParseLinux, NewLinuxPlan in linux.go and linuxplan.go), with ACPI tables
+// (acpi.go) describing the platform in platform.go; docs/linux.md.
 //
 // References: System V ABI (ELF32/ELF64 headers, program headers, notes);
 // Xen xen/include/public/elfnote.h (XEN_ELFNOTE_PHYS32_ENTRY) and

@@ -86,15 +86,7 @@ func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
 	for i := range kernel.Boot.Mods[:kernel.Boot.NMods] {
 		m := &kernel.Boot.Mods[i]
 		data := kernel.ModuleBytes(*m)
-		if name, ok, err := initrdFor(m.Cmdline()); ok || err != nil {
-			if _, dup := initrds[name]; dup && err == nil {
-				err = fmt.Errorf("initrd-for=%s: module %d is its initrd already", name, initrds[name])
-			}
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "grove: module %d refused: %v\n", i, err)
-				continue
-			}
-			initrds[name] = i
+		if takeInitrd(i, m.Cmdline(), initrds) {
 			continue
 		}
 		if bytes.HasPrefix(data, []byte("070701")) {
@@ -119,6 +111,25 @@ func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
 		raw = append(raw, cfg)
 	}
 	return bundles, attachInitrds(raw, initrds)
+}
+
+// takeInitrd records module i as the initrd its string names
+// (initrd-for=NAME) and reports whether the module is an initrd, taken or
+// refused.
+func takeInitrd(i int, line string, initrds map[string]int) bool {
+	name, ok, err := initrdFor(line)
+	if !ok {
+		return false
+	}
+	if j, dup := initrds[name]; dup && err == nil {
+		err = fmt.Errorf("initrd-for=%s: module %d is its initrd already", name, j)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "grove: module %d refused: %v\n", i, err)
+		return true
+	}
+	initrds[name] = i
+	return true
 }
 
 // attachInitrds gives each raw Linux module the initrd module naming it;
