@@ -156,7 +156,7 @@ func planImage(memBytes uint64, cfg Config) (*guest.Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		return guest.NewLinuxPlan(img, guest.LinuxConfig{MemBytes: memBytes, Cmdline: cfg.Cmdline,
+		return guest.NewLinuxPlan(img, guest.LinuxConfig{MemBytes: memBytes, Cmdline: linuxCmdline(cfg.Cmdline),
 			Initrd: cfg.Initrd, VCPUs: max(cfg.VCPUs, 1)})
 	}
 	if len(cfg.Initrd) > 0 {

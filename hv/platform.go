@@ -3,6 +3,7 @@ package hv
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +115,19 @@ func (p *platform) input(b []byte) error {
 		return fmt.Errorf("serial input: %d of %d bytes dropped (the guest is not reading)", len(b)-n, len(b))
 	}
 	return nil
+}
+
+// linuxCmdline adds to a Linux guest's command line what Linux cannot
+// measure on this platform: the TSC rate. Linux calibrates the TSC against
+// the PIT or the ACPI PM timer and gives up when a read of the reference
+// takes over 50,000 TSC cycles (tsc_read_refs), which a port exit under
+// QEMU always does; it then marks the TSC unstable. A rate already on the
+// command line is kept.
+func linuxCmdline(cmdline string) string {
+	if strings.Contains(" "+cmdline, " tsc_early_khz=") {
+		return cmdline
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s tsc_early_khz=%d", cmdline, kernel.TSCHz()/1000))
 }
 
 // pcClock is the platform's time: the kernel's clock, and the TSC as every

@@ -130,9 +130,9 @@ func exitMMIO(v *VCPU, x *exitState, dev pc.Device, base uint64) outcome {
 // fetchInsn reads up to 15 bytes of the instruction at CS:rip, fewer if
 // they would cross into an unmapped page.
 func fetchInsn(v *VCPU, x *exitState) ([]byte, error) {
-	lin := x.csBase + x.rip
+	lin := x.rip // 64-bit mode ignores CS's base (AMD APM vol. 2, 4.12.2)
 	if x.mode != 64 {
-		lin = uint64(uint32(lin))
+		lin = uint64(uint32(x.csBase + x.rip))
 	}
 	code, err := v.mem.copyIn(lin, maxInsnLen)
 	if err == nil {

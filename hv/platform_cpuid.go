@@ -16,7 +16,8 @@ import "grove/x86"
 //	1           EDX       - MCE, MCA (no machine-check MSRs), - ACPI thermal, - HTT
 //	6           EAX       + ARAT: the APIC timer runs in every C-state (Linux then
 //	                        needs no PIT once it knows the TSC rate)
-//	7.0         ECX       - RDPID, - WAITPKG (TSC_AUX and UMWAIT are not virtualized)
+//	7.0         ECX       - RDPID, - WAITPKG (TSC_AUX and UMWAIT are not virtualized),
+//	                        - LA57 (the hypervisor's guest page walker has 4 levels)
 //	0xb         EDX       x2APIC id = vCPU index
 //	0x80000001  ECX       - SVM, - IBS, - perfctr core, - topology extensions
 //	0x80000001  EDX       - RDTSCP (TSC_AUX is the host's)
@@ -33,7 +34,7 @@ func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, u
 		a |= cpuid6EAXARAT
 	case 7:
 		b &^= cpuid7EBXAVXFamily
-		c &^= cpuid7ECXRDPID | cpuid7ECXWaitPkg | cpuid7ECXAVXFamily
+		c &^= cpuid7ECXRDPID | cpuid7ECXWaitPkg | cpuid7ECXLA57 | cpuid7ECXAVXFamily
 		d &^= cpuid7EDXAVXFamily
 	case 0xd:
 		return 0, 0, 0, 0
@@ -68,6 +69,7 @@ const (
 	cpuidExt1ECXXOPFMA4  = 1<<11 | 1<<16
 	cpuid7ECXWaitPkg     = 1 << 5
 	cpuid7ECXRDPID       = 1 << 22
+	cpuid7ECXLA57        = 1 << 16
 	cpuidExt1ECXIBS      = 1 << 10
 	cpuidExt1ECXTopoExt  = 1 << 22
 	cpuidExt1ECXPerfCore = 1 << 23
