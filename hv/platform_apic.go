@@ -44,11 +44,10 @@ func (s *Scheduler) startupLocked(v *VCPU) {
 	}
 	v.vmcb.SetStartup(vec)
 	v.inited = true
-	if d.state != domRunning {
-		v.state = vcpuPaused
-		return
+	v.state = vcpuPaused // enqueueLocked leaves a down vCPU down
+	if d.state == domRunning {
+		s.enqueueLocked(v)
 	}
-	s.enqueueLocked(v)
 }
 
 // apicWaitingLocked: v's APIC has an interrupt v could take now.
