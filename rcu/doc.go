@@ -5,7 +5,7 @@
 // # Readers and slots
 //
 // Readers are tracked per reader slot (one per vCPU, scheduler loop or other
-// caller), in the style of userspace RCU's memory-barrier flavour, not per
+// caller), in the style of userspace RCU (liburcu), not per
 // physical CPU: a goroutine can be moved between CPUs at any call, so "this
 // CPU passed a quiescent state" proves nothing about a goroutine. A slot is
 // used by one caller at a time; handing it to another goroutine needs the
