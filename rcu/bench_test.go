@@ -209,7 +209,7 @@ func reportReadSideTargets(b *testing.B, ns map[string]float64) {
 		return "NOT met"
 	}
 	b.Logf("read side, %d readers on %d CPUs, New gives the %s flavour (per-iteration CPU time):",
-		benchReaders, runtime.GOMAXPROCS(0), flavourName(expedited))
+		benchReaders, runtime.GOMAXPROCS(0), flavourName(expedited()))
 	b.Logf("  dependent load %.2f ns; in a section %.2f ns = %.2fx the load (target <= 2x: %s); fenced section %.2f ns = %.2fx",
 		load, sec, sec/load, met(sec <= 2*load), fenced, fenced/load)
 	b.Logf("  RWMutex %.2f ns = %.1fx the section (target >= 5x: %s)", rw, rw/sec, met(rw >= 5*sec))

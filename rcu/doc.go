@@ -26,17 +26,20 @@
 //
 //   - fenced (urcu's memory-barrier flavour): the entry store is Go's
 //     atomic store, XCHG on amd64, a full barrier, so the slot is visible
-//     before any protected load in the section. About 3 ns a section.
+//     before any protected load in the section. The barrier stalls the
+//     section's loads until the store buffer drains: in BenchmarkReadSide
+//     a section around one dependent load costs about 1.9x the load.
 //   - expedited (urcu's membarrier flavour, Linux's sys_membarrier RCU): the
 //     entry store is a plain MOV, and Synchronize calls membarrier(2)
 //     (MEMBARRIER_CMD_PRIVATE_EXPEDITED), which makes every CPU running a
 //     thread of the process execute a full barrier before it returns. A
-//     section then costs about as much as the load it protects; a grace
-//     period costs one system call more (on Linux about 0.5 µs; in Grove's
-//     own kernel an IPI to every other CPU, kernel/membarrier.go).
+//     section around one dependent load then costs 1.2-1.5x the load; a
+//     grace period costs one system call more (on Linux about 1 µs; in
+//     Grove's own kernel an IPI round trip to every other CPU,
+//     kernel/membarrier.go).
 //
-// New picks the expedited flavour on linux/amd64 when the kernel registered
-// the process for private expedited membarriers at package init, and the
+// New picks the expedited flavour on linux/amd64 when the kernel registers
+// the process for private expedited membarriers (on the first New), and the
 // fenced flavour otherwise: on other architectures (whose plain stores are
 // weaker than x86-TSO), when the kernel refuses (before Linux 4.14, or a
 // seccomp filter), and always under the race detector (build tag race),

@@ -2,7 +2,10 @@
 
 package rcu
 
-import "syscall"
+import (
+	"sync"
+	"syscall"
+)
 
 // plainStores: readers may publish their slot with plain stores, because on
 // x86-TSO a membarrier(2) in Synchronize restores the one ordering a plain
@@ -18,9 +21,12 @@ const (
 	mbCmdRegisterPrivateExpedited = 1 << 4
 )
 
-// expedited is true once this process is registered for
+// expedited reports whether this process is registered for
 // MEMBARRIER_CMD_PRIVATE_EXPEDITED; New then gives the expedited flavour.
-var expedited = registerMembarrier()
+// It registers on the first call, not at package init: in a process with
+// several threads Linux registers after a grace period of its own (about
+// 12 ms), which a program that never makes a State should not pay.
+var expedited = sync.OnceValue(registerMembarrier)
 
 // registerMembarrier asks the kernel whether it offers private expedited
 // membarriers and registers the process for them. A kernel without the

@@ -7,6 +7,6 @@ package rcu
 // races), every State uses the fenced flavour.
 const plainStores = false
 
-const expedited = false
+func expedited() bool { return false }
 
 func membarrier() { panic("rcu: membarrier without the expedited flavour") }

@@ -89,7 +89,7 @@ func WithClock(now func() time.Time) Option {
 // the build is not under the race detector, the fenced flavour otherwise
 // (doc.go, "Flavours").
 func New(nslots int, opts ...Option) *State {
-	return newState(nslots, expedited, opts...)
+	return newState(nslots, expedited(), opts...)
 }
 
 // newState is New with the flavour chosen by the caller (tests run both).

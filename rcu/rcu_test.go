@@ -20,7 +20,7 @@ type flavour struct {
 // registered this process for membarrier(2) (never under -race).
 func flavours() []flavour {
 	fl := []flavour{{flavourName(false), false}}
-	if expedited {
+	if expedited() {
 		fl = append(fl, flavour{flavourName(true), true})
 	}
 	return fl
@@ -273,4 +273,20 @@ func TestConcurrentSynchronizeShareGracePeriods(t *testing.T) {
 	if n := s.GracePeriods(); n > 2 {
 		t.Fatalf("%d grace periods for %d overlapping callers, want <= 2", n, callers)
 	}
+}
+
+// TestNewPicksFlavour: New gives the expedited flavour exactly when this
+// build may store plainly and the kernel registered the process, and every
+// slot follows its State.
+func TestNewPicksFlavour(t *testing.T) {
+	s := New(3)
+	if want := plainStores && expedited(); s.expedited != want {
+		t.Fatalf("New gave expedited=%v, want %v", s.expedited, want)
+	}
+	for i := range s.NumSlots() {
+		if s.Reader(i).expedited != s.expedited {
+			t.Fatalf("slot %d: expedited=%v, its State %v", i, s.Reader(i).expedited, s.expedited)
+		}
+	}
+	t.Logf("New gives the %s flavour (plain stores allowed: %v)", flavourName(s.expedited), plainStores)
 }
