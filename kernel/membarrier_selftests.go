@@ -16,7 +16,7 @@ func init() {
 }
 
 // mbRounds is how many barriers testMembarrier issues against its reader.
-const mbRounds = 300
+const mbRounds = 100
 
 // mbRing holds the values the reader's last sections read (a power of 2).
 const mbRing = 1 << 14

@@ -25,7 +25,9 @@ var sink [benchReaders]struct {
 // is what one iteration costs on one CPU while the other CPU does the same.
 // (The old benchmark used RunParallel, whose ns/op is the wall time divided
 // by the iterations of all goroutines together: on two CPUs it halved every
-// figure, which is how a load came out at 0.17 ns, below one cycle.)
+// figure. Its atomic-load case, 0.17 ns in issue 12, still loaded, a MOV
+// and a TESTB through the pointer, but used nothing it loaded, so loads
+// overlapped at about one an iteration: half of that is below one cycle.)
 //
 // It also reports cpu-ns/op, the readers' own CPU time per iteration: on a
 // host shared with other work a reader that waits for a CPU inflates
