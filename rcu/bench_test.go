@@ -113,7 +113,25 @@ func readSideCases() []readSideCase {
 		{"dep-rwmutex", func(w, n int) int { return chaseRWMutex(&mu, &ap, n) }},
 		{"load", func(w, n int) int { return sumLoads(&ap, n) }},
 		{"rcu", func(w, n int) int { return sumRCU(fast.Reader(w), &rp, n) }},
+		{"add-shared", func(w, n int) int { return atomicAdds(&counters[0].v, n) }},
+		{"add-private", func(w, n int) int { return atomicAdds(&counters[w].v, n) }},
 	}
+}
+
+// counters are what the add cases increment: one shared line, or one line
+// per reader. An RWMutex's read side is two atomic adds to one line; how
+// much more the shared adds cost than the private ones shows whether the
+// host ran the two readers on cores that fight over that line.
+var counters [benchReaders]struct {
+	v atomic.Int64
+	_ [cacheLine - 8]byte
+}
+
+func atomicAdds(c *atomic.Int64, n int) int {
+	for range n {
+		c.Add(1)
+	}
+	return int(c.Load())
 }
 
 // The loops are top-level functions: a loop in a closure built inside an
@@ -205,7 +223,7 @@ func reportReadSideTargets(b *testing.B, cpu, wall map[string]float64) {
 		ns, clock = wall, "wall clock"
 	}
 	load, sec, fenced, rw := ns["dep-load"], ns["dep-rcu"], ns["dep-rcu-fenced"], ns["dep-rwmutex"]
-	if load == 0 || sec == 0 || fenced == 0 || rw == 0 || ns["load"] == 0 || ns["rcu"] == 0 {
+	if load == 0 || sec == 0 || fenced == 0 || rw == 0 || ns["load"] == 0 || ns["rcu"] == 0 || ns["add-private"] == 0 {
 		b.Skip("needs every read-side case in the same run")
 	}
 	b.ReportMetric(sec/load, "x-rcu/load")
@@ -213,6 +231,7 @@ func reportReadSideTargets(b *testing.B, cpu, wall map[string]float64) {
 	b.ReportMetric(wall["dep-rwmutex"]/wall["dep-rcu"], "x-rwmutex/rcu-wall")
 	b.ReportMetric(fenced/load, "x-fenced/load")
 	b.ReportMetric(ns["rcu"]/ns["load"], "x-rcu/load-tput")
+	b.ReportMetric(ns["add-shared"]/ns["add-private"], "x-add-shared/private")
 	met := func(ok bool) string {
 		if ok {
 			return "met"
@@ -225,6 +244,8 @@ func reportReadSideTargets(b *testing.B, cpu, wall map[string]float64) {
 		load, sec, sec/load, met(sec <= 2*load), fenced, fenced/load)
 	b.Logf("  RWMutex %.2f ns = %.1fx the section (target >= 5x: %s); wall clock %.2f ns against %.2f ns = %.1fx",
 		rw, rw/sec, met(rw >= 5*sec), wall["dep-rwmutex"], wall["dep-rcu"], wall["dep-rwmutex"]/wall["dep-rcu"])
+	b.Logf("  atomic add to one line from both readers %.2f ns, to a line each %.2f ns (%.1fx: near 1 when the host did not run the readers on cores that contend)",
+		ns["add-shared"], ns["add-private"], ns["add-shared"]/ns["add-private"])
 	b.Logf("  independent loads (throughput) %.2f ns; in a section %.2f ns = %.1fx", ns["load"], ns["rcu"], ns["rcu"]/ns["load"])
 	for _, fl := range flavours() {
 		b.Logf("  Synchronize, no reader inside, %s flavour: %v", fl.name, time.Duration(wall["synchronize-"+fl.name]))
