@@ -16,8 +16,9 @@ import "sync/atomic"
 // hold it (it is released before any return to thread context), so it sits
 // apart from every Go lock (hv/doc.go has the order across packages).
 //
-// A CPU spinning for the BKL still answers TLB shoot-downs (tlb.go), or a
-// holder waiting for its acknowledgement would deadlock with it.
+// A CPU spinning for the BKL still answers TLB shoot-downs and fences
+// (ipi.go), or a holder waiting for its acknowledgement would deadlock with
+// it.
 
 var (
 	bkl      atomic.Int32 // 0 free, else owner CPU index + 1
@@ -30,7 +31,7 @@ func bklLock(c *percpu) {
 	me := int32(c.id) + 1
 	for !bkl.CompareAndSwap(0, me) {
 		bklSpins.Add(1)
-		tlbServe(c)
+		ipiServe(c)
 		pause()
 	}
 }

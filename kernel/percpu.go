@@ -32,13 +32,14 @@ type percpu struct {
 	runHead, runTail int32
 	runLen           int
 	nextDeadline     int64
-	tlbReq           atomic.Uint32 // another CPU asks for a TLB flush (tlb.go)
+	ipiReq           atomic.Uint32 // another CPU's request (ipi.go)
 	started          atomic.Bool   // the AP reached apMain
 	kicked           atomic.Bool   // a vecResched IPI is on its way
 	tscSkew          int64         // this CPU's TSC minus the boot CPU's at start
 	// Kernel entries on this CPU, for the self-tests' per-CPU checks.
 	traps, timerIRQs uint64
 	tlbFlushes       uint64 // shoot-down requests answered (atomic)
+	fences           uint64 // membarrier requests answered (atomic)
 
 	gdt [7]uint64
 	tss tss

@@ -32,7 +32,8 @@ const (
 )
 
 // RunSMPBenchmarks measures wake-up round trips within and across CPUs,
-// the TLB shoot-down an unmap costs, and how CPU-bound goroutines scale.
+// the TLB shoot-down an unmap costs, a membarrier, and how CPU-bound
+// goroutines scale.
 func RunSMPBenchmarks(w io.Writer) {
 	fmt.Fprintf(w, "bench: cpus %d online\n", OnlineCPUs())
 	report := func(name string, ops int, f func() (time.Duration, error)) time.Duration {
@@ -54,8 +55,10 @@ func RunSMPBenchmarks(w io.Writer) {
 		pingPong("futex-pingpong", pinnedFutexPingPong)
 	}
 	report("unmap-page", smpUnmaps, func() (time.Duration, error) { return unmapCost(smpUnmaps, false) })
+	report("membarrier", smpUnmaps, func() (time.Duration, error) { return membarrierCost(smpUnmaps, false) })
 	if OnlineCPUs() >= 2 {
 		report("unmap-page-other-cpu-busy", smpUnmaps, func() (time.Duration, error) { return unmapCost(smpUnmaps, true) })
+		report("membarrier-other-cpu-busy", smpUnmaps, func() (time.Duration, error) { return membarrierCost(smpUnmaps, true) })
 	}
 	report("spin-work", 1, func() (time.Duration, error) { return spinWork(), nil })
 	fmt.Fprintf(w, "bench: spin-work is %d goroutines x %d LCG steps\n", smpWorkers, smpChunks*smpChunkIters)
@@ -167,9 +170,38 @@ func pinnedFutexPingPong(a, b, n int) (time.Duration, error) {
 // unmapCost times n unmaps of one touched page. On several CPUs each one
 // waits for a TLB shoot-down (tlb.go): an IPI to every other CPU and its
 // answer, so against a one-CPU boot the difference is that round trip.
-// With busy set, a goroutine pinned to CPU 1 spins meanwhile, so the IPI
-// interrupts running code instead of waking a halted CPU.
 func unmapCost(n int, busy bool) (time.Duration, error) {
+	return costOnCPU0(n, busy, func() (time.Duration, error) {
+		mem, err := syscall.Mmap(-1, 0, pageSize, syscall.PROT_READ|syscall.PROT_WRITE,
+			syscall.MAP_ANON|syscall.MAP_PRIVATE)
+		if err != nil {
+			return 0, err
+		}
+		mem[0] = 1
+		t0 := time.Now()
+		err = syscall.Munmap(mem)
+		return time.Since(t0), err
+	})
+}
+
+// membarrierCost times n private expedited membarriers (membarrier.go), a
+// grace period's extra cost in package rcu: on several CPUs the same IPI
+// round trip as a shoot-down, on one a bare system call.
+func membarrierCost(n int, busy bool) (time.Duration, error) {
+	if err := membarrierCall(mbCmdRegisterPrivateExpedited); err != nil {
+		return 0, err
+	}
+	return costOnCPU0(n, busy, func() (time.Duration, error) {
+		t0 := time.Now()
+		err := membarrierCall(mbCmdPrivateExpedited)
+		return time.Since(t0), err
+	})
+}
+
+// costOnCPU0 adds up the times n runs of op return, on a thread pinned to
+// CPU 0. With busy set, a goroutine pinned to CPU 1 spins meanwhile, so an
+// IPI interrupts running code instead of waking a halted CPU.
+func costOnCPU0(n int, busy bool, op func() (time.Duration, error)) (time.Duration, error) {
 	var stop atomic.Bool
 	spinner := make(chan error, 1)
 	if busy {
@@ -178,15 +210,8 @@ func unmapCost(n int, busy bool) (time.Duration, error) {
 	var d time.Duration
 	err := onCPU(0, func() error {
 		for i := 0; i < n; i++ {
-			mem, err := syscall.Mmap(-1, 0, pageSize, syscall.PROT_READ|syscall.PROT_WRITE,
-				syscall.MAP_ANON|syscall.MAP_PRIVATE)
-			if err != nil {
-				return err
-			}
-			mem[0] = 1
-			t0 := time.Now()
-			err = syscall.Munmap(mem)
-			d += time.Since(t0)
+			t, err := op()
+			d += t
 			if err != nil {
 				return err
 			}

@@ -46,6 +46,7 @@ const (
 	sysEpollCreate1  = 291
 	sysPrlimit64     = 302
 	sysGetrandom     = 318
+	sysMembarrier    = 324
 	linuxMax         = 335
 
 	// Grove's own calls (package kernel's exported API wraps them).
@@ -96,6 +97,7 @@ var linuxCalls = [linuxMax]sysFunc{
 	sysEpollCreate1:  sysEpollCreate1Fn,
 	sysPrlimit64:     sysPrlimit64Fn,
 	sysGetrandom:     sysGetrandomFn,
+	sysMembarrier:    sysMembarrierFn,
 }
 
 var groveCalls = [groveMax - groveFirst]sysFunc{

@@ -11,7 +11,7 @@ import "grove/x86"
 func trap(f *TrapFrame) {
 	c := thisCPU()
 	if f.Vector == vecTLB { // answered without the BKL: its holder may be waiting
-		tlbServe(c)
+		ipiServe(c)
 		hwEOI()
 		*wordAt(c.hwFS - 8) = uint64(c.savedG) // as below: nothing switched
 		return

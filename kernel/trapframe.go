@@ -24,7 +24,7 @@ const (
 const (
 	vecTimer    = 0x40
 	vecResched  = 0xf0 // IPI: another CPU queued work here (task.go)
-	vecTLB      = 0xf1 // IPI: flush the TLB (tlb.go)
+	vecTLB      = 0xf1 // IPI: flush the TLB or fence (ipi.go)
 	vecSpurious = 0xff
 	vecSyscall  = 0x100 // not a hardware vector: marks the SYSCALL path
 )

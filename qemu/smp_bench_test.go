@@ -74,10 +74,11 @@ func smpFigures(b *testing.B, im Images, cpus int, accel string) (map[string]flo
 	for _, m := range smpBenchLine.FindAllStringSubmatch(out, -1) {
 		got[m[1]], _ = strconv.ParseFloat(m[2], 64)
 	}
-	want := []string{"unmap-page", "spin-work"}
+	want := []string{"unmap-page", "membarrier", "spin-work"}
 	if cpus > 1 {
 		want = append(want, "chan-pingpong-same-cpu", "chan-pingpong-cross-cpu",
-			"futex-pingpong-same-cpu", "futex-pingpong-cross-cpu", "unmap-page-other-cpu-busy")
+			"futex-pingpong-same-cpu", "futex-pingpong-cross-cpu", "unmap-page-other-cpu-busy",
+			"membarrier-other-cpu-busy")
 	}
 	for _, k := range want {
 		if got[k] == 0 {
@@ -88,10 +89,11 @@ func smpFigures(b *testing.B, im Images, cpus int, accel string) (map[string]flo
 }
 
 // BenchmarkSMPKernel: wake-up round trips across CPUs against the same
-// CPU, the TLB shoot-down an unmap costs on two CPUs against one, and the
-// speed-up of a fixed CPU-bound job from one CPU to two. The same pair of
-// boots under single-threaded TCG is the control for the speed-up: it shows
-// that the speed-up comes from QEMU running both CPUs at once.
+// CPU, the TLB shoot-down an unmap costs and a membarrier on two CPUs
+// against one, and the speed-up of a fixed CPU-bound job from one CPU to
+// two. The same pair of boots under single-threaded TCG is the control for
+// the speed-up: it shows that the speed-up comes from QEMU running both
+// CPUs at once.
 func BenchmarkSMPKernel(b *testing.B) {
 	im := Build(b)
 	one, _ := smpFigures(b, im, 1, MultiAccel)
@@ -117,6 +119,11 @@ func BenchmarkSMPKernel(b *testing.B) {
 	b.ReportMetric(busy, "ns-shootdown-other-busy")
 	note(b, "unmap of one page: %.1f µs on 1 CPU, %.1f µs on 2 (TLB shoot-down IPI round trip ≈ %.1f µs to a halted CPU, %.1f µs to a busy one)",
 		one["unmap-page"]/1e3, two["unmap-page"]/1e3, idle/1e3, busy/1e3)
+	b.ReportMetric(one["membarrier"], "ns-membarrier-1cpu")
+	b.ReportMetric(two["membarrier"], "ns-membarrier-2cpu")
+	b.ReportMetric(two["membarrier-other-cpu-busy"], "ns-membarrier-2cpu-other-busy")
+	note(b, "membarrier (what an RCU grace period adds in the image): %.1f µs on 1 CPU, %.1f µs on 2 (%.1f µs with the other CPU busy)",
+		one["membarrier"]/1e3, two["membarrier"]/1e3, two["membarrier-other-cpu-busy"]/1e3)
 	speedup, control := one["spin-work"]/two["spin-work"], singleOne["spin-work"]/single["spin-work"]
 	b.ReportMetric(one["spin-work"]/1e6, "ms-spin-work-1cpu")
 	b.ReportMetric(two["spin-work"]/1e6, "ms-spin-work-2cpu")

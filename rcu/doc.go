@@ -5,7 +5,7 @@
 // # Readers and slots
 //
 // Readers are tracked per reader slot (one per vCPU, scheduler loop or other
-// caller), in the style of userspace RCU's memory-barrier flavour, not per
+// caller), in the style of userspace RCU (liburcu), not per
 // physical CPU: a goroutine can be moved between CPUs at any call, so "this
 // CPU passed a quiescent state" proves nothing about a goroutine. A slot is
 // used by one caller at a time; handing it to another goroutine needs the
@@ -14,10 +14,83 @@
 // Each slot holds, on its own cache line, a nesting count (touched only by its
 // owner) and the grace-period number current when its outermost section
 // began (0 when idle). Entering an outermost section is one atomic load of
-// the global period and one atomic store to the slot; Go's atomic store is a
-// full barrier on amd64 (XCHG), which orders the store before the section's
-// loads of protected pointers, exactly urcu-mb's smp_mb(). Nested Lock and
-// Unlock only count. The read side never allocates, blocks or spins.
+// the global period and one store to the slot; leaving it is one store of
+// 0. Nested Lock and Unlock only count. The read side never allocates,
+// blocks or spins, and inlines into its caller.
+//
+// # Flavours
+//
+// The two flavours differ only in how the entry store is ordered before the
+// section's loads (x86 lets a load pass an earlier store to another
+// address: the store waits in the store buffer):
+//
+//   - fenced (urcu's memory-barrier flavour): the entry store is Go's
+//     atomic store, XCHG on amd64, a full barrier, so the slot is visible
+//     before any protected load in the section. The barrier stalls the
+//     section's loads until the store buffer drains: in BenchmarkReadSide
+//     a section around one dependent load costs about 1.9x the load.
+//   - expedited (urcu's membarrier flavour, Linux's sys_membarrier RCU): the
+//     entry store is a plain MOV, and Synchronize calls membarrier(2)
+//     (MEMBARRIER_CMD_PRIVATE_EXPEDITED), which makes every CPU running a
+//     thread of the process execute a full barrier before it returns. A
+//     section around one dependent load then costs 1.2-1.5x the load; a
+//     grace period costs one system call more (on Linux about 1 µs; in
+//     Grove's own kernel an IPI round trip to every other CPU,
+//     kernel/membarrier.go).
+//
+// New picks the expedited flavour on linux/amd64 when the kernel registers
+// the process for private expedited membarriers (on the first New), and the
+// fenced flavour otherwise: on other architectures (whose plain stores are
+// weaker than x86-TSO), when the kernel refuses (before Linux 4.14, or a
+// seccomp filter), and always under the race detector (build tag race),
+// which does not know what membarrier orders and would report the plain
+// slot stores as races.
+//
+// # Ordering
+//
+// Why the expedited flavour is enough, on x86-TSO (AMD APM vol. 2, 7.2
+// "Multiprocessor Memory Access Ordering": loads are not reordered with
+// loads, stores not with stores, and a load is not reordered with a later
+// store; only a store followed by a load of another address may be seen
+// in the other order). Take a reader that enters with store S (slot =
+// period), loads the protected pointer with L and leaves with store E
+// (slot = 0), and a writer that publishes the new pointer, then in
+// Synchronize increments the period, calls membarrier, and scans the slots.
+// membarrier returns only after every other CPU has executed a full
+// barrier (in the interrupt its IPI caused, or in the context switch that
+// took the reader off its CPU) at some point B of its program; the writer
+// publishes before the call and scans after it.
+//
+//   - If B falls before S, L follows B, which follows the publish: L gets the
+//     new pointer, and the reader holds nothing the writer will reclaim.
+//   - If B falls after S, S is visible before membarrier returns, so the
+//     scan sees the slot busy with an old period and waits for E.
+//   - E is a plain store after the section's loads and stores: TSO makes it
+//     visible only after them, so once the scan sees 0 (or a newer period)
+//     the old section is over. No barrier is needed on this side in either
+//     flavour, so exit is a plain store in both.
+//   - A reader that read the incremented period entered after the increment,
+//     which follows the publish; TSO keeps its later load L after that read,
+//     so it sees the new pointer and is rightly not waited for.
+//
+// The same argument needs the Go compiler to keep S before L and E after
+// the section's loads, in instruction order. gc does not promise that for
+// plain stores, but it holds by construction of its SSA back end (Go
+// 1.26), which this package relies on: every load and store is threaded
+// through one memory chain, loads are scheduled before the next store of
+// the chain (ssa/schedule.go) and are never moved into a block with a
+// different memory state (ssa/tighten.go); the protected pointer is read
+// with an atomic load, which is never reordered with other memory
+// operations; dead-store elimination (ssa/deadstore.go) removes S only
+// when no load lies between S and E in one block, that is, when the
+// section reads nothing (and S, E sit in different blocks anyway, behind
+// the nesting test); and loads forwarded past S are only loads of memory
+// the function itself zeroed, never shared data. TestReadSideCodeOrder
+// disassembles the test binary and checks the order, so a compiler that
+// changes this fails the tests rather than the readers. In Go terms the
+// plain store races with the writer's atomic load of the slot; the memory
+// model lets a racing read of a machine word observe some write to it,
+// which is all the scan needs.
 //
 // # Grace periods
 //

@@ -23,8 +23,11 @@ func (p *Pointer[T]) Load(r *Reader) *T {
 	return p.p.Load()
 }
 
-func notHeld(idx int32) string {
-	return fmt.Sprintf("rcu: Pointer.Load outside a read-side section on reader slot %d", idx)
+// notHeld is Load's panic value (a conversion keeps Load inlinable).
+type notHeld int32
+
+func (idx notHeld) Error() string {
+	return fmt.Sprintf("rcu: Pointer.Load outside a read-side section on reader slot %d", int32(idx))
 }
 
 // Protected returns the current value for the writer, which holds the lock

@@ -30,6 +30,9 @@ type State struct {
 	done atomic.Uint64 // last completed grace period
 
 	slots []Reader
+	// expedited: readers store to their slots with plain stores and
+	// Synchronize orders them with membarrier(2) (doc.go, "Ordering").
+	expedited bool
 
 	stallTimeout time.Duration
 	stall        func(slot int, held time.Duration)
@@ -42,15 +45,19 @@ type State struct {
 // not usable.
 type Reader struct {
 	// ctr is the period the current outermost section began in, 0 if idle.
-	// Written by the owner, read by Synchronize and Stalled.
-	ctr atomic.Uint64
+	// Written only by the owner, through setCtr; read by Synchronize and
+	// Stalled with atomic loads (loadCtr).
+	ctr uint64
 	// stalled is the ctr value last reported as stalled, 0 if none.
 	stalled atomic.Uint64
 	// nest is the section depth; only the owner touches it.
 	nest uint32
 	idx  int32
 	st   *State
-	_    [cacheLine - 32]byte
+	// expedited is st.expedited, kept on the slot's own line so that the
+	// read side touches only its line and st.gp.
+	expedited bool
+	_         [cacheLine - 33]byte
 }
 
 // Option configures New.
@@ -77,13 +84,22 @@ func WithClock(now func() time.Time) Option {
 	return func(s *State) { s.now = now }
 }
 
-// New returns an instance with nslots reader slots (at least 1).
+// New returns an instance with nslots reader slots (at least 1). Its read
+// side is the expedited flavour where the kernel offers membarrier(2) and
+// the build is not under the race detector, the fenced flavour otherwise
+// (doc.go, "Flavours").
 func New(nslots int, opts ...Option) *State {
+	return newState(nslots, expedited(), opts...)
+}
+
+// newState is New with the flavour chosen by the caller (tests run both).
+func newState(nslots int, fast bool, opts ...Option) *State {
 	if nslots < 1 {
 		panic(fmt.Sprintf("rcu: New(%d): need at least one reader slot", nslots))
 	}
 	s := &State{
 		slots:        make([]Reader, nslots),
+		expedited:    fast,
 		stallTimeout: DefaultStallTimeout,
 		stall:        logStall,
 		now:          time.Now,
@@ -93,6 +109,7 @@ func New(nslots int, opts ...Option) *State {
 	for i := range s.slots {
 		s.slots[i].idx = int32(i)
 		s.slots[i].st = s
+		s.slots[i].expedited = fast
 	}
 	s.cb.init(s)
 	for _, o := range opts {
@@ -120,29 +137,64 @@ func (s *State) Reader(i int) *Reader {
 func (r *Reader) Slot() int { return int(r.idx) }
 
 // Lock enters a read-side section; sections nest.
+//
+// The outermost Lock and Unlock store constants to nest rather than nest±1:
+// the load of nest then only feeds a predicted branch, and back-to-back
+// sections do not form a chain of store-to-load forwardings through it.
 func (r *Reader) Lock() {
 	if r.nest == 0 {
-		// The atomic store is a full barrier: the slot is visible as
-		// active before any protected load in the section.
-		r.ctr.Store(r.st.gp.Load())
+		r.enter(r.st.gp.Load())
+		r.nest = 1
+		return
 	}
 	r.nest++
 }
 
 // Unlock leaves a read-side section. Unlock without a matching Lock panics.
 func (r *Reader) Unlock() {
+	if r.nest == 1 {
+		r.exit()
+		r.nest = 0
+		return
+	}
 	if r.nest == 0 {
 		panic(unbalanced(r.idx))
 	}
 	r.nest--
-	if r.nest == 0 {
-		r.ctr.Store(0)
+}
+
+// enter publishes the period the slot's section began in: a plain store in
+// the expedited flavour, Go's atomic store (XCHG on amd64, a full barrier)
+// in the fenced one. exit publishes 0 with a plain store in both flavours
+// on amd64, since x86 never makes a store visible before earlier loads and
+// stores. doc.go's "Ordering" has the argument. plainStores is a constant,
+// false under the race detector and off amd64: those builds store only
+// with atomics.
+func (r *Reader) enter(gp uint64) {
+	if plainStores && r.expedited {
+		r.ctr = gp
+	} else {
+		atomic.StoreUint64(&r.ctr, gp)
 	}
 }
 
-// unbalanced is kept out of Unlock so the read side stays small and inlinable.
-func unbalanced(idx int32) string {
-	return fmt.Sprintf("rcu: Unlock on reader slot %d without matching Lock", idx)
+func (r *Reader) exit() {
+	if plainStores {
+		r.ctr = 0
+	} else {
+		atomic.StoreUint64(&r.ctr, 0)
+	}
+}
+
+// loadCtr reads another goroutine's slot.
+func (r *Reader) loadCtr() uint64 { return atomic.LoadUint64(&r.ctr) }
+
+// unbalanced is Unlock's panic value: a conversion, not a fmt call, so that
+// Unlock stays small enough to inline.
+type unbalanced int32
+
+func (idx unbalanced) Error() string {
+	return fmt.Sprintf("rcu: Unlock on reader slot %d without matching Lock", int32(idx))
 }
 
 // Held reports whether the slot is inside a read-side section. Only the

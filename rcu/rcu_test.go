@@ -10,6 +10,29 @@ import (
 	"time"
 )
 
+// flavour is one read-side flavour; tests run every one this build has.
+type flavour struct {
+	name      string
+	expedited bool
+}
+
+// flavours are the fenced flavour, and the expedited one where the kernel
+// registered this process for membarrier(2) (never under -race).
+func flavours() []flavour {
+	fl := []flavour{{flavourName(false), false}}
+	if expedited() {
+		fl = append(fl, flavour{flavourName(true), true})
+	}
+	return fl
+}
+
+func flavourName(expedited bool) string {
+	if expedited {
+		return "membarrier"
+	}
+	return "fenced"
+}
+
 // waitFor polls cond for up to 5 s; tests use it instead of fixed sleeps
 // wherever they wait for something to happen.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -81,15 +104,15 @@ func TestNesting(t *testing.T) {
 	s := New(1)
 	r := s.Reader(0)
 	r.Lock()
-	entered := r.ctr.Load()
+	entered := r.loadCtr()
 	r.Lock()
 	r.Unlock()
-	if !r.Held() || r.ctr.Load() != entered {
-		t.Fatalf("inner Unlock ended the outer section (ctr %d)", r.ctr.Load())
+	if !r.Held() || r.loadCtr() != entered {
+		t.Fatalf("inner Unlock ended the outer section (ctr %d)", r.loadCtr())
 	}
 	r.Unlock()
-	if r.Held() || r.ctr.Load() != 0 {
-		t.Fatalf("slot still active after balanced Unlock (ctr %d)", r.ctr.Load())
+	if r.Held() || r.loadCtr() != 0 {
+		t.Fatalf("slot still active after balanced Unlock (ctr %d)", r.loadCtr())
 	}
 	mustPanic(t, "without matching Lock", r.Unlock)
 }
@@ -250,4 +273,20 @@ func TestConcurrentSynchronizeShareGracePeriods(t *testing.T) {
 	if n := s.GracePeriods(); n > 2 {
 		t.Fatalf("%d grace periods for %d overlapping callers, want <= 2", n, callers)
 	}
+}
+
+// TestNewPicksFlavour: New gives the expedited flavour exactly when this
+// build may store plainly and the kernel registered the process, and every
+// slot follows its State.
+func TestNewPicksFlavour(t *testing.T) {
+	s := New(3)
+	if want := plainStores && expedited(); s.expedited != want {
+		t.Fatalf("New gave expedited=%v, want %v", s.expedited, want)
+	}
+	for i := range s.NumSlots() {
+		if s.Reader(i).expedited != s.expedited {
+			t.Fatalf("slot %d: expedited=%v, its State %v", i, s.Reader(i).expedited, s.expedited)
+		}
+	}
+	t.Logf("New gives the %s flavour (plain stores allowed: %v)", flavourName(s.expedited), plainStores)
 }

@@ -25,6 +25,12 @@ func (s *State) Synchronize() {
 		return
 	}
 	target := s.gp.Add(1)
+	if s.expedited {
+		// Every reader's slot store before this point is visible to
+		// the scan below, and every protected load after it sees what
+		// the caller published (doc.go, "Ordering").
+		membarrier()
+	}
 	s.waitReadersLocked(target)
 	s.done.Store(target)
 }
@@ -38,7 +44,7 @@ func (s *State) waitReadersLocked(target uint64) {
 	begin := s.now()
 	for i := range s.slots {
 		r := &s.slots[i]
-		if c := r.ctr.Load(); c == 0 || c >= target {
+		if c := r.loadCtr(); c == 0 || c >= target {
 			continue
 		}
 		s.waitSlotLocked(r, target, begin)
@@ -52,7 +58,7 @@ func (s *State) waitSlotLocked(r *Reader, target uint64, begin time.Time) {
 	backoff := time.Microsecond
 	nextReport := s.stallTimeout
 	for round := 0; ; round++ {
-		c := r.ctr.Load()
+		c := r.loadCtr()
 		if c == 0 || c >= target {
 			r.stalled.Store(0)
 			return
@@ -77,7 +83,7 @@ func (s *State) Stalled() []int {
 	var out []int
 	for i := range s.slots {
 		r := &s.slots[i]
-		if c := r.stalled.Load(); c != 0 && r.ctr.Load() == c {
+		if c := r.stalled.Load(); c != 0 && r.loadCtr() == c {
 			out = append(out, i)
 		}
 	}
