@@ -88,8 +88,8 @@ test-host:
 test-selftest: image
 	./scripts/selftest.sh $(IMAGE)
 
-test-qemu: image guests
-	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+test-qemu: image guests linux
+	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
 
 bench: prereqs image
 	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/

@@ -131,6 +131,8 @@ func exitMSR(v *VCPU, x *exitState) outcome {
 		if val, ok = apicMSR(v, x, msr, write, val); !ok {
 			return injectGP(v, x)
 		}
+	case v.dom.pc != nil && pcZeroMSR(msr):
+		val = 0 // present on the processor Grove models, nothing to configure
 	case v.dom.pc != nil && msr == x86.MSRTSC && !write:
 		val = kernel.ReadTSC() // what the guest's RDTSC reads (TSC offsets cancel out)
 	case msr == x86.MSREFER && write:

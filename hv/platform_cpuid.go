@@ -75,3 +75,19 @@ const (
 	cpuidExt1ECXPerfCore = 1 << 23
 	cpuidExt1EDXRDTSCP   = 1 << 27
 )
+
+// pcZeroMSR: MSRs every AMD64 processor has that Linux reads without a
+// fault handler (a #GP there prints a stack trace) but that mean nothing
+// on Grove's PC: they read as zero and writes are dropped. MTRRCAP = 0
+// says no MTRRs (Linux then leaves PAT as set), PATCH_LEVEL = 0 no
+// microcode, HWCR and DE_CFG zero the defaults.
+func pcZeroMSR(msr uint32) bool {
+	switch msr {
+	case 0x8b, // PATCH_LEVEL
+		0xfe,       // MTRRCAP
+		0xc0010015, // HWCR
+		0xc0011029: // DE_CFG
+		return true
+	}
+	return false
+}
