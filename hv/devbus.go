@@ -3,6 +3,7 @@ package hv
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // The device bus: each domain's devices claim ranges of I/O ports and of
@@ -44,6 +45,8 @@ type bus struct {
 	logf   func(format string, args ...any) // the domain's console log
 	mu     sync.Mutex                       // guards logged; a leaf lock (doc.go)
 	logged map[uint16]struct{}              // unknown ports reported once each
+
+	unknown atomic.Uint64 // accesses to unknown ports and unmodelled MSRs
 }
 
 // register gives dev the range [base, base+size) of space s.
@@ -111,6 +114,7 @@ func (b *bus) out(port uint16, size int, val uint32, rip uint64) {
 // nothing at the address: reads return all ones, writes vanish. The first
 // access to each such port is logged with the instruction that made it.
 func (b *bus) unknownPort(port uint16, rip uint64) {
+	b.unknown.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, seen := b.logged[port]; seen {

@@ -142,6 +142,7 @@ func exitMSR(v *VCPU, x *exitState) outcome {
 	case msr == x86.MSRPAT || (msr >= msrMTRRFirst && msr <= msrMTRRLast):
 		val = 0
 	default:
+		v.dom.bus.unknown.Add(1)
 		if v.dom.pc != nil {
 			v.dom.logOnce(fmt.Sprintf("msr %#x", msr), "MSR %#x not modelled (rip=%#x): #GP, as for an absent MSR", msr, x.rip)
 		}

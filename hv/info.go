@@ -12,6 +12,9 @@ type Info struct {
 	// page tables and one VMCB per vCPU (kernel pages), and the Go-heap
 	// Domain and VCPU structs.
 	OverheadKB int
+	// Unmodelled counts the domain's accesses to ports and MSRs nothing
+	// models (each kind is logged once, devbus.go and exits.go).
+	Unmodelled uint64
 }
 
 // Info reports d's state.
@@ -28,6 +31,10 @@ func (d *Domain) Info() Info {
 		pages += d.ram.npt.Pages()
 	}
 	heap := domainSize + len(d.vcpus)*vcpuSize
+	var unmodelled uint64
+	if d.bus != nil {
+		unmodelled = d.bus.unknown.Load()
+	}
 	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits,
-		pages*4 + (heap+1023)/1024}
+		pages*4 + (heap+1023)/1024, unmodelled}
 }
