@@ -64,3 +64,40 @@ func FuzzParseLinux(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMultiboot feeds arbitrary bytes to the multiboot loader and
+// plans what it accepts: nothing may panic, an accepted image's segments
+// must be ordered and disjoint with its entry inside one, and its plan must
+// stay inside the memory it was made for, in order.
+func FuzzParseMultiboot(f *testing.F) {
+	f.Add(gt.MultibootELF(0x400000))
+	f.Add(gt.MultibootAoutImage(0x8000))
+	f.Add(gt.MultibootHeader(gt.MultibootAout, 0x100000, 0x100000, 0, 0x100100, 0x100000))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := ParseMultiboot("fuzz.flat", data)
+		if err != nil {
+			return
+		}
+		for i, s := range img.Segments {
+			if uint64(len(s.FileData)) > s.Memsz || s.End() < s.Paddr || i > 0 && img.Segments[i-1].End() > s.Paddr {
+				t.Fatalf("accepted bad segment %d: %+v", i, s)
+			}
+		}
+		if !segmentsContain(img.Segments, uint64(img.Entry)) {
+			t.Fatalf("accepted entry %#x outside the image", img.Entry)
+		}
+		mem := roundUp(max(img.End(), 1<<20), 1<<20) + 1<<20
+		if mem > 64<<20 {
+			return // too big to check on every run
+		}
+		p, err := NewMultibootPlan(img, MultibootConfig{MemBytes: mem, Cmdline: "fuzz", Modules: [][]byte{data[:min(len(data), 64)]}, VCPUs: 2})
+		if err != nil {
+			return
+		}
+		for i, w := range p.Writes {
+			if w.End() > mem || i > 0 && p.Writes[i-1].End() > w.GPA {
+				t.Fatalf("write %d [%#x, %#x) out of order or past %#x", i, w.GPA, w.End(), mem)
+			}
+		}
+	})
+}

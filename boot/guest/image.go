@@ -234,8 +234,11 @@ func fileRange(data []byte, off, n uint64) ([]byte, error) {
 	return data[off : off+n], nil
 }
 
-func (img *Image) contains(addr uint64) bool {
-	for _, s := range img.Segments {
+func (img *Image) contains(addr uint64) bool { return segmentsContain(img.Segments, addr) }
+
+// segmentsContain says whether addr falls in one of segs.
+func segmentsContain(segs []Segment, addr uint64) bool {
+	for _, s := range segs {
 		if addr >= s.Paddr && addr < s.End() {
 			return true
 		}

@@ -20,12 +20,13 @@ type Plan struct {
 }
 
 // StartReg says which register a boot protocol passes its boot data in;
-// every other general register starts zero.
+// every other general register starts zero (but EAX for multiboot).
 type StartReg int
 
 const (
-	StartEBX StartReg = iota // PVH: EBX = hvm_start_info
-	StartESI                 // Linux 32-bit boot protocol: ESI = boot_params
+	StartEBX       StartReg = iota // PVH: EBX = hvm_start_info
+	StartESI                       // Linux 32-bit boot protocol: ESI = boot_params
+	StartMultiboot                 // multiboot: EBX = multiboot_info, EAX = MultibootBootMagic
 )
 
 // Write puts Data at GPA, then Zero zero bytes right after it. Guest pages

@@ -50,6 +50,7 @@ type Spec struct {
 	Type     uint16
 	Segments []Segment
 	Notes    []Note
+	Entry    uint64 // e_entry; 0 means the first segment's address
 }
 
 // PVHNote is the entry note for a 32-bit physical entry address.
@@ -135,6 +136,9 @@ func (w *writer) pad16() {
 // entry is the ELF header's e_entry: the first segment's address (loaders
 // use the PVH note, not this).
 func (w *writer) entry() uint64 {
+	if w.s.Entry != 0 {
+		return w.s.Entry
+	}
 	if len(w.s.Segments) == 0 {
 		return 0
 	}
