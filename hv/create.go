@@ -110,7 +110,7 @@ func (d *Domain) build(cfg Config) error {
 		}
 		d.vcpus = append(d.vcpus, v)
 	}
-	if cfg.PC || guest.IsBzImage(cfg.Image) { // Linux needs a PC to talk to
+	if needsPC(cfg) {
 		if d.pc, err = newPlatform(d); err != nil {
 			d.free()
 			return err
@@ -132,10 +132,12 @@ func (d *Domain) free() {
 }
 
 // load plans cfg's image into RAM and returns how its vCPUs start. The
-// image's first bytes pick the boot protocol: a bzImage's "HdrS" at 0x202
-// boots Linux through its 32-bit boot protocol with cfg.Initrd, boot_params
-// and ACPI tables (guest.NewLinuxPlan); anything else must be a PVH ELF,
-// started the way Xen PVH boots a guest (guest.NewPlan).
+// image's first bytes pick the boot protocol, in QEMU -kernel's order: a
+// bzImage's "HdrS" at 0x202 boots Linux through its 32-bit boot protocol
+// with cfg.Initrd, boot_params and ACPI tables (guest.NewLinuxPlan); a
+// multiboot header in the first 8 KiB boots a multiboot kernel with
+// cfg.Initrd as its one module (guest.NewMultibootPlan); anything else must
+// be a PVH ELF, started the way Xen PVH boots a guest (guest.NewPlan).
 func load(ram *guestRAM, cfg Config) (startState, error) {
 	plan, err := planImage(ram.size, cfg)
 	if err != nil {
@@ -151,20 +153,39 @@ func load(ram *guestRAM, cfg Config) (startState, error) {
 }
 
 func planImage(memBytes uint64, cfg Config) (*guest.Plan, error) {
-	if guest.IsBzImage(cfg.Image) {
+	switch {
+	case guest.IsBzImage(cfg.Image):
 		img, err := guest.ParseLinux(cfg.Name, cfg.Image)
 		if err != nil {
 			return nil, err
 		}
 		return guest.NewLinuxPlan(img, guest.LinuxConfig{MemBytes: memBytes, Cmdline: linuxCmdline(cfg.Cmdline),
 			Initrd: cfg.Initrd, VCPUs: max(cfg.VCPUs, 1)})
+	case guest.IsMultiboot(cfg.Image):
+		img, err := guest.ParseMultiboot(cfg.Name, cfg.Image)
+		if err != nil {
+			return nil, err
+		}
+		var mods [][]byte
+		if len(cfg.Initrd) > 0 {
+			mods = [][]byte{cfg.Initrd}
+		}
+		return guest.NewMultibootPlan(img, guest.MultibootConfig{MemBytes: memBytes, Cmdline: cfg.Cmdline,
+			Modules: mods, VCPUs: max(cfg.VCPUs, 1)})
 	}
 	if len(cfg.Initrd) > 0 {
-		return nil, fmt.Errorf("an initrd is for a Linux bzImage, and the image is not one: %w", errno.EINVAL)
+		return nil, fmt.Errorf("an initrd is for a Linux bzImage or a multiboot kernel, and the image is neither: %w", errno.EINVAL)
 	}
 	img, err := guest.ParseImage(cfg.Name, cfg.Image)
 	if err != nil {
 		return nil, err
 	}
 	return guest.NewPlan(img, memBytes, cfg.Cmdline, nil)
+}
+
+// needsPC says whether cfg's image is a stock kernel that expects a PC
+// around it: Linux, or a multiboot kernel (QEMU's test kernels talk to its
+// serial port, fw_cfg and exit port).
+func needsPC(cfg Config) bool {
+	return cfg.PC || guest.IsBzImage(cfg.Image) || guest.IsMultiboot(cfg.Image)
 }

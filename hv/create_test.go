@@ -74,10 +74,14 @@ func TestCreateDomainBuildFailureFreesID(t *testing.T) {
 }
 
 // TestPlanImagePicksLoader: a bzImage boots through Linux's protocol with
-// boot_params in ESI, an ELF through PVH with start_info in EBX, and an
-// initrd without a bzImage is refused (EINVAL) rather than dropped.
+// boot_params in ESI, a multiboot kernel with its information in EBX (and
+// before a PVH note, as QEMU does), an ELF through PVH with start_info in
+// EBX, and an initrd with a PVH image is refused (EINVAL) rather than
+// dropped.
 func TestPlanImagePicksLoader(t *testing.T) {
 	pvh := gt.Simple(false)
+	mbPVH := gt.ELF(gt.Spec{Segments: []gt.Segment{{Paddr: 0x100000, Data: append(gt.MultibootHeader(0), make([]byte, 32)...)}},
+		Notes: []gt.Note{gt.PVHNote(0x100000)}, Entry: 0x100010})
 	for _, tc := range []struct {
 		name      string
 		cfg       Config
@@ -88,7 +92,10 @@ func TestPlanImagePicksLoader(t *testing.T) {
 		{"bzimage", Config{Name: "linux", Image: gt.BzImage(), Initrd: []byte("070701"), VCPUs: 2}, guest.StartESI, 0x100000, ""},
 		{"bzimage-no-initrd", Config{Name: "linux", Image: gt.BzImage()}, guest.StartESI, 0x100000, ""},
 		{"pvh", Config{Name: "web1", Image: pvh}, guest.StartEBX, 0, ""},
-		{"pvh-with-initrd", Config{Name: "web1", Image: pvh, Initrd: []byte{1}}, 0, 0, "an initrd is for a Linux bzImage"},
+		{"pvh-with-initrd", Config{Name: "web1", Image: pvh, Initrd: []byte{1}}, 0, 0, "an initrd is for a Linux bzImage or a multiboot kernel"},
+		{"multiboot", Config{Name: "sieve", Image: gt.MultibootELF(0x400000), Initrd: []byte("NR_CPUS=1")}, guest.StartMultiboot, 0x40000c, ""},
+		{"multiboot-and-pvh", Config{Name: "both", Image: mbPVH}, guest.StartMultiboot, 0x100010, ""},
+		{"bad-multiboot", Config{Name: "mb", Image: gt.MultibootHeader(1 << 2)}, 0, 0, "mb: multiboot header asks for a video mode"},
 		{"bad-bzimage", Config{Name: "linux", Image: gt.BzSpec{Cut: 32}.Build()}, 0, 0, "linux: payload [0x100, +0x40) after 3 setup sectors runs past the end"},
 		{"neither", Config{Name: "junk", Image: []byte("hello")}, 0, 0, "junk: not an ELF image"},
 	} {

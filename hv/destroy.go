@@ -1,6 +1,8 @@
 package hv
 
 import (
+	"fmt"
+
 	"grove/domgrp"
 	"grove/errno"
 	"grove/hv/abi"
@@ -11,6 +13,7 @@ import (
 // holds sched.mu.
 func (d *Domain) endLocked(st domState, why string) {
 	d.state, d.crashReason = st, why
+	d.ended.Store(true)
 	if d.pc != nil {
 		d.pc.stop()
 	}
@@ -28,12 +31,15 @@ func (d *Domain) endLocked(st domState, why string) {
 		d.flushLocked()
 	}
 	d.mu.Unlock()
-	switch st {
-	case domCrashed:
+	switch {
+	case st == domCrashed:
 		d.logf("crashed: %s", why)
 		d.hv.events.push(event{abi.EventCrashed, d.ID, why})
-	case domDying:
+	case st == domDying:
 		d.logf("destroyed")
+	case d.exited:
+		d.logf("%s", why)
+		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
 	default:
 		d.logf("shut down (%s)", why)
 		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
@@ -82,11 +88,32 @@ func (h *Hypervisor) Destroy(d *Domain) error {
 func (s *Scheduler) endDomain(d *Domain, st domState, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.endableLocked(d) {
+		d.endLocked(st, why)
+	}
+}
+
+// exitDomain shuts d down with the status its guest wrote to its exit port
+// (pc.DebugExit): the console says "exited with status S", and Info and
+// getdomaininfo keep S.
+func (s *Scheduler) exitDomain(d *Domain, status uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.endableLocked(d) {
+		d.exited, d.exitStatus = true, status
+		d.endLocked(domShutdown, fmt.Sprintf("exited with status %d", status))
+	}
+}
+
+// endableLocked says whether d may still end (it is running or paused,
+// not being destroyed) and, if so, kicks its running vCPUs. Caller holds
+// s.mu.
+func (s *Scheduler) endableLocked(d *Domain) bool {
 	if d.destroying || (d.state != domRunning && d.state != domPaused) {
-		return
+		return false
 	}
 	for _, v := range d.vcpus {
 		s.kickLocked(v)
 	}
-	d.endLocked(st, why)
+	return true
 }

@@ -36,6 +36,10 @@ type Domain struct {
 	vcpus      []*VCPU
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups
+	// ended is set with state by endLocked: a vCPU whose own exit ended
+	// the domain (a device's power off or exit port) sees it after the
+	// exit without taking the scheduler's lock, and stops there.
+	ended atomic.Bool
 
 	mu      sync.Mutex // guards console and logged; lock order in doc.go
 	console strings.Builder
@@ -47,6 +51,8 @@ type Domain struct {
 	started     bool // unpaused at least once
 	destroying  bool // Destroy began: a second one is ESRCH
 	crashReason string
+	exited      bool   // shut down through its exit port (exitDomain) ...
+	exitStatus  uint64 // ... with this status
 }
 
 // Config describes a domain to create.

@@ -144,7 +144,12 @@ func (d *Domain) abiInfo() abi.DomainInfo {
 	if d.Privileged {
 		flags |= abi.InfoPrivileged
 	}
-	return abi.DomainInfo{Domain: uint16(d.ID), Flags: flags, PauseCount: uint32(i.PauseCount),
+	var status uint16
+	if i.Exited {
+		flags |= abi.InfoExited
+		status = uint16(i.ExitStatus)
+	}
+	return abi.DomainInfo{Domain: uint16(d.ID), ExitStatus: status, Flags: flags, PauseCount: uint32(i.PauseCount),
 		VCPUs: uint32(len(d.vcpus)), MemoryKB: uint64(i.MemoryMB) << 10, Exits: i.Exits, Name: d.Name}
 }
 

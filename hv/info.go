@@ -15,6 +15,10 @@ type Info struct {
 	// Unmodelled counts the domain's accesses to ports and MSRs nothing
 	// models (each kind is logged once, devbus.go and exits.go).
 	Unmodelled uint64
+	// Exited says the domain shut down by writing ExitStatus to its exit
+	// port (port 0xf4, pc.DebugExit), as QEMU's test kernels end.
+	Exited     bool
+	ExitStatus uint64
 }
 
 // Info reports d's state.
@@ -36,5 +40,5 @@ func (d *Domain) Info() Info {
 		unmodelled = d.bus.unknown.Load()
 	}
 	return Info{d.ID, d.Name, d.state.String(), d.pauseCount, int(d.ram.size >> 20), exits,
-		pages*4 + (heap+1023)/1024, unmodelled}
+		pages*4 + (heap+1023)/1024, unmodelled, d.exited, d.exitStatus}
 }

@@ -14,8 +14,8 @@ import (
 // The PC platform (package hv/pc) in a domain: the devices a stock OS
 // needs, on the domain's bus, with their interrupts routed to its vCPUs'
 // local APICs and their time taken from the kernel's clock. Domains booted
-// from a Linux bzImage get it; Grove's own guests (PVH images) keep the
-// hypercall interface alone.
+// from a Linux bzImage or a multiboot kernel get it; Grove's own guests
+// (PVH images) keep the hypercall interface alone.
 
 // platform is one domain's PC devices. Built with the domain, before any
 // vCPU runs; its fields never change after.
@@ -61,6 +61,7 @@ func newPlatform(d *Domain) (*platform, error) {
 	ports = append(ports, pc.NewRTC(time.Now).Ranges()...)
 	ports = append(ports, pm.Ranges()...)
 	ports = append(ports, pc.NewLegacyPorts(end("reset: reboot is not supported")).Ranges()...)
+	ports = append(ports, qemuDevices(d, p.ioapic)...)
 	for _, r := range ports {
 		if err := d.bus.register(SpacePort, uint64(r.Base), uint64(r.Size), r.Name, r.Dev); err != nil {
 			return nil, err
@@ -70,6 +71,17 @@ func newPlatform(d *Domain) (*platform, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// qemuDevices are the devices of QEMU's that its test kernels
+// (kvm-unit-tests) use besides the PC's: fw_cfg for the CPU count and RAM
+// size, isa-debug-exit to end with a status (the domain only), and
+// pc-testdev's ports.
+func qemuDevices(d *Domain, ioapic *pc.IOAPIC) []pc.PortRange {
+	var ports []pc.PortRange
+	ports = append(ports, pc.NewFWCfg(len(d.vcpus), d.ram.size).Ranges()...)
+	ports = append(ports, pc.NewDebugExit(func(status uint64) { d.hv.sched.exitDomain(d, status) }).Ranges()...)
+	return append(ports, pc.NewTestDev(func(n int) pc.IRQ { return ioapic.Pin(n) }).Ranges()...)
 }
 
 // armPIT points the PIT's host timer at its next output edge (0: none).

@@ -80,14 +80,25 @@ const (
 // fault handler (a #GP there prints a stack trace) but that mean nothing
 // on Grove's PC: they read as zero and writes are dropped. MTRRCAP = 0
 // says no MTRRs (Linux then leaves PAT as set), PATCH_LEVEL = 0 no
-// microcode, HWCR and DE_CFG zero the defaults.
+// microcode, HWCR and DE_CFG zero the defaults. The four legacy
+// performance counters and their event selects (AMD APM vol. 2, 13.2.1;
+// kvm-unit-tests' pmu_init clears them at start-up) are counters that
+// never count: Grove does not virtualize the PMU.
 func pcZeroMSR(msr uint32) bool {
-	switch msr {
-	case 0x8b, // PATCH_LEVEL
-		0xfe,       // MTRRCAP
-		0xc0010015, // HWCR
-		0xc0011029: // DE_CFG
+	switch {
+	case msr == 0x8b, // PATCH_LEVEL
+		msr == 0xfe,       // MTRRCAP
+		msr == 0xc0010015, // HWCR
+		msr == 0xc0011029: // DE_CFG
+		return true
+	case msr >= msrPerfEvtSel0 && msr <= msrPerfCtr3:
 		return true
 	}
 	return false
 }
+
+// PerfEvtSel0-3 then PerfCtr0-3 (AMD APM vol. 2, 13.2.1).
+const (
+	msrPerfEvtSel0 = 0xc0010000
+	msrPerfCtr3    = 0xc0010007
+)

@@ -143,7 +143,7 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 			s.setGuestTimer(v, out.at)
 			out = resume
 		}
-		if out.act == actResume && now < deadline && !stop {
+		if out.act == actResume && now < deadline && !stop && !v.dom.ended.Load() {
 			continue
 		}
 		s.finish(c, v, out)

@@ -117,8 +117,8 @@ func applyMSRPolicy() error {
 
 // startState is where a domain's boot protocol starts its vCPUs: 32-bit
 // protected mode, paging off, flat segments, EIP = entry, the boot data's
-// address in one register (EBX for PVH, ESI for Linux) and zero in the
-// others.
+// address in one register (EBX for PVH and multiboot, ESI for Linux) and
+// zero in the others, but EAX = 0x2BADB002 for multiboot.
 type startState struct {
 	entry, info uint32
 	reg         guest.StartReg
@@ -153,6 +153,9 @@ func newVCPU(d *Domain, id int, start startState) (*VCPU, error) {
 		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(start.entry),
 		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT,
 	})
+	if start.reg == guest.StartMultiboot {
+		v.vmcb.SetRAX(guest.MultibootBootMagic) // RAX lives in the VMCB
+	}
 	v.vmcb.SetIntercepts(interceptMisc1, interceptMisc2)
 	return v, nil
 }

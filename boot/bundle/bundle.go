@@ -54,7 +54,7 @@ func Parse(data []byte) (*Bundle, error) {
 // fits its memory with its command line (and initrd).
 func (b *Bundle) loadImages() error {
 	var errs []error
-	parsed := map[string]any{} // *guest.Image or *guest.LinuxImage, by path
+	parsed := map[string]any{} // *guest.Image, *guest.LinuxImage or *guest.MultibootImage, by path
 	failed := map[string]bool{}
 	for _, d := range b.Config.Domains {
 		if failed[d.Boot()] {
@@ -85,8 +85,14 @@ func (b *Bundle) parse(d DomainConfig, parsed map[string]any) (any, error) {
 	var img any
 	var err error
 	switch {
-	case d.Kernel != "":
+	case d.Kernel != "" && guest.IsBzImage(data):
 		img, err = guest.ParseLinux(d.Kernel, data)
+	case d.Kernel != "" && guest.IsMultiboot(data):
+		img, err = guest.ParseMultiboot(d.Kernel, data)
+	case d.Kernel != "":
+		err = fmt.Errorf("%s: neither a Linux bzImage (\"HdrS\" at byte 0x202) nor a multiboot kernel (magic 0x1BADB002 with a valid checksum, 4-byte aligned in the first 8 KiB)", d.Kernel)
+	case guest.IsMultiboot(data):
+		err = fmt.Errorf("%s: a multiboot kernel: name it with kernel, not image (the hypervisor boots a multiboot header before a PVH note)", d.Image)
 	case guest.IsBzImage(data):
 		err = fmt.Errorf("%s: a Linux bzImage: name it with kernel, not image", d.Image)
 	default:
@@ -113,6 +119,21 @@ func (b *Bundle) plan(d DomainConfig, img any) error {
 			return err
 		}
 		b.kernels[d.Name] = img
+	case *guest.MultibootImage:
+		var mods [][]byte
+		if d.Initrd != "" {
+			m, ok := b.Files[d.Initrd]
+			if !ok {
+				return fmt.Errorf("initrd %s: not in the bundle", d.Initrd)
+			}
+			mods = [][]byte{m}
+		}
+		// The hypervisor names the kernel after its domain (hv.Config has
+		// no file name): the first word of its command line.
+		cfg := guest.MultibootConfig{MemBytes: mem, Cmdline: d.Cmdline, Argv0: d.Name, Modules: mods, VCPUs: d.VCPUs}
+		if _, err := guest.NewMultibootPlan(img, cfg); err != nil {
+			return err
+		}
 	case *guest.Image:
 		if _, err := guest.NewPlan(img, mem, d.Cmdline, nil); err != nil {
 			return err

@@ -134,7 +134,7 @@ func TestParseRefusesLinux(t *testing.T) {
 		{"initrd-missing", linuxConfig, func(f map[string][]byte) { delete(f, "linux/initramfs.cpio") },
 			`bundle: domain "linux": initrd linux/initramfs.cpio: not in the bundle`},
 		{"kernel-not-bzimage", linuxConfig, func(f map[string][]byte) { f["linux/vmlinuz"] = gt.Simple(true) },
-			`bundle: domain "linux": linux/vmlinuz: not a bzImage (no "HdrS" setup header magic at 0x202)`},
+			`bundle: domain "linux": linux/vmlinuz: neither a Linux bzImage ("HdrS" at byte 0x202) nor a multiboot kernel`},
 		{"bzimage-as-image", strings.Replace(strings.Replace(linuxConfig, "kernel =", "image =", 1), "initrd = \"linux/initramfs.cpio\"\n", "", 1),
 			nil, `bundle: domain "linux": linux/vmlinuz: a Linux bzImage: name it with kernel, not image`},
 		{"too-little-memory", strings.Replace(linuxConfig, "memory_mb = 64", "memory_mb = 24", 1), nil,
@@ -142,6 +142,58 @@ func TestParseRefusesLinux(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := linuxFiles()
+			if tc.edit != nil {
+				tc.edit(files)
+			}
+			_, err := Parse(mustWrite(t, tc.config, files))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+const multibootConfig = `[[domain]]
+name = "sieve"
+kernel = "x86/sieve.flat"
+initrd = "env"
+memory_mb = 128
+cmdline = "a b"
+vcpus = 2
+`
+
+func multibootFiles() map[string][]byte {
+	return map[string][]byte{"x86/sieve.flat": gt.MultibootELF(0x400000), "env": []byte("NR_CPUS=2\n")}
+}
+
+func TestParseMultiboot(t *testing.T) {
+	b, err := Parse(mustWrite(t, multibootConfig, multibootFiles()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := b.Config.Domains[0]; d.Boot() != "x86/sieve.flat" || d.Initrd != "env" {
+		t.Errorf("domain %+v", d)
+	}
+}
+
+func TestParseRefusesMultiboot(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config string
+		edit   func(map[string][]byte)
+		want   string
+	}{
+		{"bad-header", multibootConfig, func(f map[string][]byte) { f["x86/sieve.flat"] = gt.MultibootHeader(1 << 2) },
+			`bundle: domain "sieve": x86/sieve.flat: multiboot header asks for a video mode (flag 2)`},
+		{"multiboot-as-image", strings.Replace(strings.Replace(multibootConfig, "kernel =", "image =", 1), "initrd = \"env\"\n", "", 1),
+			nil, `bundle: domain "sieve": x86/sieve.flat: a multiboot kernel: name it with kernel, not image`},
+		{"outside-ram", multibootConfig, func(f map[string][]byte) { f["x86/sieve.flat"] = gt.MultibootELF(0x8000000) },
+			`bundle: domain "sieve": x86/sieve.flat: segment [0x8000000, 0x8000040) is outside the domain's 128 MiB of RAM`},
+		{"initrd-missing", multibootConfig, func(f map[string][]byte) { delete(f, "env") },
+			`bundle: domain "sieve": initrd env: not in the bundle`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := multibootFiles()
 			if tc.edit != nil {
 				tc.edit(files)
 			}

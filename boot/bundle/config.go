@@ -34,7 +34,9 @@ type Config struct {
 }
 
 // DomainConfig is one [[domain]] table. A domain boots either Image, a PVH
-// ELF, or Kernel, a Linux bzImage with an optional Initrd (docs/linux.md).
+// ELF, or Kernel, a Linux bzImage (docs/linux.md) or a multiboot kernel
+// (docs/conformance.md), with an optional Initrd (a multiboot kernel's one
+// module).
 type DomainConfig struct {
 	Name       string
 	Image      string // path inside the bundle; "" for a Linux domain
@@ -176,7 +178,7 @@ func checkDomain(rd rawDomain) (DomainConfig, []error) {
 }
 
 // checkBoot takes the files a domain boots: image (PVH), or kernel (a Linux
-// bzImage) with an optional initrd.
+// bzImage or a multiboot kernel) with an optional initrd.
 func checkBoot(rd rawDomain, d *DomainConfig) []error {
 	var errs []error
 	path := func(key string, p *string, dst *string) {
@@ -190,12 +192,12 @@ func checkBoot(rd rawDomain, d *DomainConfig) []error {
 	}
 	switch {
 	case rd.Image == nil && rd.Kernel == nil:
-		errs = append(errs, errors.New("image: missing (or kernel, for a Linux bzImage)"))
+		errs = append(errs, errors.New("image: missing (or kernel, for a Linux bzImage or a multiboot kernel)"))
 	case rd.Image != nil && rd.Kernel != nil:
-		errs = append(errs, errors.New("kernel: given with image; a domain boots one (image: PVH ELF, kernel: Linux bzImage)"))
+		errs = append(errs, errors.New("kernel: given with image; a domain boots one (image: PVH ELF, kernel: Linux bzImage or multiboot kernel)"))
 	}
 	if rd.Initrd != nil && rd.Kernel == nil {
-		errs = append(errs, errors.New("initrd: needs kernel (an initrd goes with a Linux kernel, not a PVH image)"))
+		errs = append(errs, errors.New("initrd: needs kernel (an initrd goes with a Linux or multiboot kernel, not a PVH image)"))
 	}
 	path("image", rd.Image, &d.Image)
 	path("kernel", rd.Kernel, &d.Kernel)

@@ -141,7 +141,7 @@ func TestParseConfigLinux(t *testing.T) {
 		{"kernel-initrd", `kernel = "linux/vmlinuz"` + "\n" + `initrd = "linux/initramfs.cpio"`,
 			DomainConfig{Name: "linux", Kernel: "linux/vmlinuz", Initrd: "linux/initramfs.cpio", MemoryMB: 256, VCPUs: 1}, ""},
 		{"kernel-alone", `kernel = "vmlinuz"`, DomainConfig{Name: "linux", Kernel: "vmlinuz", MemoryMB: 256, VCPUs: 1}, ""},
-		{"neither", ``, DomainConfig{}, `grove.toml: domain[0] "linux": image: missing (or kernel, for a Linux bzImage)`},
+		{"neither", ``, DomainConfig{}, `grove.toml: domain[0] "linux": image: missing (or kernel, for a Linux bzImage or a multiboot kernel)`},
 		{"initrd-alone", `initrd = "x.cpio"`, DomainConfig{}, `initrd: needs kernel`},
 		{"kernel-path", `kernel = "../vmlinuz"`, DomainConfig{}, `grove.toml: domain[0] "linux": kernel: "../vmlinuz": outside the bundle`},
 		{"initrd-path", `kernel = "vmlinuz"` + "\n" + `initrd = "/x.cpio"`, DomainConfig{}, `initrd: "/x.cpio": absolute path`},

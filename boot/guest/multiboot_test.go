@@ -151,15 +151,18 @@ func TestMultibootPlan(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		img     *MultibootImage
+		argv0   string
 		cmdline string
 		mods    [][]byte
 		want    string
 	}{
-		{"low-no-args", low, "", nil, "realmode.flat"},
-		{"high-args-modules", high, "cpuid  ipi", mods, "x86/vmexit.flat cpuid  ipi"},
+		{"low-no-args", low, "", "", nil, "realmode.flat"},
+		{"high-args-modules", high, "", "cpuid  ipi", mods, "x86/vmexit.flat cpuid  ipi"},
+		{"argv0", high, "vmexit-1", "cpuid", nil, "vmexit-1 cpuid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := NewMultibootPlan(tc.img, MultibootConfig{MemBytes: memBytes, Cmdline: tc.cmdline, Modules: tc.mods, VCPUs: 2})
+			p, err := NewMultibootPlan(tc.img, MultibootConfig{MemBytes: memBytes, Cmdline: tc.cmdline, Argv0: tc.argv0,
+				Modules: tc.mods, VCPUs: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -59,9 +59,13 @@ const (
 // kernel.
 type MultibootConfig struct {
 	MemBytes uint64
-	Cmdline  string   // the arguments: the kernel sees its name first
-	Modules  [][]byte // boot modules, in order
-	VCPUs    int      // local APICs in the MADT
+	Cmdline  string // the arguments: the kernel sees Argv0 first
+	// Argv0 is the first word of the kernel's command line, as GRUB and
+	// QEMU's -kernel put the kernel's file name there; empty means the
+	// image's name.
+	Argv0   string
+	Modules [][]byte // boot modules, in order
+	VCPUs   int      // local APICs in the MADT
 }
 
 // NewMultibootPlan lays out img, its command line, modules, boot
@@ -76,7 +80,11 @@ func NewMultibootPlan(img *MultibootImage, cfg MultibootConfig) (*Plan, error) {
 }
 
 func multibootPlan(img *MultibootImage, cfg MultibootConfig) (*Plan, error) {
-	cmdline := strings.TrimSpace(img.Name + " " + cfg.Cmdline)
+	argv0 := cfg.Argv0
+	if argv0 == "" {
+		argv0 = img.Name
+	}
+	cmdline := strings.TrimSpace(argv0 + " " + cfg.Cmdline)
 	if err := checkMultibootArgs(img, cfg, cmdline); err != nil {
 		return nil, err
 	}

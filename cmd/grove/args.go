@@ -103,9 +103,10 @@ func parseModule(defName, cmdline string) (hv.Config, error) {
 	return cfg, nil
 }
 
-// linuxCmdline is a raw Linux module's command line as Linux gets it: the
-// module's string without the words parseModule reads (name=, mem=, vcpus=,
-// privileged), since Linux would take mem=256 as a 256-byte memory limit.
+// linuxCmdline is a raw Linux (or multiboot) module's command line as the
+// kernel gets it: the module's string without the words parseModule reads
+// (name=, mem=, vcpus=, privileged), since Linux would take mem=256 as a
+// 256-byte memory limit and a test kernel would take them as arguments.
 func linuxCmdline(line string) string {
 	var kept []string
 	for _, w := range strings.Fields(line) {

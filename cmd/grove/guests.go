@@ -77,7 +77,8 @@ func start(h *hv.Hypervisor, cfg hv.Config, what string) {
 }
 
 // readModules sorts the boot modules into bundles (newc cpio), raw images
-// (PVH ELF or Linux bzImage), whose strings parseModule reads, and the
+// (PVH ELF, Linux bzImage or multiboot kernel), whose strings parseModule
+// reads, and the
 // initrds of raw Linux modules (initrd-for=NAME, checked first: an
 // initramfs is a cpio too). A module it refuses is reported and starts no
 // domain.
@@ -105,7 +106,7 @@ func readModules() (bundles []*bundle.Bundle, raw []hv.Config) {
 			continue
 		}
 		cfg.Image = data
-		if guest.IsBzImage(data) {
+		if guest.IsBzImage(data) || guest.IsMultiboot(data) {
 			cfg.Cmdline = linuxCmdline(cfg.Cmdline)
 		}
 		raw = append(raw, cfg)

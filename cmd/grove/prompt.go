@@ -63,8 +63,12 @@ func domainCommand(cmd string) bool {
 	if f[0] == "list" {
 		for _, d := range hyp.Domains() {
 			i := d.Info()
-			fmt.Printf("d%-3d %-10s %-8s pause=%d mem=%dMiB overhead=%dKiB exits=%d unmodelled=%d\n",
-				i.ID, i.Name, i.State, i.PauseCount, i.MemoryMB, i.OverheadKB, i.Exits, i.Unmodelled)
+			status := ""
+			if i.Exited {
+				status = fmt.Sprintf(" status=%d", i.ExitStatus)
+			}
+			fmt.Printf("d%-3d %-10s %-8s pause=%d mem=%dMiB overhead=%dKiB exits=%d unmodelled=%d%s\n",
+				i.ID, i.Name, i.State, i.PauseCount, i.MemoryMB, i.OverheadKB, i.Exits, i.Unmodelled, status)
 		}
 		return true
 	}

@@ -30,9 +30,18 @@ func (a *app) list() error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tGROUP\tPAUSES\tMEMORY")
 	for _, d := range doms {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d MiB\n", d.ID, d.Name, d.State, d.Group, d.PauseCount, d.MemoryMB)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d MiB\n", d.ID, d.Name, stateText(d), d.Group, d.PauseCount, d.MemoryMB)
 	}
 	return tw.Flush()
+}
+
+// stateText is a domain's state as list shows it, with the status of one
+// that ended through its exit port.
+func stateText(d proto.DomainInfo) string {
+	if d.ExitStatus != nil {
+		return fmt.Sprintf("%s (exit %d)", d.State, *d.ExitStatus)
+	}
+	return d.State
 }
 
 // domainCmd is pause, unpause or destroy: one op on one domain.

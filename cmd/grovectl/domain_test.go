@@ -76,6 +76,25 @@ func TestListJSON(t *testing.T) {
 	}
 }
 
+// TestListExited: a domain that ended through its exit port shows its
+// status, in the table and as exit_status in JSON.
+func TestListExited(t *testing.T) {
+	h := newHarness(t)
+	h.agent.Exit(4, 3)
+	out, _, code := h.run("list")
+	if code != 0 || !strings.Contains(out, "shutdown (exit 3)") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	out, _, _ = h.run("list", "--json")
+	var doms []proto.DomainInfo
+	if err := json.Unmarshal([]byte(out), &doms); err != nil || len(doms) != 5 {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if s := doms[4].ExitStatus; s == nil || *s != 3 || doms[3].ExitStatus != nil || !strings.Contains(out, `"exit_status": 3`) {
+		t.Fatalf("exit statuses %v %v:\n%s", doms[3].ExitStatus, s, out)
+	}
+}
+
 func TestSocketChoice(t *testing.T) {
 	tests := []struct {
 		env, flag, want string

@@ -141,6 +141,16 @@ func (a *Agent) Crash(id int) {
 	}
 }
 
+// Exit marks a domain shut down through its exit port with status, as the
+// hypervisor reports a test kernel that ended.
+func (a *Agent) Exit(id, status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d, ok := a.domains[id]; ok {
+		d.info.State, d.info.ExitStatus = "shutdown", &status
+	}
+}
+
 // handle runs one request under mu.
 func (a *Agent) handle(req *proto.Request, enc *proto.Encoder) *proto.Response {
 	a.mu.Lock()

@@ -41,6 +41,9 @@ type DomainInfo struct {
 	Group      int    `json:"group"`
 	PauseCount int    `json:"pause_count"`
 	MemoryMB   int    `json:"memory_mb"`
+	// ExitStatus is set when the domain shut down by writing a status to
+	// its exit port (port 0xf4; its low 16 bits).
+	ExitStatus *int `json:"exit_status,omitempty"`
 }
 
 // DomainList is the result of list.

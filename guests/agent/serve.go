@@ -202,9 +202,14 @@ func listAll() (proto.DomainList, error) {
 	}
 	out := proto.DomainList{Domains: []proto.DomainInfo{}}
 	for _, i := range infos {
-		out.Domains = append(out.Domains, proto.DomainInfo{ID: int(i.Domain), Name: i.Name,
+		d := proto.DomainInfo{ID: int(i.Domain), Name: i.Name,
 			State: stateName(i.Flags), Group: groupOf[int(i.Domain)], PauseCount: int(i.PauseCount),
-			MemoryMB: int(i.MemoryKB >> 10)})
+			MemoryMB: int(i.MemoryKB >> 10)}
+		if i.Flags&abi.InfoExited != 0 {
+			status := int(i.ExitStatus)
+			d.ExitStatus = &status
+		}
+		out.Domains = append(out.Domains, d)
 	}
 	return out, nil
 }

@@ -68,6 +68,7 @@ const (
 	InfoShutdown   = 1 << 3
 	InfoDying      = 1 << 4
 	InfoPrivileged = 1 << 5
+	InfoExited     = 1 << 6 // with InfoShutdown: ended through its exit port; exit_status holds the status
 )
 
 // Ctl is the decoded common header.
@@ -105,7 +106,9 @@ func (c Ctl) Encode() []byte {
 //
 //	offset size field
 //	0      2    domain
-//	2      2    padding
+//	2      2    exit_status (with InfoExited: the low 16 bits of the value
+//	            the guest wrote to its exit port, port 0xf4; else 0. Was
+//	            padding, always zero, before InfoExited existed)
 //	4      4    flags (Info*)
 //	8      4    pause_count (controller pauses)
 //	12     4    nr_vcpus
@@ -114,6 +117,7 @@ func (c Ctl) Encode() []byte {
 //	32     32   name, NUL-padded (cut to 31 bytes)
 type DomainInfo struct {
 	Domain     uint16
+	ExitStatus uint16
 	Flags      uint32
 	PauseCount uint32
 	VCPUs      uint32
@@ -127,6 +131,7 @@ func (i DomainInfo) Encode() []byte {
 	b := make([]byte, InfoSize)
 	le := binary.LittleEndian
 	le.PutUint16(b, i.Domain)
+	le.PutUint16(b[2:], i.ExitStatus)
 	le.PutUint32(b[4:], i.Flags)
 	le.PutUint32(b[8:], i.PauseCount)
 	le.PutUint32(b[12:], i.VCPUs)
@@ -142,7 +147,7 @@ func DecodeDomainInfo(b []byte) (DomainInfo, bool) {
 		return DomainInfo{}, false
 	}
 	le := binary.LittleEndian
-	return DomainInfo{le.Uint16(b), le.Uint32(b[4:]), le.Uint32(b[8:]), le.Uint32(b[12:]),
+	return DomainInfo{le.Uint16(b), le.Uint16(b[2:]), le.Uint32(b[4:]), le.Uint32(b[8:]), le.Uint32(b[12:]),
 		le.Uint64(b[16:]), le.Uint64(b[24:]), cString(b[32:63])}, true
 }
 

@@ -22,14 +22,23 @@ func TestCtlRoundTrip(t *testing.T) {
 }
 
 func TestDomainInfoRoundTrip(t *testing.T) {
-	i := DomainInfo{Domain: 3, Flags: InfoPaused, PauseCount: 2, VCPUs: 1, MemoryKB: 4096, Exits: 99, Name: "web1"}
-	b := i.Encode()
-	if len(b) != InfoSize {
-		t.Fatalf("size %d", len(b))
-	}
-	got, ok := DecodeDomainInfo(b)
-	if !ok || got != i {
-		t.Fatalf("round trip: %+v", got)
+	for _, i := range []DomainInfo{
+		{Domain: 3, Flags: InfoPaused, PauseCount: 2, VCPUs: 1, MemoryKB: 4096, Exits: 99, Name: "web1"},
+		{Domain: 7, ExitStatus: 0xbeef, Flags: InfoShutdown | InfoExited, VCPUs: 2, MemoryKB: 131072, Name: "sieve"},
+	} {
+		t.Run(i.Name, func(t *testing.T) {
+			b := i.Encode()
+			if len(b) != InfoSize {
+				t.Fatalf("size %d", len(b))
+			}
+			got, ok := DecodeDomainInfo(b)
+			if !ok || got != i {
+				t.Fatalf("round trip: %+v", got)
+			}
+			if i.ExitStatus != 0 && (b[2] != 0xef || b[3] != 0xbe) {
+				t.Errorf("exit_status at bytes 2-3: % x", b[2:4])
+			}
+		})
 	}
 }
 
