@@ -15,7 +15,7 @@ KERNEL_LDFLAGS := -T 0x200000 -R 0x1000
 QEMU    := qemu-system-x86_64 -machine q35 -cpu max -m 512M -smp 2 -accel tcg,thread=multi -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all image guests bundle linux run-linux iso run test test-host test-selftest test-qemu bench prereqs vet clean
+.PHONY: all image guests bundle linux run-linux iso run test test-host test-selftest test-qemu bench conformance prereqs vet clean
 
 all: image
 
@@ -94,6 +94,17 @@ test-qemu: image guests linux
 bench: prereqs image
 	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
 	$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/
+
+# kvm-unit-tests' x86 suite directly under QEMU TCG and as Grove domains,
+# side by side (docs/conformance.md). KUT=DIR is a kvm-unit-tests build;
+# the project neither contains nor downloads it. Without KUT the runner says
+# what it needs and exits 2. CONFORMANCE_FLAGS passes more (-run, -j, -all).
+KUT ?=
+conformance:
+	@mkdir -p $(OUT)/bin
+	@$(GO) build -o $(OUT)/bin/conformance ./cmd/conformance
+	@if [ -n "$(KUT)" ]; then $(MAKE) --no-print-directory image; fi
+	$(OUT)/bin/conformance -kut "$(KUT)" -image $(IMAGE) -out $(OUT)/conformance $(CONFORMANCE_FLAGS)
 
 clean:
 	rm -rf $(OUT)
