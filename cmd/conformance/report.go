@@ -11,11 +11,11 @@ import (
 
 // row is one test's line in the report.
 type row struct {
-	Test           string
-	Direct, Grove  result
-	Known          string // why Grove is expected not to pass it (known.go)
-	CPU            string // the -cpu the cfg asks for (Grove's domain sees its own CPUID)
-	Ran            bool   // false: skipped before running (both columns say why)
+	Test          string
+	Direct, Grove result
+	Known         string // why Grove is expected not to pass it (known.go)
+	CPU           string // the -cpu the cfg asks for (Grove's domain sees its own CPUID)
+	Ran           bool   // false: skipped before running (both columns say why)
 }
 
 // regression: it passes directly and not under Grove, and is not known.
