@@ -112,6 +112,26 @@ func (p *Prog) InAL(port uint16) *Prog {
 	return p.emit(0x66, 0xba, byte(port), byte(port>>8), 0xec) // mov dx, port; in al, dx
 }
 
+// OutAX and OutEAX write AX or EAX to port; InEAX reads EAX from it.
+func (p *Prog) OutAX(port uint16) *Prog {
+	return p.emit(0x66, 0xba, byte(port), byte(port>>8), 0x66, 0xef) // mov dx, port; out dx, ax
+}
+func (p *Prog) OutEAX(port uint16) *Prog {
+	return p.emit(0x66, 0xba, byte(port), byte(port>>8), 0xef) // mov dx, port; out dx, eax
+}
+func (p *Prog) InEAX(port uint16) *Prog {
+	return p.emit(0x66, 0xba, byte(port), byte(port>>8), 0xed) // mov dx, port; in eax, dx
+}
+
+// LoadDisp reads the 32-bit word at [base+disp] into dst (base is not
+// ESP, whose encoding needs a SIB byte).
+func (p *Prog) LoadDisp(dst, base int, disp int8) *Prog {
+	return p.emit(0x8b, 0x40|byte(dst)<<3|byte(base), byte(disp))
+}
+
+// CmpRR compares dst with src.
+func (p *Prog) CmpRR(dst, src int) *Prog { return p.emit(0x39, 0xc0|byte(src)<<3|byte(dst)) }
+
 // RDTSC reads the time-stamp counter into EDX:EAX.
 func (p *Prog) RDTSC() *Prog { return p.emit(0x0f, 0x31) }
 

@@ -1,0 +1,60 @@
+package qemu
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"grove/boot/bundle"
+	"grove/guests/asm"
+)
+
+// TestMultibootDomain boots a multiboot test kernel as a domain, as QEMU
+// boots kvm-unit-tests (docs/conformance.md): Grove's multiboot loader
+// starts it with the magic in EAX and its command line (the domain's name
+// first), it reads fw_cfg's signature and CPU count and the PM timer,
+// prints them on COM1 and writes 0x40 + the CPU count to port 0xf4. Grove
+// ends that domain only, with the status on its console and in list, and
+// keeps running: the heartbeat domain beside it goes on.
+func TestMultibootDomain(t *testing.T) {
+	im := Build(t)
+	probe, err := asm.MultibootProbe(0x40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, err := os.ReadFile(im.Heartbeat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := bundle.Write([]byte(`
+[[domain]]
+name = "probe"
+kernel = "x86/probe.flat"
+memory_mb = 16
+vcpus = 3
+cmdline = "arg1 arg2"
+[[domain]]
+name = "web1"
+image = "guests/heartbeat.elf"
+memory_mb = 32
+cmdline = "period=200ms"
+`), map[string][]byte{"x86/probe.flat": probe, "guests/heartbeat.elf": hb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bundle.cpio")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Start(t, "multiboot", Boot{Kernel: im.Grove, Initrd: path})
+	r.Expect("grove: boot bundle (module 0): 2 domains", 30*time.Second)
+	r.ExpectAll(30*time.Second, "(d1) probe arg1 arg2", "(d1) QEMU cpus=3", "(d1) pmtimer ticks")
+	r.Expect("(d1) exited with status 67", 30*time.Second) // 0x40 + 3 vCPUs
+	r.Expect("(d2) beat", 30*time.Second)                  // Grove and the other domain go on
+	r.Send("list\r")
+	r.Expect("shutdown pause=0 mem=16MiB", 10*time.Second)
+	r.Expect("status=67", 10*time.Second)
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}
