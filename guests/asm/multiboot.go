@@ -56,7 +56,7 @@ func (p *Prog) serial(s, id string) *Prog {
 
 // serialESI prints the NUL-terminated string at ESI on COM1.
 func (p *Prog) serialESI(id string) *Prog {
-	p.Label("ser" + id).LoadByte(ESI).TestRR(EAX, EAX).Jz("ser" + id + "end")
+	p.Label("ser"+id).LoadByte(ESI).TestRR(EAX, EAX).Jz("ser" + id + "end")
 	return p.OutAL(com1THR).Inc(ESI).Jmp("ser" + id).Label("ser" + id + "end")
 }
 
