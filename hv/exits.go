@@ -5,7 +5,6 @@ import (
 
 	"grove/hv/pc"
 	"grove/hv/svm"
-	"grove/kernel"
 	"grove/x86"
 )
 
@@ -133,8 +132,10 @@ func exitMSR(v *VCPU, x *exitState) outcome {
 		}
 	case v.dom.pc != nil && pcZeroMSR(msr):
 		val = 0 // present on the processor Grove models, nothing to configure
-	case v.dom.pc != nil && msr == x86.MSRTSC && !write:
-		val = kernel.ReadTSC() // what the guest's RDTSC reads (TSC offsets cancel out)
+	case v.dom.pc != nil && (msr == x86.MSRTSC || msr == msrTSCAux):
+		if val, ok = pcTSCMSR(v, msr, write, val); !ok {
+			return injectGP(v, x)
+		}
 	case msr == x86.MSREFER && write:
 		x.efer = val // writeExit keeps SVME set underneath
 	case msr == x86.MSREFER:

@@ -9,7 +9,8 @@ import (
 )
 
 // The local APICs of a PC-platform domain (hv/pc/lapic.go) and the
-// scheduler: interrupts offered through V_IRQ, the APIC timer on the
+// scheduler: interrupts injected through EVENTINJ (or offered through
+// V_IRQ), the APIC timer on the
 // vCPU's host timer, STARTUP IPIs that bring application processors up,
 // and the xAPIC page reached by decoding the faulting instruction.
 
@@ -56,8 +57,16 @@ func (v *VCPU) apicWaitingLocked() bool {
 	return ok
 }
 
-// apicPrepare picks the interrupt to offer v at its next entry (0 for
-// none) and fires its APIC timer if due. Runs on v's CPU before VMRUN.
+// apicPrepare picks the interrupt for v's next entry and fires its APIC
+// timer if due. Runs on v's CPU before VMRUN. A guest that can take an
+// interrupt now (RFLAGS.IF set, no interrupt shadow, no other event to
+// inject) gets it through EVENTINJ, accepted into the ISR at once, as KVM
+// does: were it only offered (V_IRQ) and accepted at the next exit, a
+// second IPI with the same vector arriving while the guest runs its
+// handler would merge with the first in the IRR and be lost
+// (kvm-unit-tests' vmexit ipi test sends them back to back). Otherwise
+// the highest pending vector is returned, to be offered through V_IRQ
+// (0 for none) and accepted by apicAfterExit if taken.
 func (v *VCPU) apicPrepare(now int64, guestIF bool) uint8 {
 	v.lapic.Tick(now)
 	if v.lapic.TakeINIT() {
@@ -67,6 +76,12 @@ func (v *VCPU) apicPrepare(now int64, guestIF bool) uint8 {
 		v.vmcb.SetEventInj(svm.NMI())
 	}
 	if !guestIF {
+		return 0
+	}
+	if !v.vmcb.EventInj().Valid() && !v.vmcb.InterruptShadow() {
+		if vec, ok := v.lapic.TakePending(); ok {
+			v.vmcb.SetEventInj(svm.Interrupt(vec))
+		}
 		return 0
 	}
 	vec, _ := v.lapic.Pending()
@@ -96,11 +111,21 @@ func (s *Scheduler) apicTimerFiredLocked(v *VCPU, now int64) {
 }
 
 // apicMSR handles the APIC's MSRs (APIC base, x2APIC, TSC deadline).
+// The TSC deadline is in the guest's TSC, which its writes may have moved
+// (platform_tsc.go).
 func apicMSR(v *VCPU, x *exitState, msr uint32, write bool, val uint64) (uint64, bool) {
+	deadline := msr == x86.MSRTSCDeadline
 	if write {
+		if deadline {
+			val = v.tscDeadlineToHost(val)
+		}
 		return 0, v.lapic.WriteMSR(msr, val)
 	}
-	return v.lapic.ReadMSR(msr)
+	val, ok := v.lapic.ReadMSR(msr)
+	if deadline {
+		val = v.tscDeadlineToGuest(val)
+	}
+	return val, ok
 }
 
 // exitMMIO completes a guest access to an emulated device's MMIO range:

@@ -16,11 +16,10 @@ import "grove/x86"
 //	1           EDX       - MCE, MCA (no machine-check MSRs), - ACPI thermal, - HTT
 //	6           EAX       + ARAT: the APIC timer runs in every C-state (Linux then
 //	                        needs no PIT once it knows the TSC rate)
-//	7.0         ECX       - RDPID, - WAITPKG (TSC_AUX and UMWAIT are not virtualized),
-//	                        - LA57 (the hypervisor's guest page walker has 4 levels)
+//	7.0         ECX       - WAITPKG (UMWAIT is not virtualized), - LA57 (the
+//	                        hypervisor's guest page walker has 4 levels)
 //	0xb         EDX       x2APIC id = vCPU index
 //	0x80000001  ECX       - SVM, - IBS, - perfctr core, - topology extensions
-//	0x80000001  EDX       - RDTSCP (TSC_AUX is the host's)
 //	0x80000008  ECX       cores per package = the domain's vCPUs
 func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, uint32) {
 	id := uint32(v.id)
@@ -34,7 +33,7 @@ func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, u
 		a |= cpuid6EAXARAT
 	case 7:
 		b &^= cpuid7EBXAVXFamily
-		c &^= cpuid7ECXRDPID | cpuid7ECXWaitPkg | cpuid7ECXLA57 | cpuid7ECXAVXFamily
+		c &^= cpuid7ECXWaitPkg | cpuid7ECXLA57 | cpuid7ECXAVXFamily
 		d &^= cpuid7EDXAVXFamily
 	case 0xd:
 		return 0, 0, 0, 0
@@ -42,7 +41,6 @@ func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, u
 		d = id
 	case x86.CPUIDLeafExt1:
 		c &^= x86.CPUIDExt1ECXSVM | cpuidExt1ECXIBS | cpuidExt1ECXPerfCore | cpuidExt1ECXTopoExt | cpuidExt1ECXXOPFMA4
-		d &^= cpuidExt1EDXRDTSCP
 	case 0x80000008:
 		c = c&^0xff | uint32(len(v.dom.vcpus)-1)
 	}
@@ -68,12 +66,10 @@ const (
 	cpuid7EDXAVXFamily   = 1<<2 | 1<<3 | 1<<8 | 1<<23                                // 4VNNIW, 4FMAPS, VP2INTERSECT, FP16
 	cpuidExt1ECXXOPFMA4  = 1<<11 | 1<<16
 	cpuid7ECXWaitPkg     = 1 << 5
-	cpuid7ECXRDPID       = 1 << 22
 	cpuid7ECXLA57        = 1 << 16
 	cpuidExt1ECXIBS      = 1 << 10
 	cpuidExt1ECXTopoExt  = 1 << 22
 	cpuidExt1ECXPerfCore = 1 << 23
-	cpuidExt1EDXRDTSCP   = 1 << 27
 )
 
 // pcZeroMSR: MSRs every AMD64 processor has that Linux reads without a

@@ -50,3 +50,47 @@ func TestPCZeroMSRs(t *testing.T) {
 		})
 	}
 }
+
+// msr runs one RDMSR or WRMSR exit on v and returns the value read and the
+// event injected.
+func msr(v *VCPU, n uint32, write bool, val uint64) (uint64, svm.Event) {
+	v.regs.RCX, v.regs.RDX = uint64(n), val>>32
+	x := exitState{code: svm.ExitMSR, info1: svm.MSRRead, rax: val & 0xffffffff}
+	if write {
+		x.info1 = svm.MSRWrite
+	}
+	handleExit(v, &x)
+	return v.regs.RDX<<32 | x.rax&0xffffffff, x.inject
+}
+
+// TestPCTSCMSRs: a TSC write moves that vCPU's clock (its reads and the TSC
+// deadline follow), TSC_AUX keeps what the guest wrote in the registers
+// vmrun loads it from, and its reserved high half faults.
+func TestPCTSCMSRs(t *testing.T) {
+	v, _ := fakeVCPU(t, false)
+	v.dom.pc = &platform{}
+	if _, ev := msr(v, x86.MSRTSC, true, 100_000_000_000); ev != 0 {
+		t.Fatalf("wrmsr TSC injected %#x", ev)
+	}
+	got, _ := msr(v, x86.MSRTSC, false, 0)
+	if got < 100_000_000_000 || got > 100_000_000_000+1<<40 {
+		t.Errorf("TSC after writing 1e11 reads %d", got)
+	}
+	if d := v.tscDeadlineToHost(got + 1000); v.tscDeadlineToGuest(d) != got+1000 || d == got+1000 && v.tscOffset != 0 {
+		t.Errorf("deadline %d -> host %d", got+1000, d)
+	}
+	if v.tscDeadlineToHost(0) != 0 || v.tscDeadlineToGuest(0) != 0 {
+		t.Error("a zero deadline (disarmed) was converted")
+	}
+	for _, aux := range []uint64{0, 10, 0x100, 0xffffffff} {
+		if _, ev := msr(v, msrTSCAux, true, aux); ev != 0 || v.regs.TSCAux != aux {
+			t.Errorf("wrmsr TSC_AUX %#x: inject %#x, regs hold %#x", aux, ev, v.regs.TSCAux)
+		}
+		if got, _ := msr(v, msrTSCAux, false, 0); got != aux {
+			t.Errorf("TSC_AUX reads %#x, want %#x", got, aux)
+		}
+	}
+	if _, ev := msr(v, msrTSCAux, true, 1<<32); ev != svm.Exception(x86.VecGP, true, 0) || v.regs.TSCAux != 0xffffffff {
+		t.Errorf("TSC_AUX bit 32: inject %#x, regs %#x", ev, v.regs.TSCAux)
+	}
+}

@@ -176,7 +176,7 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	v.curStart = kernel.Nanotime()
 	s.mu.Unlock()
 	v.vmcb.FlushTLB(flush)
-	v.vmcb.SetTSCOffset(-kernel.TSCOffset(c.id))
+	v.vmcb.SetTSCOffset(v.tscOffset - kernel.TSCOffset(c.id))
 	v.vmcb.SetVIRQ(vec != 0, vec)
 }
 

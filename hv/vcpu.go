@@ -56,6 +56,9 @@ type VCPU struct {
 	lapic     *pc.LAPIC
 	apicArmed int64
 	offered   uint8
+	// tscOffset is what its TSC writes added to the host's TSC
+	// (platform_tsc.go); it belongs to the loop running it.
+	tscOffset int64
 
 	// Scheduling groups (gang.go); guarded by the scheduler's mu.
 	sg                  *schedGroup // its group with a policy, nil if none

@@ -219,6 +219,25 @@ func (l *LAPIC) Pending() (vector uint8, ok bool) {
 	return uint8(v), true
 }
 
+// TakePending is Pending and Accept in one step: the hypervisor injects
+// the vector it returns at the next entry, which the guest cannot refuse,
+// so the vector is in service from now on and a second message for it
+// sets its IRR bit again rather than merging with the first.
+func (l *LAPIC) TakePending() (vector uint8, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.enabledLocked() {
+		return 0, false
+	}
+	v := l.irr.highest()
+	if v < 0 || uint32(v)&0xF0 <= l.pprLocked()&0xF0 {
+		return 0, false
+	}
+	l.irr.clear(uint8(v))
+	l.isr.set(uint8(v))
+	return uint8(v), true
+}
+
 // Accept records that the guest took vector: it moves from IRR to ISR.
 func (l *LAPIC) Accept(vector uint8) {
 	l.mu.Lock()

@@ -186,6 +186,30 @@ func TestLAPICPriority(t *testing.T) {
 	}
 }
 
+// TestLAPICTakePending: taking a vector puts it in service at once, so a
+// second message for it while its handler runs (an IPI sent back to back,
+// kvm-unit-tests' vmexit ipi) waits in the IRR and comes after the EOI
+// instead of merging with the first.
+func TestLAPICTakePending(t *testing.T) {
+	l, _, _ := newTestLAPIC(t)
+	l.Deliver(Msg{Vector: 0x40})
+	if v, ok := l.TakePending(); !ok || v != 0x40 {
+		t.Fatalf("TakePending = %#x, %v; want 0x40", v, ok)
+	}
+	l.Deliver(Msg{Vector: 0x40}) // the next IPI, during the handler
+	if v, ok := l.TakePending(); ok {
+		t.Fatalf("TakePending = %#x during the handler, want none (same class in service)", v)
+	}
+	l.Write(regEOI, 4, 0)
+	if v, ok := l.TakePending(); !ok || v != 0x40 {
+		t.Fatalf("after EOI TakePending = %#x, %v; want the second 0x40", v, ok)
+	}
+	l.Write(regEOI, 4, 0)
+	if v, ok := l.TakePending(); ok {
+		t.Fatalf("TakePending = %#x with nothing left", v)
+	}
+}
+
 func TestLAPICAcceptAndEOI(t *testing.T) {
 	l, _, r := newTestLAPIC(t)
 	l.Deliver(Msg{Vector: 0x30})

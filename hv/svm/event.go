@@ -94,3 +94,6 @@ const (
 
 // NMI is a valid non-maskable interrupt event (vector 2).
 func NMI() Event { return EventV | EventTypeNMI | 2 }
+
+// Interrupt is a valid external interrupt event with vector.
+func Interrupt(vector uint8) Event { return EventV | EventTypeINTR | Event(vector) }

@@ -111,11 +111,16 @@ func fill(pa uintptr, n int) {
 }
 
 // Regs are the guest's general registers that the VMCB does not hold
-// (RAX, RSP and RIP live in the VMCB). vmrun_amd64.s uses go_asm.h offsets.
+// (RAX, RSP and RIP live in the VMCB), and its TSC_AUX, which VMRUN does
+// not switch either (APM vol. 2, 15.5.1 lists what it does): vmrun puts
+// TSCAux in the MSR while the guest runs, so its RDTSCP and RDPID read it,
+// and gives the host its own back (the host's is its CPU index, which
+// Grove's kernel reads with RDTSCP). vmrun_amd64.s uses go_asm.h offsets.
 type Regs struct {
 	RBX, RCX, RDX, RSI, RDI, RBP uint64
 	R8, R9, R10, R11, R12, R13   uint64
 	R14, R15                     uint64
+	TSCAux                       uint64         // bits 31:0; the rest stay 0
 	fpu                          [512 + 16]byte // guest FXSAVE image
 }
 

@@ -8,8 +8,10 @@
 #define STGI		BYTE $0x0f; BYTE $0x01; BYTE $0xdc	// stgi
 #define CLGI		BYTE $0x0f; BYTE $0x01; BYTE $0xdd	// clgi
 
+#define MSR_TSC_AUX	$0xc0000103
+
 // func vmrun(vmcb, hostVMCB uintptr, regs *Regs, fpu uintptr)
-TEXT ·vmrun(SB),NOSPLIT,$32-32
+TEXT ·vmrun(SB),NOSPLIT,$40-32
 	MOVQ	BP, 0(SP)
 	MOVQ	vmcb+0(FP), AX
 	MOVQ	AX, 8(SP)
@@ -19,6 +21,17 @@ TEXT ·vmrun(SB),NOSPLIT,$32-32
 	MOVQ	AX, 24(SP)
 	MOVQ	fpu+24(FP), AX
 	FXRSTOR64	(AX)
+	MOVL	MSR_TSC_AUX, CX		// the host's TSC_AUX to 32(SP), the guest's in
+	RDMSR
+	MOVQ	AX, 32(SP)
+	MOVQ	24(SP), DI
+	MOVQ	Regs_TSCAux(DI), BX
+	CMPQ	AX, BX
+	JEQ	auxin
+	MOVQ	BX, AX
+	XORL	DX, DX
+	WRMSR
+auxin:
 	MOVQ	16(SP), AX
 	VMSAVE_AX			// host FS/GS/TR/LDTR/STAR/LSTAR/...
 	MOVQ	8(SP), AX
@@ -63,6 +76,14 @@ TEXT ·vmrun(SB),NOSPLIT,$32-32
 	VMSAVE_AX			// guest's
 	MOVQ	16(SP), AX
 	VMLOAD_AX			// host's back (FS base: Go's TLS; GS base: percpu)
+	MOVQ	24(SP), DI
+	MOVQ	32(SP), AX
+	CMPQ	AX, Regs_TSCAux(DI)
+	JEQ	auxout
+	MOVL	MSR_TSC_AUX, CX		// the host's TSC_AUX back
+	XORL	DX, DX
+	WRMSR
+auxout:
 	STGI
 	MOVQ	fpu+24(FP), AX
 	FXSAVE64	(AX)
