@@ -35,6 +35,8 @@ var exitHandlers = [0x100]exitFn{
 	svm.ExitSTGI:   injectUD,
 	svm.ExitCLGI:   injectUD,
 	svm.ExitSKINIT: injectUD,
+	// PC-platform guests only (platform_cr4.go).
+	svm.ExitCR4Write: exitCR4Write,
 }
 
 func exitHandler(code uint64) exitFn {

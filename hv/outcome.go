@@ -52,11 +52,13 @@ type exitState struct {
 	info1, info2 uint64    // EXITINFO1, EXITINFO2
 	intInfo      svm.Event // EXITINTINFO: an event whose delivery the exit interrupted
 	now          int64     // kernel.Nanotime at the exit, for deadlines
-	csBase       uint64    // NPF only: CS base, for fetching the instruction
-	mode         int       // NPF only: code size in bits (16, 32, 64)
+	csBase       uint64    // NPF and CR4 writes: CS base, for fetching the instruction
+	mode         int       // NPF and CR4 writes: code size in bits (16, 32, 64)
+	cr3          uint64    // CR4 writes only
 
 	rip, rax uint64
 	efer     uint64
+	cr4      uint64 // read for CR4 writes only (platform_cr4.go); else 0 and not written back
 	inject   svm.Event // EVENTINJ for the next VMRUN (0 = none)
 }
 
@@ -69,8 +71,11 @@ func (v *VCPU) readExit(code uint64, now int64, x *exitState) {
 	m := v.vmcb
 	*x = exitState{code: code, info1: m.ExitInfo1(), info2: m.ExitInfo2(), intInfo: m.ExitIntInfo(),
 		now: now, rip: m.RIP(), rax: m.RAX(), efer: m.EFER()}
-	if code == svm.ExitNPF { // an MMIO access needs its instruction decoded
+	switch code {
+	case svm.ExitNPF: // an MMIO access needs its instruction decoded
 		x.csBase, x.mode = m.CS().Base, cpuMode(m)
+	case svm.ExitCR4Write:
+		x.csBase, x.mode, x.cr3, x.cr4 = m.CS().Base, cpuMode(m), m.CR3(), m.CR4()
 	}
 }
 
@@ -81,6 +86,9 @@ func (v *VCPU) writeExit(x *exitState) {
 	m.SetRAX(x.rax)
 	if x.efer != m.EFER() {
 		m.SetEFER(x.efer)
+	}
+	if x.code == svm.ExitCR4Write {
+		m.SetCR4(x.cr4)
 	}
 	if x.inject.Valid() {
 		m.SetEventInj(x.inject)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"grove/hv/pc"
+	"grove/hv/svm"
 	"grove/kernel"
 )
 
@@ -48,6 +49,7 @@ func newPlatform(d *Domain) (*platform, error) {
 	for i, v := range d.vcpus {
 		v.lapic = apics.LAPIC(i)
 		v.inited = i == 0
+		v.vmcb.SetCRIntercepts(svm.InterceptCR4Write) // platform_cr4.go
 	}
 	p := &platform{apics: apics, ioapic: pc.NewIOAPIC(uint8(len(d.vcpus)), apics)}
 	apics.AddEOIListener(p.ioapic)

@@ -156,7 +156,8 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	s.mu.Lock()
 	asid := v.dom.asid % uint32(len(c.asidOwner))
-	flush := c.asidOwner[asid] != v || v.lastCPU != c.id
+	flush := c.asidOwner[asid] != v || v.lastCPU != c.id || v.flushTLB
+	v.flushTLB = false
 	c.asidOwner[asid] = v
 	v.lastCPU = c.id
 	// An interrupt is offered (V_IRQ) only to a guest that can take it now:

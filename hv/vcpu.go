@@ -57,8 +57,10 @@ type VCPU struct {
 	apicArmed int64
 	offered   uint8
 	// tscOffset is what its TSC writes added to the host's TSC
-	// (platform_tsc.go); it belongs to the loop running it.
+	// (platform_tsc.go); flushTLB asks its next entry to flush its TLB (a
+	// CR4 write, platform_cr4.go). Both belong to the loop running it.
 	tscOffset int64
+	flushTLB  bool
 
 	// Scheduling groups (gang.go); guarded by the scheduler's mu.
 	sg                  *schedGroup // its group with a policy, nil if none

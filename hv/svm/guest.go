@@ -65,6 +65,10 @@ func (v VMCB) SetIntercepts(misc1, misc2 uint32) {
 	*v.u32(offInterceptMisc2) = misc2
 }
 
+// SetCRIntercepts sets the CR read and write intercepts (VMCB offset 0x00;
+// the InterceptCR constants).
+func (v VMCB) SetCRIntercepts(crs uint32) { *v.u32(offInterceptCR) = crs }
+
 // SetEFER writes the guest's EFER; SVME stays set, which VMRUN requires
 // (APM vol. 2, 15.5.1), whatever the guest asked for.
 func (v VMCB) SetEFER(x uint64) { v.Set(offEFER, x|x86.EFERSVME) }

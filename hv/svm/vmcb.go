@@ -69,6 +69,10 @@ const (
 	InterceptSTGI    = 1 << 4
 	InterceptCLGI    = 1 << 5
 	InterceptSKINIT  = 1 << 6
+
+	// CR intercepts (offset 0x00): reads of CR0-15 in bits 0-15, writes
+	// in bits 16-31.
+	InterceptCR4Write = 1 << (16 + 4)
 )
 
 // Exit codes (APM vol. 2, appendix C).
@@ -89,6 +93,7 @@ const (
 	ExitSTGI     = 0x84
 	ExitCLGI     = 0x85
 	ExitSKINIT   = 0x86
+	ExitCR4Write = 0x14 // CR writes are 0x10 + n
 	ExitNPF      = 0x400
 	ExitInvalid  = ^uint64(0)
 )
@@ -139,6 +144,7 @@ func (v VMCB) RFLAGS() uint64        { return v.Get(offRFLAGS) }
 func (v VMCB) CR0() uint64           { return v.Get(offCR0) }
 func (v VMCB) CR3() uint64           { return v.Get(offCR3) }
 func (v VMCB) CR4() uint64           { return v.Get(offCR4) }
+func (v VMCB) SetCR4(x uint64)       { v.Set(offCR4, x) }
 func (v VMCB) EFER() uint64          { return v.Get(offEFER) }
 func (v VMCB) CS() Segment           { return v.Seg(offCS) }
 func (v VMCB) InterruptShadow() bool { return v.Get(offIntShadow)&1 != 0 }
