@@ -58,7 +58,7 @@ type exitState struct {
 
 	rip, rax uint64
 	efer     uint64
-	cr4      uint64 // read for CR4 writes only (platform_cr4.go); else 0 and not written back
+	cr4      uint64    // read for CR4 writes only (platform_cr4.go); else 0 and not written back
 	inject   svm.Event // EVENTINJ for the next VMRUN (0 = none)
 }
 
