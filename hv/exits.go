@@ -134,6 +134,10 @@ func exitMSR(v *VCPU, x *exitState) outcome {
 		}
 	case v.dom.pc != nil && pcZeroMSR(msr):
 		val = 0 // present on the processor Grove models, nothing to configure
+	case v.dom.pc != nil && msr == msrPKRS:
+		if val, ok = pcPKRS(v, write, val); !ok {
+			return injectGP(v, x)
+		}
 	case v.dom.pc != nil && (msr == x86.MSRTSC || msr == msrTSCAux):
 		if val, ok = pcTSCMSR(v, msr, write, val); !ok {
 			return injectGP(v, x)

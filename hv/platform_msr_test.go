@@ -94,3 +94,29 @@ func TestPCTSCMSRs(t *testing.T) {
 		t.Errorf("TSC_AUX bit 32: inject %#x, regs %#x", ev, v.regs.TSCAux)
 	}
 }
+
+// TestPCPKRS: with PKS on the host, IA32_PKRS is the vCPU's own (bits
+// 63:32 reserved); without it the MSR is absent, as on AMD hardware.
+func TestPCPKRS(t *testing.T) {
+	gp := svm.Exception(x86.VecGP, true, 0)
+	for _, host := range []bool{true, false} {
+		t.Run(fmt.Sprintf("host-pks-%v", host), func(t *testing.T) {
+			saved := hostHasPKS
+			hostHasPKS = func() bool { return host }
+			defer func() { hostHasPKS = saved }()
+			v, _ := fakeVCPU(t, false)
+			v.dom.pc = &platform{}
+			_, ev := msr(v, msrPKRS, true, 0x1234_5678)
+			got, _ := msr(v, msrPKRS, false, 0)
+			switch {
+			case host && (ev != 0 || got != 0x1234_5678 || v.pkrs != 0x1234_5678):
+				t.Errorf("write inject %#x, read %#x, vCPU holds %#x", ev, got, v.pkrs)
+			case !host && ev != gp:
+				t.Errorf("write without host PKS: inject %#x, want #GP", ev)
+			}
+			if _, ev := msr(v, msrPKRS, true, 1<<32); host && ev != gp {
+				t.Errorf("reserved bit 32: inject %#x, want #GP", ev)
+			}
+		})
+	}
+}

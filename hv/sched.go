@@ -61,6 +61,7 @@ type pcpu struct {
 	cur       *VCPU   // running now, nil when idle
 	asidOwner []*VCPU // by ASID: the last vCPU that ran with it here
 	kick      chan struct{}
+	pkrs      uint64 // IA32_PKRS as last loaded here (platform_pks.go)
 }
 
 func newScheduler(slice time.Duration, ncpu int) *Scheduler {

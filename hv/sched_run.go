@@ -178,6 +178,7 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	s.mu.Unlock()
 	v.vmcb.FlushTLB(flush)
 	v.vmcb.SetTSCOffset(v.tscOffset - kernel.TSCOffset(c.id))
+	loadPKRS(c, v)
 	v.vmcb.SetVIRQ(vec != 0, vec)
 }
 

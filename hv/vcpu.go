@@ -61,6 +61,7 @@ type VCPU struct {
 	// CR4 write, platform_cr4.go). Both belong to the loop running it.
 	tscOffset int64
 	flushTLB  bool
+	pkrs      uint64 // its IA32_PKRS (platform_pks.go); the loop running it owns it
 
 	// Scheduling groups (gang.go); guarded by the scheduler's mu.
 	sg                  *schedGroup // its group with a policy, nil if none
