@@ -35,8 +35,10 @@ var exitHandlers = [0x100]exitFn{
 	svm.ExitSTGI:   injectUD,
 	svm.ExitCLGI:   injectUD,
 	svm.ExitSKINIT: injectUD,
-	// PC-platform guests only (platform_cr4.go).
-	svm.ExitCR4Write: exitCR4Write,
+	// PC-platform guests only (platform_cr4.go, platform_nmi.go).
+	svm.ExitCR4Write:            exitCR4Write,
+	svm.ExitIRET:                exitIRET,
+	svm.ExitExcBase + x86.VecDB: exitDB,
 }
 
 func exitHandler(code uint64) exitFn {

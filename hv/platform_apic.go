@@ -58,31 +58,33 @@ func (v *VCPU) apicWaitingLocked() bool {
 }
 
 // apicPrepare picks the interrupt for v's next entry and fires its APIC
-// timer if due. Runs on v's CPU before VMRUN. A guest that can take an
-// interrupt now (RFLAGS.IF set, no interrupt shadow, no other event to
-// inject) gets it through EVENTINJ, accepted into the ISR at once, as KVM
-// does: were it only offered (V_IRQ) and accepted at the next exit, a
-// second IPI with the same vector arriving while the guest runs its
-// handler would merge with the first in the IRR and be lost
-// (kvm-unit-tests' vmexit ipi test sends them back to back). Otherwise
-// the highest pending vector is returned, to be offered through V_IRQ
-// (0 for none) and accepted by apicAfterExit if taken.
+// timer if due. Runs on v's CPU before VMRUN.
+//
+// A guest that can take an interrupt now (RFLAGS.IF set, no interrupt
+// shadow, no other event to inject) gets the highest pending one through
+// EVENTINJ, accepted into the ISR at once, as KVM does: were it only
+// offered (V_IRQ) and accepted at the next exit, a second IPI with the
+// same vector arriving while the guest runs its handler would merge with
+// the first in the IRR and be lost (kvm-unit-tests' vmexit ipi test sends
+// them back to back). A guest that cannot yet is offered the vector
+// through V_IRQ with the VINTR intercept (prepare sets it for a non-zero
+// result): the moment it could take it -- after STI's shadow, after the
+// IRET of a handler -- it exits instead, and the next entry injects it.
+// That is the interrupt window; without it an interrupt raised while
+// interrupts are off would wait for an exit with them on (eventinj's
+// "sti; nop; cli" must take two).
+//
+// An NMI is injected when the guest is not in an NMI handler (nmi.go).
 func (v *VCPU) apicPrepare(now int64, guestIF bool) uint8 {
 	v.lapic.Tick(now)
 	if v.lapic.TakeINIT() {
 		v.dom.logOnce("init", "INIT IPI to a running vCPU ignored")
 	}
-	if v.lapic.TakeNMI() && !v.vmcb.EventInj().Valid() {
-		v.vmcb.SetEventInj(svm.NMI())
-	}
-	if !guestIF {
-		return 0
-	}
-	if !v.vmcb.EventInj().Valid() && !v.vmcb.InterruptShadow() {
+	v.injectNMI()
+	if guestIF && !v.vmcb.EventInj().Valid() && !v.vmcb.InterruptShadow() {
 		if vec, ok := v.lapic.TakePending(); ok {
 			v.vmcb.SetEventInj(svm.Interrupt(vec))
 		}
-		return 0
 	}
 	vec, _ := v.lapic.Pending()
 	return vec

@@ -160,16 +160,20 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	v.flushTLB = false
 	c.asidOwner[asid] = v
 	v.lastCPU = c.id
-	// An interrupt is offered (V_IRQ) only to a guest that can take it now:
-	// QEMU's TCG leaks a virtual interrupt the guest never takes into the
-	// host after #VMEXIT (docs/qemu-tcg.md); one raised while the guest has
-	// interrupts off waits for its next exit with them on.
+	// For Grove's own guests an interrupt is offered (V_IRQ) only to a
+	// guest that can take it now: QEMU's TCG leaks a virtual interrupt the
+	// guest never takes into the host after #VMEXIT (docs/qemu-tcg.md);
+	// one raised while the guest has interrupts off waits for its next exit
+	// with them on. PC-platform guests inject through EVENTINJ and use
+	// V_IRQ only as an interrupt window, with the VINTR intercept, so the
+	// guest exits rather than take it (platform_apic.go).
 	var vec uint8
 	guestIF := v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
 	switch {
 	case v.lapic != nil:
 		vec = v.apicPrepare(kernel.Nanotime(), guestIF)
 		v.offered = vec
+		v.setWindowIntercepts(vec != 0)
 	case guestIF:
 		vec = v.irq.next()
 	}

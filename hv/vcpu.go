@@ -62,6 +62,7 @@ type VCPU struct {
 	tscOffset int64
 	flushTLB  bool
 	pkrs      uint64 // its IA32_PKRS (platform_pks.go); the loop running it owns it
+	nmi       nmiCtl // NMI blocking (platform_nmi.go); the loop running it owns it
 
 	// Scheduling groups (gang.go); guarded by the scheduler's mu.
 	sg                  *schedGroup // its group with a policy, nil if none

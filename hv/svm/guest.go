@@ -65,6 +65,10 @@ func (v VMCB) SetIntercepts(misc1, misc2 uint32) {
 	*v.u32(offInterceptMisc2) = misc2
 }
 
+// SetExceptionIntercepts sets the exception intercepts (VMCB offset 0x08,
+// bit n for vector n).
+func (v VMCB) SetExceptionIntercepts(vectors uint32) { *v.u32(offInterceptExc) = vectors }
+
 // SetCRIntercepts sets the CR read and write intercepts (VMCB offset 0x00;
 // the InterceptCR constants).
 func (v VMCB) SetCRIntercepts(crs uint32) { *v.u32(offInterceptCR) = crs }

@@ -57,6 +57,7 @@ const (
 	InterceptNMI      = 1 << 1
 	InterceptVINTR    = 1 << 4
 	InterceptCPUID    = 1 << 18
+	InterceptIRET     = 1 << 20
 	InterceptHLT      = 1 << 24
 	InterceptIOIO     = 1 << 27
 	InterceptMSR      = 1 << 28
@@ -82,6 +83,7 @@ const (
 	ExitNMI      = 0x61
 	ExitVINTR    = 0x64
 	ExitCPUID    = 0x72
+	ExitIRET     = 0x74
 	ExitHLT      = 0x78
 	ExitIOIO     = 0x7b
 	ExitMSR      = 0x7c
@@ -141,6 +143,9 @@ func (v VMCB) RAX() uint64           { return v.Get(offRAX) }
 func (v VMCB) SetRAX(x uint64)       { v.Set(offRAX, x) }
 func (v VMCB) RSP() uint64           { return v.Get(offRSP) }
 func (v VMCB) RFLAGS() uint64        { return v.Get(offRFLAGS) }
+func (v VMCB) SetRFLAGS(x uint64)    { v.Set(offRFLAGS, x) }
+func (v VMCB) DR6() uint64           { return v.Get(offDR6) }
+func (v VMCB) SetDR6(x uint64)       { v.Set(offDR6, x) }
 func (v VMCB) CR0() uint64           { return v.Get(offCR0) }
 func (v VMCB) CR3() uint64           { return v.Get(offCR3) }
 func (v VMCB) CR4() uint64           { return v.Get(offCR4) }
