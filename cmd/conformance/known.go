@@ -11,6 +11,9 @@ import (
 // under Grove makes the runner fail.
 var known = map[string]string{
 	"intel_iommu": "needs QEMU's intel-iommu and edu PCI devices; Grove's domains have no PCI devices",
+	"realmode": "its \"sti inhibit\" case halts in real mode with interrupts on, and only the timer tick SeaBIOS " +
+		"leaves running (PIT through the 8259 PIC, BIOS handler in the IVT) wakes it; Grove starts kernels " +
+		"without firmware and models no 8259 PIC",
 }
 
 // knownList is known sorted by test, as [test, reason] pairs.

@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.StringVar(&o.qemu, "qemu", "qemu-system-x86_64", "QEMU binary")
 	filter := fs.String("run", "", "run only the tests whose name matches this regular expression")
 	fs.BoolVar(&o.all, "all", false, "also run the tests the suite marks nodefault")
-	fs.Float64Var(&o.scale, "scale", 2, "Grove's time limit is the test's times this (nested paging under TCG is slower)")
+	fs.Float64Var(&o.scale, "scale", 2, "Grove's time limit for a test that passed directly is the test's times this (nested paging under TCG is slower)")
 	fs.IntVar(&o.jobs, "j", 1, "tests run at once (more than 1 skews the timings on a small machine)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return o, 2
@@ -145,7 +145,7 @@ func runAll(ctx context.Context, r *runner, jobs []job, n int, out io.Writer) []
 			defer func() { <-sem }()
 			if j.skip == "" {
 				mu.Lock()
-				fmt.Fprintf(out, "        %s: running (%d vCPUs, limit %v directly, %v under Grove)\n",
+				fmt.Fprintf(out, "        %s: running (%d vCPUs, limit %v directly, %v under Grove if it passes directly)\n",
 					j.Name, j.vcpus, j.limit, time.Duration(float64(j.limit)*r.scale))
 				mu.Unlock()
 			}
@@ -170,7 +170,7 @@ func runOne(ctx context.Context, r *runner, j job) row {
 	}
 	rw.Ran = true
 	rw.Direct = r.direct(ctx, j)
-	rw.Grove = r.grove(ctx, j)
+	rw.Grove = r.grove(ctx, j, rw.Direct.Status == pass)
 	return rw
 }
 
