@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"grove/boot/bundle"
+	gt "grove/boot/guest/guesttest"
 	"grove/guests/asm"
 )
 
@@ -16,7 +17,8 @@ import (
 // first), it reads fw_cfg's signature and CPU count and the PM timer,
 // prints them on COM1 and writes 0x40 + the CPU count to port 0xf4. Grove
 // ends that domain only, with the status on its console and in list, and
-// keeps running: the heartbeat domain beside it goes on.
+// keeps running: the heartbeat domain beside it goes on. A raw module
+// with a multiboot kernel loaded past its domain's RAM is refused by name.
 func TestMultibootDomain(t *testing.T) {
 	im := Build(t)
 	probe, err := asm.MultibootProbe(0x40)
@@ -47,11 +49,16 @@ cmdline = "period=200ms"
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := Start(t, "multiboot", Boot{Kernel: im.Grove, Initrd: path})
+	bad := filepath.Join(t.TempDir(), "bad.flat")
+	if err := os.WriteFile(bad, gt.MultibootAoutImage(0x2000000), 0o644); err != nil { // at 32 MiB
+		t.Fatal(err)
+	}
+	r := Start(t, "multiboot", Boot{Kernel: im.Grove, Initrd: path + "," + bad + " name=bad mem=16"})
 	r.Expect("grove: boot bundle (module 0): 2 domains", 30*time.Second)
-	r.ExpectAll(30*time.Second, "(d1) probe arg1 arg2", "(d1) QEMU cpus=3", "(d1) pmtimer ticks")
-	r.Expect("(d1) exited with status 67", 30*time.Second) // 0x40 + 3 vCPUs
-	r.Expect("(d2) beat", 30*time.Second)                  // Grove and the other domain go on
+	r.ExpectAll(30*time.Second, "(d1) probe arg1 arg2", "(d1) QEMU cpus=3", "(d1) pmtimer ticks",
+		"(d1) exited with status 67", // 0x40 + 3 vCPUs
+		`grove: module "bad": domain "bad": bad: segment [0x2000000, 0x2002000) is outside the domain's 16 MiB of RAM`)
+	r.Expect("(d2) beat", 30*time.Second) // Grove and the other domain go on
 	r.Send("list\r")
 	r.Expect("shutdown pause=0 mem=16MiB", 10*time.Second)
 	r.Expect("status=67", 10*time.Second)
