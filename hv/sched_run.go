@@ -130,14 +130,14 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		stop := v.dom.state != domRunning || v.dom.destroying || v.downReq ||
 			s.yieldToGangLocked(c, v) || v.sg.relaxed() && v.coStoppedLocked(now)
 		s.mu.Unlock()
-		if v.lapic != nil {
-			s.apicAfterExit(v, v.offered, taken)
-		}
 		v.readExit(code, now, x)
+		if v.lapic != nil {
+			s.apicAfterExit(v, v.offered, v.offerAccepted, taken, x.intInfo)
+		}
 		out := handleExit(v, x)
 		v.writeExit(x)
 		if v.lapic != nil {
-			s.apicAfterExit(v, 0, false) // the exit may have armed its timer
+			s.apicAfterExit(v, 0, false, false, 0) // the exit may have armed its timer
 		}
 		if out.act == actArmTimer {
 			s.setGuestTimer(v, out.at)
@@ -164,16 +164,16 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	// guest that can take it now: QEMU's TCG leaks a virtual interrupt the
 	// guest never takes into the host after #VMEXIT (docs/qemu-tcg.md);
 	// one raised while the guest has interrupts off waits for its next exit
-	// with them on. PC-platform guests inject through EVENTINJ and use
-	// V_IRQ only as an interrupt window, with the VINTR intercept, so the
-	// guest exits rather than take it (platform_apic.go).
+	// with them on. PC-platform guests get an interrupt window instead: a
+	// vector they cannot take yet is offered with the VINTR intercept, so
+	// they exit rather than take it (platform_apic.go).
 	var vec uint8
 	guestIF := v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
 	switch {
 	case v.lapic != nil:
-		vec = v.apicPrepare(kernel.Nanotime(), guestIF)
+		vec, v.offerAccepted = v.apicPrepare(kernel.Nanotime(), guestIF)
 		v.offered = vec
-		v.setWindowIntercepts(vec != 0)
+		v.setWindowIntercepts(vec != 0 && !v.offerAccepted)
 	case guestIF:
 		vec = v.irq.next()
 	}
@@ -184,6 +184,14 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	v.vmcb.SetTSCOffset(v.tscOffset - kernel.TSCOffset(c.id))
 	loadPKRS(c, v)
 	v.vmcb.SetVIRQ(vec != 0, vec)
+	if v.offerAccepted {
+		// QEMU 7.2 notices a V_IRQ set by VMRUN only when it next leaves
+		// its chain of translated blocks, which can be thousands of guest
+		// instructions (or a HLT) later; an interrupt shadow ends the
+		// first block after one instruction, so the guest takes it there.
+		// On hardware this only delays the interrupt by that instruction.
+		v.vmcb.SetInterruptShadow(true)
+	}
 }
 
 // finish applies an exit outcome that ends the vCPU's turn on c.

@@ -154,6 +154,16 @@ func (v VMCB) EFER() uint64          { return v.Get(offEFER) }
 func (v VMCB) CS() Segment           { return v.Seg(offCS) }
 func (v VMCB) InterruptShadow() bool { return v.Get(offIntShadow)&1 != 0 }
 
+// SetInterruptShadow sets or clears INTERRUPT_SHADOW (bit 0 of 0x68): the
+// guest's first instruction after VMRUN is not interrupted.
+func (v VMCB) SetInterruptShadow(on bool) {
+	x := v.Get(offIntShadow) &^ 1
+	if on {
+		x |= 1
+	}
+	v.Set(offIntShadow, x)
+}
+
 // SetEventInj queues an event for the next VMRUN (APM 15.20).
 func (v VMCB) SetEventInj(e Event) { v.Set(offEventInj, uint64(e)) }
 
