@@ -60,9 +60,7 @@ func handleExit(v *VCPU, x *exitState) (out outcome) {
 			out = crash(fmt.Sprintf("hypervisor error handling exit %#x at rip=%#x: %v", x.code, x.rip, r))
 		}
 	}()
-	if !pcInterrupt(v, x.intInfo) { // a PC vCPU's local APIC requests it again (apicAfterExit)
-		x.inject = redeliver(x.intInfo)
-	}
+	x.inject = redeliver(x.intInfo)
 	if h := exitHandler(x.code); h != nil {
 		return h(v, x)
 	}

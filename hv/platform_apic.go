@@ -9,8 +9,8 @@ import (
 )
 
 // The local APICs of a PC-platform domain (hv/pc/lapic.go) and the
-// scheduler: interrupts offered through V_IRQ (with an interrupt window),
-// NMIs through EVENTINJ, the APIC timer on the
+// scheduler: interrupts injected through EVENTINJ (and offered through
+// V_IRQ as an interrupt window), the APIC timer on the
 // vCPU's host timer, STARTUP IPIs that bring application processors up,
 // and the xAPIC page reached by decoding the faulting instruction.
 
@@ -57,68 +57,63 @@ func (v *VCPU) apicWaitingLocked() bool {
 	return ok
 }
 
-// apicPrepare picks the interrupt to offer v at its next entry through
-// V_IRQ (0 for none) and fires its APIC timer if due; accepted says the
-// vector is already in service. Runs on v's CPU before VMRUN.
+// apicPrepare picks the interrupt for v's next entry and fires its APIC
+// timer if due. Runs on v's CPU before VMRUN.
 //
 // A guest that can take an interrupt now (RFLAGS.IF set, no interrupt
-// shadow) is offered the highest pending one, moved to the ISR at once
-// (TakePending): were it accepted only at the next exit, a second IPI with
-// the same vector arriving while the guest runs its handler would merge
-// with the first in the IRR and be lost (kvm-unit-tests' vmexit ipi test
-// sends them back to back); if the guest did not take it after all,
-// apicAfterExit gives it back. A guest that cannot yet is offered the
-// vector with the VINTR intercept (prepare sets it when !accepted): the
-// moment it could take it -- after STI's shadow, at a handler's IRET -- it
-// exits instead, and the next entry offers it again, now taken. That is
-// the interrupt window; without it an interrupt raised while interrupts
-// are off would wait for an exit with them on (eventinj's "sti; nop; cli"
-// must take two).
+// shadow, no other event to inject) gets the highest pending one through
+// EVENTINJ, accepted into the ISR at once, as KVM does: were it only
+// offered (V_IRQ) and accepted at the next exit, a second IPI with the
+// same vector arriving while the guest runs its handler would merge with
+// the first in the IRR and be lost (kvm-unit-tests' vmexit ipi test sends
+// them back to back). A guest that cannot yet is offered the vector
+// through V_IRQ with the VINTR intercept (the result, 0 for none; prepare
+// sets the intercept): the moment it could take it -- after STI's shadow,
+// at a handler's IRET -- it exits instead, and the next entry injects it.
+// That is the interrupt window; without it an interrupt raised while
+// interrupts are off would wait for an exit with them on (eventinj's
+// "sti; nop; cli" must take two).
 //
-// External interrupts never go through EVENTINJ: QEMU 7.2's VMRUN injects
-// one without clearing exception_index and delivers it a second time at
-// the CPU's next exit request (docs/qemu-tcg.md). NMIs do (platform_nmi.go).
-func (v *VCPU) apicPrepare(now int64, guestIF bool) (vec uint8, accepted bool) {
+// An NMI is injected when the guest is not in an NMI handler
+// (platform_nmi.go).
+func (v *VCPU) apicPrepare(now int64, guestIF bool) uint8 {
 	v.lapic.Tick(now)
 	if v.lapic.TakeINIT() {
 		v.dom.logOnce("init", "INIT IPI to a running vCPU ignored")
 	}
 	v.injectNMI()
-	if guestIF && !v.vmcb.InterruptShadow() {
-		vec, accepted = v.lapic.TakePending()
-		return vec, accepted
+	if guestIF && !v.vmcb.EventInj().Valid() && !v.vmcb.InterruptShadow() {
+		if vec, ok := v.lapic.TakePending(); ok {
+			v.vmcb.SetEventInj(svm.Interrupt(vec))
+		}
 	}
-	vec, _ = v.lapic.Pending()
-	return vec, false
+	vec, _ := v.lapic.Pending()
+	return vec
 }
 
-// apicAfterExit settles the vector offered at the last entry -- taken (V_IRQ
-// cleared) means in service, not taken means still requested -- and
-// re-arms the host timer if the APIC timer changed. An interrupt whose
-// delivery the exit cut short (EXITINTINFO, intInfo) is requested again
-// rather than injected as is (handleExit leaves it to this).
-func (s *Scheduler) apicAfterExit(v *VCPU, offered uint8, accepted, taken bool, intInfo svm.Event) {
-	switch {
-	case offered != 0 && taken && !accepted:
+// exitAtOnce says whether v's next entry must end at the guest's first
+// instruction boundary: when it injects an external interrupt. QEMU 7.2's
+// VMRUN delivers such an injection but leaves the vector in its pending
+// exception, and delivers it a second time at the CPU's next exit request
+// unless an exit, exception or interrupt comes first (docs/qemu-tcg.md);
+// the exit that a self-IPI pending through VMRUN makes comes first. On
+// hardware it costs one exit per injected interrupt.
+func (v *VCPU) exitAtOnce() bool {
+	e := v.vmcb.EventInj()
+	return v.lapic != nil && e.Valid() && e.Type() == svm.EventTypeINTR
+}
+
+// apicAfterExit accepts a vector offered through the window that the
+// guest took anyway (V_IRQ cleared without a VINTR exit) and re-arms the
+// host timer if the APIC timer changed.
+func (s *Scheduler) apicAfterExit(v *VCPU, offered uint8, taken bool) {
+	if offered != 0 && taken {
 		v.lapic.Accept(offered)
-	case offered != 0 && !taken && accepted:
-		v.lapic.Unaccept(offered)
-	}
-	if pcInterrupt(v, intInfo) {
-		v.lapic.Unaccept(intInfo.Vector())
 	}
 	if at := v.lapic.Deadline(); at != v.apicArmed {
 		v.apicArmed = at
 		s.setGuestTimer(v, at)
 	}
-}
-
-// pcInterrupt says whether e is an external interrupt (vector 32 or up,
-// whatever type TCG's EXITINTINFO gives it) cut short on a PC-platform
-// vCPU, which its local APIC requests again.
-func pcInterrupt(v *VCPU, e svm.Event) bool {
-	return v.lapic != nil && e.Valid() && e.Vector() >= 32 &&
-		(e.Type() == svm.EventTypeINTR || e.Type() == svm.EventTypeException)
 }
 
 // apicTimerFiredLocked is the host timer for a PC vCPU: the APIC timer

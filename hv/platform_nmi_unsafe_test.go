@@ -3,7 +3,6 @@ package hv
 import (
 	"syscall"
 	"testing"
-	"time"
 	"unsafe"
 
 	"grove/hv/pc"
@@ -15,7 +14,6 @@ const (
 	testOffMisc1  = 0x008 // misc1 is the upper half of this word (0x00c)
 	testOffRFLAGS = 0x570
 	testOffRIP    = 0x578
-	testOffShadow = 0x068
 )
 
 type testClock struct{}
@@ -102,9 +100,9 @@ func TestNMIBlocking(t *testing.T) {
 
 // TestInterruptWindow: an interrupt raised while the guest cannot take it
 // (IF clear, or in STI's shadow) is offered through V_IRQ with the VINTR
-// intercept and stays requested; once the guest can, the offer puts it in
-// service at once, without EVENTINJ (QEMU delivers an injected external
-// interrupt twice) and without the intercept.
+// intercept and stays requested; once the guest can, it is injected,
+// in service at once, and the entry exits at once after it (QEMU would
+// deliver it twice otherwise).
 func TestInterruptWindow(t *testing.T) {
 	v := pcTestVCPU(t)
 	v.lapic.Deliver(pc.Msg{Vector: 0x20})
@@ -112,62 +110,27 @@ func TestInterruptWindow(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		rflags uint64
-		shadow uint64
-	}{{"if-clear", 0x2, 0}, {"sti-shadow", 0x202, 1}} {
+		shadow bool
+	}{{"if-clear", 0x2, false}, {"sti-shadow", 0x202, true}} {
 		v.vmcb.Set(testOffRFLAGS, tc.rflags)
-		v.vmcb.Set(testOffShadow, tc.shadow)
-		vec, accepted := v.apicPrepare(0, tc.rflags&0x200 != 0)
-		v.setWindowIntercepts(vec != 0 && !accepted)
-		if vec != 0x31 || accepted || v.vmcb.EventInj().Valid() || misc1(v)&svm.InterceptVINTR == 0 {
-			t.Fatalf("%s: offered %#x accepted %v inject %#x misc1 %#x", tc.name, vec, accepted, v.vmcb.EventInj(), misc1(v))
+		v.vmcb.SetInterruptShadow(tc.shadow)
+		vec := v.apicPrepare(0, tc.rflags&0x200 != 0)
+		v.setWindowIntercepts(vec != 0)
+		if vec != 0x31 || v.vmcb.EventInj().Valid() || v.exitAtOnce() || misc1(v)&svm.InterceptVINTR == 0 {
+			t.Fatalf("%s: offered %#x inject %#x misc1 %#x", tc.name, vec, v.vmcb.EventInj(), misc1(v))
 		}
 	}
 	v.vmcb.Set(testOffRFLAGS, 0x202)
-	v.vmcb.Set(testOffShadow, 0)
-	vec, accepted := v.apicPrepare(0, true)
-	v.setWindowIntercepts(vec != 0 && !accepted)
-	if vec != 0x31 || !accepted || v.vmcb.EventInj().Valid() || misc1(v)&svm.InterceptVINTR != 0 {
-		t.Fatalf("window open: offered %#x accepted %v inject %#x misc1 %#x", vec, accepted, v.vmcb.EventInj(), misc1(v))
+	v.vmcb.SetInterruptShadow(false)
+	vec := v.apicPrepare(0, true)
+	v.setWindowIntercepts(vec != 0)
+	if v.vmcb.EventInj() != svm.Interrupt(0x31) || vec != 0 || !v.exitAtOnce() || misc1(v)&svm.InterceptVINTR != 0 {
+		t.Fatalf("window open: inject %#x, offered %#x (0x20 waits behind 0x31 in service), misc1 %#x",
+			v.vmcb.EventInj(), vec, misc1(v))
 	}
-	if next, ok := v.lapic.Pending(); ok {
-		t.Fatalf("%#x pending while 0x31 is in service (0x20 is a lower class)", next)
-	}
-}
-
-// TestOfferSettled: after the exit, an offer put in service but not taken
-// is requested again, one taken through the window is put in service, and
-// an interrupt whose delivery the exit cut short is requested again
-// instead of being injected (QEMU's EXITINTINFO reads it as an exception).
-func TestOfferSettled(t *testing.T) {
-	s := newScheduler(time.Millisecond, 1)
-	for _, tc := range []struct {
-		name            string
-		accepted, taken bool
-		intInfo         svm.Event
-		wantPending     bool
-	}{
-		{"accepted-not-taken", true, false, 0, true},
-		{"accepted-taken", true, true, 0, false},
-		{"window-taken", false, true, 0, false},
-		{"window-not-taken", false, false, 0, true},
-		{"cut-short", true, true, svm.Exception(0x31, false, 0), true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			v := pcTestVCPU(t)
-			v.lapic.Deliver(pc.Msg{Vector: 0x31})
-			if tc.accepted {
-				v.lapic.TakePending()
-			}
-			s.apicAfterExit(v, 0x31, tc.accepted, tc.taken, tc.intInfo)
-			vec, ok := v.lapic.Pending()
-			if ok != tc.wantPending || ok && vec != 0x31 {
-				t.Fatalf("pending %#x %v, want %v", vec, ok, tc.wantPending)
-			}
-			x := exitState{code: svm.ExitINTR, intInfo: tc.intInfo}
-			if handleExit(v, &x); x.inject.Valid() {
-				t.Fatalf("cut-short interrupt injected: %#x", x.inject)
-			}
-		})
+	v.vmcb.SetEventInj(svm.NMI())
+	if v.exitAtOnce() {
+		t.Fatal("an NMI injection asks for an immediate exit (VMRUN injects it by leaving QEMU's loop)")
 	}
 }
 

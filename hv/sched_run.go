@@ -115,7 +115,7 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 	for {
 		s.prepare(c, v)
 		entered := kernel.Nanotime()
-		code := svm.Run(c.host, v.vmcb, &v.regs, deadline)
+		code := svm.Run(c.host, v.vmcb, &v.regs, deadline, v.exitAtOnce())
 		now := kernel.Nanotime()
 		s.mu.Lock()
 		v.exits++
@@ -130,14 +130,14 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		stop := v.dom.state != domRunning || v.dom.destroying || v.downReq ||
 			s.yieldToGangLocked(c, v) || v.sg.relaxed() && v.coStoppedLocked(now)
 		s.mu.Unlock()
-		v.readExit(code, now, x)
 		if v.lapic != nil {
-			s.apicAfterExit(v, v.offered, v.offerAccepted, taken, x.intInfo)
+			s.apicAfterExit(v, v.offered, taken)
 		}
+		v.readExit(code, now, x)
 		out := handleExit(v, x)
 		v.writeExit(x)
 		if v.lapic != nil {
-			s.apicAfterExit(v, 0, false, false, 0) // the exit may have armed its timer
+			s.apicAfterExit(v, 0, false) // the exit may have armed its timer
 		}
 		if out.act == actArmTimer {
 			s.setGuestTimer(v, out.at)
@@ -171,9 +171,9 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	guestIF := v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
 	switch {
 	case v.lapic != nil:
-		vec, v.offerAccepted = v.apicPrepare(kernel.Nanotime(), guestIF)
+		vec = v.apicPrepare(kernel.Nanotime(), guestIF)
 		v.offered = vec
-		v.setWindowIntercepts(vec != 0 && !v.offerAccepted)
+		v.setWindowIntercepts(vec != 0)
 	case guestIF:
 		vec = v.irq.next()
 	}
@@ -184,14 +184,6 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	v.vmcb.SetTSCOffset(v.tscOffset - kernel.TSCOffset(c.id))
 	loadPKRS(c, v)
 	v.vmcb.SetVIRQ(vec != 0, vec)
-	if v.offerAccepted {
-		// QEMU 7.2 notices a V_IRQ set by VMRUN only when it next leaves
-		// its chain of translated blocks, which can be thousands of guest
-		// instructions (or a HLT) later; an interrupt shadow ends the
-		// first block after one instruction, so the guest takes it there.
-		// On hardware this only delays the interrupt by that instruction.
-		v.vmcb.SetInterruptShadow(true)
-	}
 }
 
 // finish applies an exit outcome that ends the vCPU's turn on c.

@@ -53,10 +53,9 @@ type VCPU struct {
 	// replaces irq; the APIC timer deadline its host timer is armed for;
 	// and the vector offered at its last entry. The last two belong to the
 	// loop running it.
-	lapic         *pc.LAPIC
-	apicArmed     int64
-	offered       uint8
-	offerAccepted bool // offered was put in service when offered (apicPrepare)
+	lapic     *pc.LAPIC
+	apicArmed int64
+	offered   uint8
 	// tscOffset is what its TSC writes added to the host's TSC
 	// (platform_tsc.go); flushTLB asks its next entry to flush its TLB (a
 	// CR4 write, platform_cr4.go). Both belong to the loop running it.

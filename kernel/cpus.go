@@ -54,6 +54,16 @@ func KickCPU(cpu int) error {
 	return nil
 }
 
+// KickSelf raises a reschedule IPI on this CPU, which it takes once it
+// accepts interrupts again. The hypervisor sends it just before VMRUN when
+// the guest must exit at its first instruction boundary (as KVM's
+// immediate exit does).
+// Kernel context.
+func KickSelf() {
+	c := thisCPU()
+	hwSendIPI(c.apicID, vecResched)
+}
+
 // Kernel context.
 func sysGroveKickFn(c *percpu, f *TrapFrame) uint64 {
 	o := &cpus[f.RDI%maxCPUs]

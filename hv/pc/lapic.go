@@ -219,11 +219,10 @@ func (l *LAPIC) Pending() (vector uint8, ok bool) {
 	return uint8(v), true
 }
 
-// TakePending is Pending and Accept in one step: the hypervisor offers
-// the vector it returns to a guest that will take it at once, so the
-// vector is in service from now on and a second message for it sets its
-// IRR bit again rather than merging with the first. Unaccept undoes it if
-// the guest did not take it after all.
+// TakePending is Pending and Accept in one step: the hypervisor injects
+// the vector it returns at the next entry, which the guest cannot refuse,
+// so the vector is in service from now on and a second message for it
+// sets its IRR bit again rather than merging with the first.
 func (l *LAPIC) TakePending() (vector uint8, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -237,16 +236,6 @@ func (l *LAPIC) TakePending() (vector uint8, ok bool) {
 	l.irr.clear(uint8(v))
 	l.isr.set(uint8(v))
 	return uint8(v), true
-}
-
-// Unaccept gives back a vector TakePending took that the guest did not
-// take: it leaves the ISR and is requested again (merging with a message
-// for it that came since, which the guest has not seen either).
-func (l *LAPIC) Unaccept(vector uint8) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.isr.clear(vector)
-	l.irr.set(vector)
 }
 
 // Accept records that the guest took vector: it moves from IRR to ISR.

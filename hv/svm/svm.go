@@ -141,6 +141,7 @@ type runArgs struct {
 	vmcb, hostVMCB uintptr
 	regs           *Regs
 	fpu            uintptr
+	exitAtOnce     bool
 }
 
 const longCallVMRUN = 0
@@ -153,14 +154,19 @@ func init() {
 // Kernel context, interrupts off, without the BKL.
 func runGuest(a, _ uintptr) uintptr {
 	args := (*runArgs)(ptr(a))
+	if args.exitAtOnce {
+		kernel.KickSelf() // pending through CLGI; taken as an INTR exit at the guest's first boundary
+	}
 	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu)
 	return 0
 }
 
 // Run enters the guest of vmcb until its next #VMEXIT or the deadline
-// (kernel.Nanotime) and returns the exit code.
-func Run(h *Host, vmcb VMCB, regs *Regs, deadline int64) uint64 {
-	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr()}
+// (kernel.Nanotime) and returns the exit code. With exitAtOnce the guest
+// exits (INTR) at its first instruction boundary, after VMRUN has injected
+// what EVENTINJ holds.
+func Run(h *Host, vmcb VMCB, regs *Regs, deadline int64, exitAtOnce bool) uint64 {
+	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr(), exitAtOnce: exitAtOnce}
 	kernel.LongCall(longCallVMRUN, addrOf(&args), 0, deadline)
 	keepAlive(&args)
 	return vmcb.ExitCode()
