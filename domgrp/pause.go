@@ -81,9 +81,12 @@ func walkOrder(g *Group, order []DomID, strict bool) ([]DomID, error) {
 		return g.members, nil
 	}
 	walk := make([]DomID, 0, len(g.members))
-	named := make(map[DomID]bool, len(order))
+	named := make(map[DomID]bool, len(g.members)) // false: a member not named yet
+	for _, id := range g.members {
+		named[id] = false
+	}
 	for _, id := range order {
-		if named[id] || !slices.Contains(g.members, id) {
+		if seen, member := named[id]; seen || !member {
 			if strict {
 				return nil, errno.EINVAL
 			}
