@@ -72,6 +72,9 @@ func setReactions(rs []proto.Reaction) error {
 		if _, err := groupInfo(r.Group); err != nil || r.Group == 0 {
 			return fmt.Errorf("reaction on group %d: %w", r.Group, errno.ESRCH)
 		}
+		if err := (proto.PauseArgs{Group: r.Group, Order: r.Order}).Check(); err != nil {
+			return fmt.Errorf("reaction on group %d: %w", r.Group, err)
+		}
 	}
 	reactMu.Lock()
 	reactions = rs
@@ -92,7 +95,7 @@ func react(ev proto.Event) {
 		var err error
 		switch r.Do {
 		case "pause-group":
-			_, err = group(abi.GroupPause, abi.GroupArgs{Group: uint16(r.Group)})
+			_, err = groupPause(abi.GroupPause, proto.PauseArgs{Group: r.Group, Order: r.Order})
 		case "destroy-domain":
 			err = ctl(abi.DomctlDestroy, uint16(ev.Domain))
 		case "destroy-group":

@@ -6,7 +6,8 @@
 // command-line word "demo" it then creates a domain from an image it
 // carries, pauses domain 1 for 1.5 s, destroys the domain it created, and
 // lists the domains again; with "groups" it runs through group control
-// (groupdemo.go). It serves grovectl on COM2 (serve.go) and reports the
+// (groupdemo.go); with "bootact" it acts on the other boot domains at once
+// (bootact.go). It serves grovectl on COM2 (serve.go) and reports the
 // number of running domains when it changes.
 package main
 
@@ -22,6 +23,9 @@ import (
 
 func main() {
 	fmt.Println("agent: control domain up")
+	if slices.Contains(os.Args[1:], "bootact") {
+		bootAct()
+	}
 	if err := physInfo(); err != nil {
 		fmt.Println("agent: physinfo:", err)
 	}

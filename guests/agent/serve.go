@@ -89,8 +89,7 @@ func handle(req *proto.Request) (any, error) {
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
-		res, err := group(abi.GroupCreate, abi.GroupArgs{Group: uint16(g.Group)})
-		return proto.GroupID{Group: int(res.Group)}, err
+		return groupCreate(g)
 	case proto.OpGroupDestroy:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
@@ -98,17 +97,17 @@ func handle(req *proto.Request) (any, error) {
 		_, err := group(abi.GroupDestroy, abi.GroupArgs{Group: uint16(g.Group)})
 		return nil, err
 	case proto.OpGroupPause, proto.OpGroupUnpause:
-		if err := req.DecodeArgs(&g); err != nil {
+		var p proto.PauseArgs
+		if err := req.DecodeArgs(&p); err != nil {
 			return nil, err
 		}
 		op := map[string]uint32{proto.OpGroupPause: abi.GroupPause, proto.OpGroupUnpause: abi.GroupUnpause}[req.Op]
-		res, err := group(op, abi.GroupArgs{Group: uint16(g.Group)})
-		return proto.Count{Count: int(res.Arg)}, err
+		return groupPause(op, p)
 	case proto.OpGroupInfo:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
-		return groupInfo(g.Group)
+		return groupInfoOf(g)
 	}
 	return handleMore(req)
 }
@@ -168,20 +167,13 @@ func handleMore(req *proto.Request) (any, error) {
 	return nil, fmt.Errorf("unknown op %q: %w", req.Op, errno.EINVAL)
 }
 
+// groupInfo is group id's getinfo without member details (groupInfoOf).
 func groupInfo(id int) (proto.GroupInfo, error) {
 	res, err := group(abi.GroupGetInfo, abi.GroupArgs{Group: uint16(id)})
 	if err != nil {
 		return proto.GroupInfo{}, err
 	}
-	i := res.Info
-	members := []int{}
-	for _, m := range i.Members[:min(int(i.NMembers), abi.GroupInfoMembers)] {
-		members = append(members, int(m))
-	}
-	out := proto.GroupInfo{ID: int(i.ID), Members: members, Paused: i.Flags&abi.GroupFlagPaused != 0,
-		PauseCount: int(i.Pauses), Flags: uint32(i.Flags)}
-	schedInfo(&out, i.Sched)
-	return out, nil
+	return infoOf(res), nil
 }
 
 // listAll is list: every domain with its group.
