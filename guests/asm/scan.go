@@ -45,3 +45,15 @@ func ScanPairs() [][2]uint32 {
 	}
 	return pairs
 }
+
+// ExitLoop runs CPUID and a null hypercall in a loop for ever, never
+// sleeping: with the exit fast path it may stay in the VMRUN loop for its
+// whole slice, so it shows whether the slice's end still takes it off the
+// CPU.
+func ExitLoop() ([]byte, error) {
+	p := New()
+	p.write("exit loop\n")
+	p.Label("top").Mov(EAX, 0).Mov(ECX, 0).CPUID()
+	p.Mov(EAX, 0xfff).VMMCALL()
+	return p.Jmp("top").Image()
+}
