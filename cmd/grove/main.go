@@ -14,7 +14,8 @@
 //	                   and the floor (hv.ExitBench), power off
 //	guest=NAME         start a built-in guest (repeatable; the names are
 //	                   guests/asm's Builtin: hello, heartbeat, spin, work,
-//	                   cpuid, results, unmapped, triple, fuzz, bench, ctl, dom0)
+//	                   cpuid, results, unmapped, triple, fuzz, bench,
+//	                   cpuidscan, exitloop, ctl, dom0)
 //	demo               start three heartbeat guests
 //	timeslice=MS       the scheduler's slice, 1..1000 ms (default 10, or the
 //	                   bundle's timeslice_ms)
