@@ -121,7 +121,10 @@ var (
 // assembly-only handler), Grove's (the fast path in the VMRUN loop, Go for
 // the rest) and Go alone (the fast path off). Each path's figure is its
 // best round. Targets (issue 12): Grove's CPUID exit at most 1.5x the
-// floor's, the null hypercall at most 1.1x a CPUID exit.
+// floor's, the null hypercall at most 1.1x a CPUID exit, and both ahead of
+// the KVM peer (kvmpeer_test.go) booted right after: Grove's CPUID exit
+// against KVM's in-kernel one, an exit through Go against KVM's exit to
+// user space.
 func BenchmarkExits(b *testing.B) {
 	im := Build(b)
 	r := Start(b, "exits", Boot{Kernel: im.Grove, Append: "bench=exits", Timeout: 20 * time.Minute})
@@ -172,6 +175,18 @@ func BenchmarkExits(b *testing.B) {
 	report("null-hypercall/cpuid", null/fast, 1.1)
 	report("go-alone-cpuid/floor", slow/floor, 0)
 	report("go-alone/grove-cpuid", slow/fast, 0)
+	// The peer, booted next: Linux's KVM in the same QEMU. Its CPUID exit
+	// stays in the kernel as Grove's fast path does; its exit to user space
+	// compares with Grove's exit to Go.
+	kvmCPUID, kvmIO, ok := kvmPeer(b)
+	if !ok {
+		return
+	}
+	b.ReportMetric(kvmCPUID, "ns-kvm-cpuid-exit")
+	b.ReportMetric(kvmIO, "ns-kvm-io-exit-user")
+	b.Logf("KVM (Linux in the same QEMU): CPUID exit %.1f us, exit to user space %.1f us", kvmCPUID/1000, kvmIO/1000)
+	report("grove-cpuid/kvm-cpuid", fast/mhz*1000/kvmCPUID, 1)
+	report("go-alone-cpuid/kvm-user-exit", slow/mhz*1000/kvmIO, 1)
 }
 
 // exitFigures reads BenchmarkExits' serial log: each path's best round
