@@ -91,8 +91,8 @@ test-selftest: image
 test-qemu: image guests linux
 	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
 
-bench: prereqs image
-	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
+bench: prereqs image linux
+	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
 	$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/
 
 clean:

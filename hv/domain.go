@@ -36,6 +36,7 @@ type Domain struct {
 	vcpus      []*VCPU
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups
+	path       exitPath    // how its exits are handled (fastexit.go); set before it first runs
 
 	mu      sync.Mutex // guards console and logged; lock order in doc.go
 	console strings.Builder

@@ -191,6 +191,7 @@ func (s *Scheduler) removeLocked(v *VCPU) {
 // Caller holds s.mu.
 func (s *Scheduler) kickLocked(v *VCPU) {
 	if v.state == vcpuRunning {
+		v.fast.Stop() // the fast path returns at its next exit, even if the IPI came early
 		kernel.KickCPU(v.cpu)
 	}
 }

@@ -136,6 +136,8 @@ type runArgs struct {
 	vmcb, hostVMCB uintptr
 	regs           *Regs
 	fpu            uintptr
+	fast           *Fast // nil: every exit returns
+	floor          bool  // the floor's loop (floor.go) instead
 }
 
 const longCallVMRUN = 0
@@ -144,20 +146,30 @@ func init() {
 	kernel.RegisterLongCall(longCallVMRUN, runGuest)
 }
 
-// runGuest is long call longCallVMRUN (kernel/longcall.go).
+// runGuest is long call longCallVMRUN (kernel/longcall.go): it runs the
+// guest until an exit the fast path does not take.
 // Kernel context, interrupts off, without the BKL.
 func runGuest(a, _ uintptr) uintptr {
 	args := (*runArgs)(ptr(a))
-	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu)
+	if args.floor {
+		vmrunFloor(args.vmcb, args.hostVMCB, args.regs, args.fpu)
+		return 0
+	}
+	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu, args.fast)
 	return 0
 }
 
-// Run enters the guest of vmcb until its next #VMEXIT or the deadline
-// (kernel.Nanotime) and returns the exit code.
-func Run(h *Host, vmcb VMCB, regs *Regs, deadline int64) uint64 {
-	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr()}
-	kernel.LongCall(longCallVMRUN, addrOf(&args), 0, deadline)
-	keepAlive(&args)
+// Run enters the guest of vmcb until an exit that fast (nil: none; see
+// fast.go) does not take, or the deadline (kernel.Nanotime), and returns
+// that exit's code.
+func Run(h *Host, vmcb VMCB, regs *Regs, fast *Fast, deadline int64) uint64 {
+	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr(), fast: fast}
+	return run(vmcb, &args, deadline)
+}
+
+func run(vmcb VMCB, args *runArgs, deadline int64) uint64 {
+	kernel.LongCall(longCallVMRUN, addrOf(args), 0, deadline)
+	keepAlive(args)
 	return vmcb.ExitCode()
 }
 
