@@ -25,7 +25,7 @@ import (
 // ctlFigures are one mode's medians.
 type ctlFigures struct {
 	list, tiny, groupPause, grovectl time.Duration
-	idleExits                  float64 // dom0's exits per second, idle
+	idleExits                        float64 // dom0's exits per second, idle
 }
 
 const (
