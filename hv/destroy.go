@@ -31,12 +31,12 @@ func (d *Domain) endLocked(st domState, why string) {
 	switch st {
 	case domCrashed:
 		d.logf("crashed: %s", why)
-		d.hv.events.push(event{abi.EventCrashed, d.ID, why})
+		d.hv.queueEventLocked(event{abi.EventCrashed, d.ID, why})
 	case domDying:
 		d.logf("destroyed")
 	default:
 		d.logf("shut down (%s)", why)
-		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
+		d.hv.queueEventLocked(event{abi.EventShutdown, d.ID, why})
 	}
 }
 

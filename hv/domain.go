@@ -33,6 +33,7 @@ type Domain struct {
 	ram        *guestRAM
 	bus        *bus      // its devices (devbus.go), made with its first vCPU
 	pc         *platform // the PC platform (platform.go), nil for Grove's own guests
+	iopm       uintptr   // the control domain's own I/O permission map (virq.go); 0: the shared one
 	vcpus      []*VCPU
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups

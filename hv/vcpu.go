@@ -155,7 +155,7 @@ func newVCPU(d *Domain, id int, start startState) (*VCPU, error) {
 	}
 	svm.InitGuest(v.vmcb, svm.GuestInit{
 		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(start.entry),
-		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT,
+		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT, IOPM: d.iopm,
 	})
 	v.vmcb.SetIntercepts(interceptMisc1, interceptMisc2)
 	return v, nil

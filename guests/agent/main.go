@@ -7,8 +7,11 @@
 // carries, pauses domain 1 for 1.5 s, destroys the domain it created, and
 // lists the domains again; with "groups" it runs through group control
 // (groupdemo.go); with "bootact" it acts on the other boot domains at once
-// (bootact.go). It serves grovectl on COM2 (serve.go) and reports the
-// number of running domains when it changes.
+// (bootact.go); with "spawn=N" it creates N idle domains (spawn.go). It
+// serves grovectl on COM2 (serve.go) and reports the number of running
+// domains when it changes. It sleeps until the hypervisor interrupts it
+// (COM2's interrupt, domain events: serial.go, events.go); with the word
+// "poll" it polls both instead, as it used to.
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 )
 
 func main() {
+	in := openSerial(slices.Contains(os.Args[1:], "poll"))
 	fmt.Println("agent: control domain up")
 	if slices.Contains(os.Args[1:], "bootact") {
 		bootAct()
@@ -36,7 +40,8 @@ func main() {
 	if slices.Contains(os.Args[1:], "groups") {
 		groupDemo()
 	}
-	go serve()
+	spawn()
+	go serve(in)
 	last := ""
 	for {
 		time.Sleep(2 * time.Second)

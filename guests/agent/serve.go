@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
-	"time"
-
-	"github.com/usbarmory/tamago/soc/intel/uart"
 
 	"grove/ctl/proto"
 	"grove/errno"
@@ -18,30 +15,16 @@ import (
 
 // The host channel: requests from grovectl arrive as JSON lines on the
 // second serial port (COM2, which the hypervisor passes through to dom0 and
-// QEMU exposes as a socket); responses and events go back the same way.
-
-var com2 = &uart.UART{Index: 2, Base: 0x2f8}
-
-// serialReader polls COM2: the UART has no interrupt wired to dom0.
-type serialReader struct{}
-
-func (serialReader) Read(p []byte) (int, error) {
-	for {
-		if n, _ := com2.Read(p); n > 0 {
-			return n, nil
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// QEMU exposes as a socket; serial.go); responses and events go back the
+// same way.
 
 var subscribed atomic.Bool
 
-// serve answers requests forever.
-func serve() {
-	com2.Init()
-	enc := proto.NewEncoder(com2)
-	dec := proto.NewDecoder(serialReader{})
-	go watchEvents(enc)
+// serve answers requests from in forever; events go out with them.
+func serve(in *serialReader) {
+	enc := proto.NewEncoder(serialWriter{fifo: !in.poll})
+	dec := proto.NewDecoder(in)
+	go watchEvents(enc, in.poll)
 	for {
 		m, err := dec.Decode()
 		var se *proto.SyntaxError
@@ -214,4 +197,4 @@ func stateName(flags uint32) string {
 	return "unknown"
 }
 
-var _ io.Reader = serialReader{}
+var _ io.Reader = (*serialReader)(nil)
