@@ -1,0 +1,238 @@
+package asm
+
+import (
+	"encoding/binary"
+	"strings"
+
+	"grove/hv/abi"
+	"grove/x86"
+)
+
+// Guests that watch how they are scheduled, for the QEMU tests and benches
+// of scheduling groups (qemu/gang_test.go, docs/scheduling.md). They are
+// not built-in guests: the tests give them vCPUs and put them in groups
+// through a boot bundle and grovectl.
+//
+// Time is the TSC (one clock for every domain and CPU: Grove gives each
+// CPU's guests the boot CPU's TSC) shifted right by tShift, "T", whose low
+// 32 bits wrap only every few minutes. A guest loops without exits; a step
+// of its loop longer than the gap threshold means its vCPU was off its CPU
+// in between, and the step's end is a slice start.
+
+const tShift = 8
+
+// nowT sets EAX to the TSC in T (clobbers EDX).
+func (p *Prog) nowT() *Prog { return p.RDTSC().ShrdImm(EAX, EDX, tShift) }
+
+// tOfMS sets EAX to ms milliseconds in T, from Grove's CPUID leaf of the
+// TSC's kHz (clobbers EBX, ECX, EDX).
+func (p *Prog) tOfMS(ms uint32) *Prog {
+	p.Mov(EAX, abi.CPUIDTiming).Mov(ECX, 0).CPUID()
+	return p.ShrImm(EAX, tShift).IMulImm(EAX, ms)
+}
+
+// printWords prints text with each "%" replaced by the 32-bit word at the
+// matching address, in hex (clobbers EAX-EDI; 32-bit code only).
+func (p *Prog) printWords(id, text string, words ...uint32) *Prog {
+	parts := strings.Split(text, "%")
+	line := strings.Join(parts, "00000000")
+	buf := p.Data([]byte(line))
+	off := uint32(0)
+	for i, w := range words {
+		off += uint32(len(parts[i]))
+		p.Load(w).hexAt(buf+off, id+string(rune('a'+i)))
+		off += 8
+	}
+	return p.hypercall(abi.ConsoleIO, abi.ConsoleWrite, uint32(len(line)), buf)
+}
+
+// put32 and put64 patch the data area at guest address a.
+func (p *Prog) put32(a, v uint32) { binary.LittleEndian.PutUint32(p.data[a-DataBase:], v) }
+func (p *Prog) put64(a uint32, v uint64) {
+	binary.LittleEndian.PutUint64(p.data[a-DataBase:], v)
+}
+
+// Slices is a 1-vCPU guest that records every break in its run (a loop
+// step longer than gapMS) and every reportMS prints what it recorded, so a
+// test can lay the runs of several domains side by side. Printing goes
+// through the UART and takes milliseconds, much longer under a loaded host,
+// so it is done in batches and each batch says how long the previous one
+// took (a time in which the guest's run is unknown). First line:
+// "slices: T/s N", the T in a second. Each batch, in T:
+//
+//	batch NOW busy A B    printing began at NOW; the previous batch took [A, B]
+//	gap PREV NEXT         a break: the last loop step before it, the first after
+func Slices(gapMS, reportMS uint32) ([]byte, error) {
+	p := New()
+	word := func() uint32 { return p.Data(make([]byte, 4)) }
+	prev, now, gap, next, every, n, busyA, busyB := word(), word(), word(), word(), word(), word(), word(), word()
+	const capacity = 160 // records per batch: 4096 bytes of console write
+	recs := p.Data(make([]byte, 8*capacity))
+	buf := p.Data(make([]byte, abi.ConsoleMax))
+	tab := p.Data([]byte("0123456789abcdef"))
+	p.tOfMS(1000).Store(now)
+	p.printWords("s", "slices: T/s %\n", now)
+	p.tOfMS(gapMS).Store(gap)
+	p.tOfMS(reportMS).Store(every)
+	p.nowT().Store(prev).Store(busyA).Store(busyB).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next)
+	p.Label("loop").nowT().Store(now).MovRR(ECX, EAX).Mov(EDX, 0).SubAt(ECX, EDX, prev)
+	p.CmpAt(ECX, EDX, gap).Jbe("step")
+	p.Load(n).ShlImm(EAX, 3).MovRR(EDX, EAX).Load(prev).StoreAt(EDX, recs, EAX).Load(now).StoreAt(EDX, recs+4, EAX)
+	p.Load(n).Inc(EAX).Store(n).CmpImm(EAX, capacity).Jae("report")
+	p.Label("step").Load(now).Store(prev).Mov(EDX, 0).SubAt(EAX, EDX, next).Js("loop")
+	p.Label("report").Mov(EDI, buf).PutEDI("batch ").Load(now).hexEDI(tab, "t").PutEDI(" busy ")
+	p.Load(busyA).hexEDI(tab, "a").PutEDI(" ").Load(busyB).hexEDI(tab, "b").PutEDI("\n")
+	p.Mov(ESI, 0)
+	p.Label("rec").Mov(EDX, 0).CmpAt(ESI, EDX, n).Jae("send")
+	p.MovRR(EDX, ESI).ShlImm(EDX, 3).PutEDI("gap ").LoadAt(EAX, EDX, recs).hexEDI(tab, "p").PutEDI(" ")
+	p.MovRR(EDX, ESI).ShlImm(EDX, 3).LoadAt(EAX, EDX, recs+4).hexEDI(tab, "n").PutEDI("\n")
+	p.Inc(ESI).Jmp("rec")
+	p.Label("send").MovRR(ESI, EDI).AddImm(ESI, -buf)
+	p.Mov(EAX, abi.ConsoleIO).Mov(EDI, abi.ConsoleWrite).Mov(EDX, buf).VMMCALL()
+	// The print was no break: the next step starts after it.
+	p.Load(now).Store(busyA).nowT().Store(busyB).Store(prev)
+	p.Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Mov(EAX, 0).Store(n).Jmp("loop")
+	return p.Image()
+}
+
+// Tally is a 1-vCPU guest doing fixed units of CPU-bound work (unit
+// iterations of a register loop each, like Work) and printing
+// "tally UNITS T" every reportMS: work done per second, for comparing
+// scheduling policies' throughput.
+func Tally(unit, reportMS uint32) ([]byte, error) {
+	p := New()
+	units, next, every, now := p.Data(make([]byte, 4)), p.Data(make([]byte, 4)), p.Data(make([]byte, 4)), p.Data(make([]byte, 4))
+	p.tOfMS(reportMS).Store(every)
+	p.nowT().Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next)
+	p.write("tally: working\n")
+	p.Label("loop").Mov(ECX, unit)
+	p.Label("inner").Dec(ECX).Jnz("inner")
+	p.Load(units).Inc(EAX).Store(units)
+	p.nowT().Store(now).Mov(EDX, 0).SubAt(EAX, EDX, next).Js("loop")
+	p.printWords("t", "tally % %\n", units, now)
+	p.Load(next).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Jmp("loop")
+	return p.Image()
+}
+
+// Offsets in a GangProbe vCPU's state block.
+const (
+	pbCount    = 0  // its progress counter, one per loop step
+	pbPrev     = 4  // T of its last loop step
+	pbT0       = 8  // T of its last slice start
+	pbSib0     = 12 // the sibling's counter just after that start
+	pbPending  = 16 // where that start's verdict is (pend*)
+	pbStarts   = 20 // slice starts seen
+	pbTogether = 24 // ... with the sibling's counter moving within the bound
+	pbAlone    = 28 // ... with the sibling still for the bound
+	pbSibPtr   = 32 // address of the sibling's counter
+	pbGap      = 36 // T: a longer step is a slice start
+	pbBound    = 40 // T: how long a start waits to see the sibling move
+	pbNext     = 44 // T of the next report (vCPU 0)
+	pbEvery    = 48 // T between reports; 0: this vCPU does not report
+	pbBusy     = 52 // odd while this vCPU prints (a console write can be long)
+	pbSibBusy  = 56 // address of the sibling's pbBusy
+	pbBusy0    = 60 // the sibling's pbBusy at the reference read
+	pbSize     = 64
+)
+
+// GangProbe is a 2-vCPU guest that checks whether its vCPUs run together.
+// Each loops incrementing its own counter and reading the TSC; at every
+// slice start it notes the sibling's counter, and within boundMS of its own
+// uninterrupted run it sees that counter move (the sibling runs too:
+// "together") or not ("alone"); a start cut short by another gap stays
+// undecided. Every reportMS vCPU 0 prints both vCPUs' counters,
+// "gangprobe: starts S0 S1 together T0 T1 alone A0 A1 work C0 C1".
+//
+// vCPU 1 starts in long mode (vcpu_op's only start state) with identity
+// paging of the first 2 MiB, and runs the same loop as vCPU 0 does in
+// protected mode: the loop uses only instructions encoded alike in both
+// (modrm.go), with RBX = its state block.
+func GangProbe(gapMS, boundMS, reportMS uint32) ([]byte, error) {
+	p := New()
+	b0 := p.Data(make([]byte, 2*pbSize))
+	b1 := b0 + pbSize
+	p.put32(b0+pbSibPtr, b1+pbCount)
+	p.put32(b1+pbSibPtr, b0+pbCount)
+	p.put32(b0+pbSibBusy, b1+pbBusy)
+	p.put32(b1+pbSibBusy, b0+pbBusy)
+	ctx := p.Data(abi.VCPUContext{Mode: abi.VCPUMode64, RSP: StackTop - 0x1000, RBX: uint64(b1),
+		RFLAGS: x86.RFLAGSMBS, CR0: x86.CR0PE | x86.CR0PG, CR3: uint64(identityMap(p)),
+		CR4: x86.CR4PAE, EFER: x86.EFERLME}.Encode())
+	for _, f := range []struct {
+		ms  uint32
+		off []uint32
+	}{{gapMS, []uint32{b0 + pbGap, b1 + pbGap}}, {boundMS, []uint32{b0 + pbBound, b1 + pbBound}}, {reportMS, []uint32{b0 + pbEvery}}} {
+		p.tOfMS(f.ms)
+		for _, a := range f.off {
+			p.Store(a)
+		}
+	}
+	p.nowT().Mov(EBX, b0).AddAt(EAX, EBX, pbEvery).StoreAt(EBX, pbNext, EAX)
+	p.MovLabel(EAX, "enter").Store(ctx + 8) // VCPUContext.RIP
+	p.hypercall(abi.VCPUOp, abi.VCPUOpInitialise, 1, ctx).TestRR(EAX, EAX).Jnz("fail")
+	p.hypercall(abi.VCPUOp, abi.VCPUOpUp, 1, 0).TestRR(EAX, EAX).Jnz("fail")
+	p.write("gangprobe: 2 vCPUs up\n")
+	p.Mov(EBX, b0)
+	p.Label("enter").nowT().StoreAt(EBX, pbPrev, EAX)
+	p.probeLoop()
+	p.Label("report") // vCPU 0 only: protected mode
+	p.LoadAt(ECX, EBX, pbNext).AddAt(ECX, EBX, pbEvery).StoreAt(EBX, pbNext, ECX).IncAt(EBX, pbBusy)
+	var words []uint32
+	for _, f := range []uint32{pbStarts, pbTogether, pbAlone, pbCount} {
+		words = append(words, b0+f, b1+f)
+	}
+	p.printWords("r", "gangprobe: starts % % together % % alone % % work % %\n", words...)
+	p.Mov(EBX, b0).IncAt(EBX, pbBusy).Jmp("loop")
+	p.Label("fail").printHex("gangprobe: vcpu_op failed ", "f").poweroff()
+	return p.Image()
+}
+
+// probeLoop is GangProbe's loop, run by both vCPUs (RBX: own block). Each
+// step reads the sibling's counter, then the TSC: a step no longer than the
+// gap threshold ran without a break, so two counter reads in steps since
+// the slice start were both made while this vCPU ran, and a change between
+// them means the sibling ran meanwhile. The reference read is the first
+// step after the start (the start's own step may have read the counter
+// before the break). A sibling that printed meanwhile (in the hypervisor,
+// not counting) leaves the start undecided rather than alone.
+func (p *Prog) probeLoop() {
+	p.Label("loop").IncAt(EBX, pbCount)
+	p.LoadAt(ESI, EBX, pbSibPtr).LoadAt(ESI, ESI, 0).nowT()
+	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbPrev).StoreAt(EBX, pbPrev, EAX)
+	p.CmpAt(ECX, EBX, pbGap).Ja("start")
+	p.CmpAtImm(EBX, pbPending, pendRef).Jnz("check")
+	p.StoreAt(EBX, pbSib0, ESI).LoadAt(EDX, EBX, pbSibBusy).LoadAt(EDX, EDX, 0).StoreAt(EBX, pbBusy0, EDX)
+	p.SetAt(EBX, pbPending, pendWait).Jmp("tail")
+	p.Label("check").CmpAtImm(EBX, pbPending, pendWait).Jnz("tail")
+	p.CmpAt(ESI, EBX, pbSib0).Jnz("together")
+	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbT0).CmpAt(ECX, EBX, pbBound).Jb("tail")
+	p.LoadAt(EDX, EBX, pbSibBusy).LoadAt(EDX, EDX, 0).CmpAt(EDX, EBX, pbBusy0).Jnz("undecided")
+	p.AndImm(EDX, 1).Jnz("undecided")
+	p.IncAt(EBX, pbAlone).Jmp("undecided")
+	p.Label("together").IncAt(EBX, pbTogether)
+	p.Label("undecided").SetAt(EBX, pbPending, pendNone).Jmp("tail")
+	p.Label("start").IncAt(EBX, pbStarts).StoreAt(EBX, pbT0, EAX).SetAt(EBX, pbPending, pendRef)
+	p.Label("tail").CmpAtImm(EBX, pbEvery, 0).Jz("loop")
+	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbNext).Js("loop").Jmp("report")
+}
+
+// A GangProbe start's verdict (pbPending).
+const (
+	pendNone = 0 // decided, or no start yet
+	pendRef  = 1 // the next step takes the reference read
+	pendWait = 2 // watching the sibling's counter
+)
+
+// identityMap builds 4-level page tables mapping the first 2 MiB (code,
+// data, stack) to themselves with one large page, and returns the PML4's
+// address. AMD APM vol. 2, 5.3.
+func identityMap(p *Prog) uint32 {
+	pml4 := p.Page(make([]byte, 4096))
+	pdpt := p.Page(make([]byte, 4096))
+	pd := p.Page(make([]byte, 4096))
+	const present, writable, large = 1, 2, 0x80
+	p.put64(pml4, uint64(pdpt)|present|writable)
+	p.put64(pdpt, uint64(pd)|present|writable)
+	p.put64(pd, present|writable|large)
+	return pml4
+}
