@@ -53,64 +53,91 @@ func (p *Prog) put64(a uint32, v uint64) {
 }
 
 // Slices is a 1-vCPU guest that records every break in its run (a loop
-// step longer than gapMS) and every reportMS prints what it recorded, so a
-// test can lay the runs of several domains side by side. Printing goes
-// through the UART and takes milliseconds, much longer under a loaded host,
-// so it is done in batches and each batch says how long the previous one
-// took (a time in which the guest's run is unknown). First line:
-// "slices: T/s N", the T in a second. Each batch, in T:
+// step longer than gapMS), so that a test can lay the runs of several
+// domains side by side. Printing goes through the UART and QEMU's big lock,
+// and much of it disturbs what is measured (QEMU's vCPU threads wait for
+// that lock to take interrupts), so the guest keeps its records and prints
+// them only after a break of dumpMS or more (the test pauses it), or when
+// they fill its buffer. Meanwhile it prints only a short line every tickMS,
+// which lets the test map its own clock to T. Lines, in T:
 //
-//	batch NOW busy A B    printing began at NOW; the previous batch took [A, B]
-//	gap PREV NEXT         a break: the last loop step before it, the first after
-func Slices(gapMS, reportMS uint32) ([]byte, error) {
+//	slices: T/s N          first: the T in a second
+//	tick NOW               every tickMS
+//	dump NOW               the records so far (NOW: when printing began):
+//	gap PREV NEXT          a break: its last loop step before, first after
+//	busy A B               a time spent printing, in which its run is unknown
+//	end                    the dump is over
+func Slices(gapMS, tickMS, dumpMS uint32) ([]byte, error) {
 	p := New()
 	word := func() uint32 { return p.Data(make([]byte, 4)) }
-	prev, now, gap, next, every, n, busyA, busyB := word(), word(), word(), word(), word(), word(), word(), word()
-	const capacity = 160 // records per batch: 4096 bytes of console write
-	recs := p.Data(make([]byte, 8*capacity))
+	prev, now, gap, every, next, dumpGap, n, at, idx, cnt := word(), word(), word(), word(), word(), word(), word(), word(), word(), word()
+	const capacity, chunk = 2048, 128 // records kept; records per console write
+	recs := p.Data(make([]byte, 12*capacity))
 	buf := p.Data(make([]byte, abi.ConsoleMax))
 	tab := p.Data([]byte("0123456789abcdef"))
+	// record appends (kind, [a], [b]); kind 0 is a break, 1 busy.
+	record := func(kind, a, b uint32) {
+		p.Load(n).IMulImm(EAX, 12).MovRR(EDX, EAX).SetAt(EDX, recs, kind)
+		p.Load(a).StoreAt(EDX, recs+4, EAX).Load(b).StoreAt(EDX, recs+8, EAX)
+		p.Load(n).Inc(EAX).Store(n)
+	}
 	p.tOfMS(1000).Store(now)
 	p.printWords("s", "slices: T/s %\n", now)
 	p.tOfMS(gapMS).Store(gap)
-	p.tOfMS(reportMS).Store(every)
-	p.nowT().Store(prev).Store(busyA).Store(busyB).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next)
+	p.tOfMS(tickMS).Store(every)
+	p.tOfMS(dumpMS).Store(dumpGap)
+	p.nowT().Store(prev).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next)
+
 	p.Label("loop").nowT().Store(now).MovRR(ECX, EAX).Mov(EDX, 0).SubAt(ECX, EDX, prev)
 	p.CmpAt(ECX, EDX, gap).Jbe("step")
-	p.Load(n).ShlImm(EAX, 3).MovRR(EDX, EAX).Load(prev).StoreAt(EDX, recs, EAX).Load(now).StoreAt(EDX, recs+4, EAX)
-	p.Load(n).Inc(EAX).Store(n).CmpImm(EAX, capacity).Jae("report")
-	p.Label("step").Load(now).Store(prev).Mov(EDX, 0).SubAt(EAX, EDX, next).Js("loop")
-	p.Label("report").Mov(EDI, buf).PutEDI("batch ").Load(now).hexEDI(tab, "t").PutEDI(" busy ")
-	p.Load(busyA).hexEDI(tab, "a").PutEDI(" ").Load(busyB).hexEDI(tab, "b").PutEDI("\n")
-	p.Mov(ESI, 0)
-	p.Label("rec").Mov(EDX, 0).CmpAt(ESI, EDX, n).Jae("send")
-	p.MovRR(EDX, ESI).ShlImm(EDX, 3).PutEDI("gap ").LoadAt(EAX, EDX, recs).hexEDI(tab, "p").PutEDI(" ")
-	p.MovRR(EDX, ESI).ShlImm(EDX, 3).LoadAt(EAX, EDX, recs+4).hexEDI(tab, "n").PutEDI("\n")
-	p.Inc(ESI).Jmp("rec")
-	p.Label("send").MovRR(ESI, EDI).AddImm(ESI, -buf)
-	p.Mov(EAX, abi.ConsoleIO).Mov(EDI, abi.ConsoleWrite).Mov(EDX, buf).VMMCALL()
-	// The print was no break: the next step starts after it.
-	p.Load(now).Store(busyA).nowT().Store(busyB).Store(prev)
-	p.Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Mov(EAX, 0).Store(n).Jmp("loop")
+	record(0, prev, now)
+	p.Load(now).Mov(EDX, 0).SubAt(EAX, EDX, prev).CmpAt(EAX, EDX, dumpGap).Jae("dump")
+	p.Label("step").Load(n).CmpImm(EAX, capacity).Jae("dump")
+	p.Load(now).Store(prev).Mov(EDX, 0).SubAt(EAX, EDX, next).Js("loop")
+	// A tick; a long one is recorded as busy rather than seen as a break.
+	p.printWords("t", "tick %\n", now)
+	p.nowT().Store(prev).Mov(EDX, 0).SubAt(EAX, EDX, now).CmpAt(EAX, EDX, gap).Jbe("ticked")
+	record(1, now, prev)
+	p.Label("ticked").Load(prev).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Jmp("loop")
+
+	p.Label("dump").Load(now).Store(at)
+	p.printWords("d", "dump %\n", at)
+	p.Mov(EAX, 0).Store(idx)
+	p.Label("chunk").Load(idx).Mov(EDX, 0).CmpAt(EAX, EDX, n).Jae("dumped")
+	p.Mov(EDI, buf).Mov(EAX, 0).Store(cnt)
+	p.Label("rec").Load(idx).IMulImm(EAX, 12).MovRR(EDX, EAX)
+	p.CmpAtImm(EDX, recs, 0).Jnz("busy").PutEDI("gap ").Jmp("vals")
+	p.Label("busy").PutEDI("busy ")
+	p.Label("vals").LoadAt(EAX, EDX, recs+4).hexEDI(tab, "a").PutEDI(" ")
+	p.LoadAt(EAX, EDX, recs+8).hexEDI(tab, "b").PutEDI("\n")
+	p.Load(idx).Inc(EAX).Store(idx).Load(cnt).Inc(EAX).Store(cnt).CmpImm(EAX, chunk).Jae("flush")
+	p.Load(idx).Mov(EDX, 0).CmpAt(EAX, EDX, n).Jb("rec")
+	p.Label("flush").MovRR(ESI, EDI).AddImm(ESI, -buf)
+	p.Mov(EAX, abi.ConsoleIO).Mov(EDI, abi.ConsoleWrite).Mov(EDX, buf).VMMCALL().Jmp("chunk")
+	// The dump is the first record of the next one.
+	p.Label("dumped").write("end\n").Mov(EAX, 0).Store(n).nowT().Store(prev)
+	record(1, at, prev)
+	p.Load(prev).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Jmp("loop")
 	return p.Image()
 }
 
 // Tally is a 1-vCPU guest doing fixed units of CPU-bound work (unit
 // iterations of a register loop each, like Work) and printing
-// "tally UNITS T" every reportMS: work done per second, for comparing
-// scheduling policies' throughput.
+// "tally UNITS T" every reportMS (first line: "tally: T/s N"): the work
+// done per second, for comparing scheduling policies' throughput.
 func Tally(unit, reportMS uint32) ([]byte, error) {
 	p := New()
 	units, next, every, now := p.Data(make([]byte, 4)), p.Data(make([]byte, 4)), p.Data(make([]byte, 4)), p.Data(make([]byte, 4))
+	p.tOfMS(1000).Store(now)
+	p.printWords("s", "tally: T/s %\n", now)
 	p.tOfMS(reportMS).Store(every)
 	p.nowT().Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next)
-	p.write("tally: working\n")
 	p.Label("loop").Mov(ECX, unit)
 	p.Label("inner").Dec(ECX).Jnz("inner")
 	p.Load(units).Inc(EAX).Store(units)
 	p.nowT().Store(now).Mov(EDX, 0).SubAt(EAX, EDX, next).Js("loop")
 	p.printWords("t", "tally % %\n", units, now)
-	p.Load(next).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Jmp("loop")
+	p.Load(now).Mov(EDX, 0).AddAt(EAX, EDX, every).Store(next).Jmp("loop")
 	return p.Image()
 }
 
@@ -118,15 +145,15 @@ func Tally(unit, reportMS uint32) ([]byte, error) {
 const (
 	pbCount    = 0  // its progress counter, one per loop step
 	pbPrev     = 4  // T of its last loop step
-	pbT0       = 8  // T of its last slice start
+	pbT0       = 8  // T of its current run's start
 	pbSib0     = 12 // the sibling's counter just after that start
 	pbPending  = 16 // where that start's verdict is (pend*)
 	pbStarts   = 20 // slice starts seen
-	pbTogether = 24 // ... with the sibling's counter moving within the bound
-	pbAlone    = 28 // ... with the sibling still for the bound
+	pbTogether = 24 // ... whose run saw the sibling's counter move
+	pbAlone    = 28 // ... whose run of the bound or more did not
 	pbSibPtr   = 32 // address of the sibling's counter
 	pbGap      = 36 // T: a longer step is a slice start
-	pbBound    = 40 // T: how long a start waits to see the sibling move
+	pbBound    = 40 // T: a run this long without the sibling moving was alone
 	pbNext     = 44 // T of the next report (vCPU 0)
 	pbEvery    = 48 // T between reports; 0: this vCPU does not report
 	pbBusy     = 52 // odd while this vCPU prints (a console write can be long)
@@ -137,10 +164,11 @@ const (
 
 // GangProbe is a 2-vCPU guest that checks whether its vCPUs run together.
 // Each loops incrementing its own counter and reading the TSC; at every
-// slice start it notes the sibling's counter, and within boundMS of its own
-// uninterrupted run it sees that counter move (the sibling runs too:
-// "together") or not ("alone"); a start cut short by another gap stays
-// undecided. Every reportMS vCPU 0 prints both vCPUs' counters,
+// slice start (a break longer than gapMS) it notes the sibling's counter,
+// and if the counter moves before its run ends, the sibling ran too
+// ("together"); a run of at least boundMS in which it did not move was
+// "alone"; a shorter one stays undecided. Every reportMS vCPU 0 prints both
+// vCPUs' counters,
 // "gangprobe: starts S0 S1 together T0 T1 alone A0 A1 work C0 C1".
 //
 // vCPU 1 starts in long mode (vcpu_op's only start state) with identity
@@ -189,29 +217,32 @@ func GangProbe(gapMS, boundMS, reportMS uint32) ([]byte, error) {
 
 // probeLoop is GangProbe's loop, run by both vCPUs (RBX: own block). Each
 // step reads the sibling's counter, then the TSC: a step no longer than the
-// gap threshold ran without a break, so two counter reads in steps since
-// the slice start were both made while this vCPU ran, and a change between
-// them means the sibling ran meanwhile. The reference read is the first
+// gap threshold ran without a break, so two counter reads in steps of one
+// run were both made while this vCPU ran, and a change between them means
+// the sibling ran meanwhile ("together"). The reference read is the first
 // step after the start (the start's own step may have read the counter
-// before the break). A sibling that printed meanwhile (in the hypervisor,
-// not counting) leaves the start undecided rather than alone.
+// before the break). A run that ends unchanged is "alone" if it lasted the
+// bound, unless the sibling printed meanwhile (in the hypervisor, which
+// does not tell about scheduling).
 func (p *Prog) probeLoop() {
 	p.Label("loop").IncAt(EBX, pbCount)
 	p.LoadAt(ESI, EBX, pbSibPtr).LoadAt(ESI, ESI, 0).nowT()
-	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbPrev).StoreAt(EBX, pbPrev, EAX)
-	p.CmpAt(ECX, EBX, pbGap).Ja("start")
+	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbPrev).CmpAt(ECX, EBX, pbGap).Ja("start")
+	p.StoreAt(EBX, pbPrev, EAX)
 	p.CmpAtImm(EBX, pbPending, pendRef).Jnz("check")
 	p.StoreAt(EBX, pbSib0, ESI).LoadAt(EDX, EBX, pbSibBusy).LoadAt(EDX, EDX, 0).StoreAt(EBX, pbBusy0, EDX)
 	p.SetAt(EBX, pbPending, pendWait).Jmp("tail")
 	p.Label("check").CmpAtImm(EBX, pbPending, pendWait).Jnz("tail")
-	p.CmpAt(ESI, EBX, pbSib0).Jnz("together")
-	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbT0).CmpAt(ECX, EBX, pbBound).Jb("tail")
-	p.LoadAt(EDX, EBX, pbSibBusy).LoadAt(EDX, EDX, 0).CmpAt(EDX, EBX, pbBusy0).Jnz("undecided")
-	p.AndImm(EDX, 1).Jnz("undecided")
-	p.IncAt(EBX, pbAlone).Jmp("undecided")
-	p.Label("together").IncAt(EBX, pbTogether)
-	p.Label("undecided").SetAt(EBX, pbPending, pendNone).Jmp("tail")
-	p.Label("start").IncAt(EBX, pbStarts).StoreAt(EBX, pbT0, EAX).SetAt(EBX, pbPending, pendRef)
+	p.CmpAt(ESI, EBX, pbSib0).Jz("tail")
+	p.IncAt(EBX, pbTogether).SetAt(EBX, pbPending, pendNone).Jmp("tail")
+	// A break: the run before it ends at the last step (pbPrev).
+	p.Label("start").CmpAtImm(EBX, pbPending, pendWait).Jnz("fresh")
+	p.LoadAt(ECX, EBX, pbPrev).SubAt(ECX, EBX, pbT0).CmpAt(ECX, EBX, pbBound).Jb("fresh")
+	p.LoadAt(EDX, EBX, pbSibBusy).LoadAt(EDX, EDX, 0).CmpAt(EDX, EBX, pbBusy0).Jnz("fresh")
+	p.AndImm(EDX, 1).Jnz("fresh")
+	p.IncAt(EBX, pbAlone)
+	p.Label("fresh").StoreAt(EBX, pbPrev, EAX).IncAt(EBX, pbStarts).StoreAt(EBX, pbT0, EAX)
+	p.SetAt(EBX, pbPending, pendRef)
 	p.Label("tail").CmpAtImm(EBX, pbEvery, 0).Jz("loop")
 	p.MovRR(ECX, EAX).SubAt(ECX, EBX, pbNext).Js("loop").Jmp("report")
 }
