@@ -14,8 +14,9 @@ import (
 // is bounded; when it overflows the oldest events go and the next event
 // reports how many were lost.
 
-// maxEvents holds a burst far larger than one group pause of every domain
-// the 512 MiB test machines can hold (each takes at least 2 MiB).
+// maxEvents holds the burst of a group pause of every domain a 2 GiB
+// machine can hold (each takes at least 2 MiB): one hypercall queues them
+// all before dom0 can take any.
 const maxEvents = 1024
 
 type event struct {

@@ -19,10 +19,13 @@ type virqBinding struct {
 	vec uint8
 }
 
-// raiseVIRQLocked raises VIRQ n where it is bound, if anywhere. Caller
-// holds s.mu.
+// raiseVIRQLocked raises VIRQ n where it is bound, if anywhere. A raise
+// still pending needs nothing more: the first one woke or kicked the vCPU,
+// and a group pause of 200 members would otherwise interrupt it 200 times.
+// Caller holds s.mu.
 func (h *Hypervisor) raiseVIRQLocked(n int) {
-	if b := h.virqs[n]; b.v != nil && b.v.state != vcpuDead {
+	b := h.virqs[n]
+	if b.v != nil && b.v.state != vcpuDead && !b.v.irq.isPending(b.vec) {
 		h.sched.raiseLocked(b.v, b.vec)
 	}
 }

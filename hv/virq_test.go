@@ -47,7 +47,7 @@ func bindVIRQ(v *VCPU, m *fakeMem, b abi.VIRQBind) int64 {
 func pendingVec(v *VCPU, vec uint8) bool {
 	v.dom.hv.sched.mu.Lock()
 	defer v.dom.hv.sched.mu.Unlock()
-	return v.irq.pending[vec/64]&(1<<(vec%64)) != 0
+	return v.irq.isPending(vec)
 }
 
 func TestBindVIRQErrors(t *testing.T) {

@@ -28,20 +28,17 @@ const (
 	eventVec  = kernel.WaitVectorBase + 1 // VIRQDomExc: a domain event is queued
 )
 
-// 16550 registers and bits tamago's driver does not name (PC16550D
-// datasheet, 8.6 "Register Descriptions").
+// 16550 bits tamago's driver does not name (PC16550D datasheet, 8.6
+// "Register Descriptions"); registers and LSR bits are its (uart.IER, ...).
 const (
-	regIER     = 1
-	regTHR     = 0
-	regFCR     = 2
-	regLSR     = 5
-	lsrDR      = 1 << 0 // data ready
-	lsrTHRE    = 1 << 5 // transmit holding register (FIFO) empty
-	fifoSize   = 16
-	ierRxData  = 1 << 0 // ERBFI: received data available (and FIFO timeout)
-	fcrEnable  = 1 << 0
-	fcrClear   = 1<<1 | 1<<2 // both FIFOs
-	fcrTrig14  = 3 << 6      // receive interrupt at 14 bytes (or a 4-character timeout)
+	ierRxData = 1 << 0      // ERBFI: received data available (and FIFO timeout)
+	fcrEnable = 1 << 0      // FIFOs on
+	fcrClear  = 1<<1 | 1<<2 // both FIFOs emptied
+	fcrTrig14 = 3 << 6      // receive interrupt at 14 bytes (or a 4-character timeout)
+	fifoSize  = 16
+	lsrDR     = 1 << uart.LSR_DR
+	lsrTHRE   = 1 << uart.LSR_THRE // transmit holding register (FIFO) empty
+
 	pollPeriod = 5 * time.Millisecond
 )
 
@@ -70,14 +67,14 @@ func openSerial(poll bool) *serialReader {
 	}
 	// Receive interrupts only: the driver clears them by reading, and the
 	// line is edge-triggered (hv/abi/virq.go).
-	kernel.PortOut8(com2.Base+regFCR, fcrEnable|fcrClear|fcrTrig14)
-	kernel.PortOut8(com2.Base+regIER, ierRxData)
+	kernel.PortOut8(com2.Base+uart.FCR, fcrEnable|fcrClear|fcrTrig14)
+	kernel.PortOut8(com2.Base+uart.IER, ierRxData)
 	return &serialReader{}
 }
 
-// serialReader reads what COM2 holds, waiting for its interrupt (or, when
-// poll, sleeping) while it holds nothing; poll also means no FIFOs. midLine: the last byte read was
-// not a line's end, so the rest of the request is on its way.
+// serialReader reads what COM2 holds, waiting for its interrupt (with poll:
+// sleeping, and the FIFOs off as before) while it holds nothing. midLine:
+// the last byte read did not end a line, so the rest of it is on its way.
 type serialReader struct {
 	poll    bool
 	midLine bool
@@ -112,7 +109,7 @@ func (r *serialReader) Read(p []byte) (int, error) {
 // spinFor watches LSR for received data for up to d; false if none came.
 func spinFor(d time.Duration) bool {
 	for end := kernel.Nanotime() + int64(d); kernel.Nanotime() < end; {
-		if kernel.PortIn8(com2.Base+regLSR)&lsrDR != 0 {
+		if kernel.PortIn8(com2.Base+uart.LSR)&lsrDR != 0 {
 			return true
 		}
 	}
@@ -131,10 +128,10 @@ func (w serialWriter) Write(b []byte) (int, error) {
 		burst = fifoSize
 	}
 	for i := 0; i < len(b); {
-		for kernel.PortIn8(com2.Base+regLSR)&lsrTHRE == 0 {
+		for kernel.PortIn8(com2.Base+uart.LSR)&lsrTHRE == 0 {
 		}
 		for end := min(i+burst, len(b)); i < end; i++ {
-			kernel.PortOut8(com2.Base+regTHR, b[i])
+			kernel.PortOut8(com2.Base+uart.THR, b[i])
 		}
 	}
 	return len(b), nil
