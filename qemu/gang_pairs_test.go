@@ -127,8 +127,8 @@ func TestGangPair(t *testing.T) {
 	logs, w := phases(t, l, sock,
 		step{func() {}, hold},
 		step{func() { ctlOK(t, sock, "apply", writeFile(t, "gang.toml", pairGroup(`"x", "y"`, `policy = "gang"`))) }, hold},
-		step{func() { ctlOK(t, sock, "pause", "y") }, dumpMS*time.Millisecond - time.Second},
-		step{func() { ctlOK(t, sock, "unpause", "y") }, hold},
+		step{func() { ctlOK(t, sock, "pause", "2") }, dumpMS*time.Millisecond - time.Second},
+		step{func() { ctlOK(t, sock, "unpause", "2") }, hold},
 		step{func() { ctlOK(t, sock, "apply", writeFile(t, "optout.toml", pairGroup(`"x"`, `policy = "gang"`))) }, hold})
 	b := logs.ms(boundMS)
 	wantApart(t, "none", pairVerdicts(logs, x, y, w[0][0], w[0][1], b))
