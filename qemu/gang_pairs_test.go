@@ -63,10 +63,8 @@ func startPair(t *testing.T, name, affX, affSpin string) (*lineLog, string) {
 	files := map[string][]byte{"slices": asmImage(t)(asm.Slices(gapMS, tickMS, dumpMS)), "spin": asmImage(t)(asm.Spin())}
 	sock := filepath.Join(t.TempDir(), "grove.sock")
 	toml := fmt.Sprintf(pairBundle, sliceMS, affX, affSpin, affSpin)
-	r := Start(t, name, Boot{Accel: MultiAccel, Kernel: im.Grove, Control: sock, Timeout: 2 * time.Minute,
-		Initrd: guestBundle(t, im, toml, files), Args: []string{"-smp", "2"}})
-	l := readLines(r)
-	wantCPUs(t, l, 2)
+	l := startCPUs(t, name, Boot{Kernel: im.Grove, Control: sock, Timeout: 3 * time.Minute,
+		Initrd: guestBundle(t, im, toml, files)}, 2)
 	l.waitFor(t, 0, "(d0) agent: control domain up", 60*time.Second)
 	l.wait(t, 0, 2, 30*time.Second, func(s string) bool { return slicesRate.MatchString(s) })
 	return l, sock

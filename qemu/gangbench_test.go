@@ -70,10 +70,8 @@ func benchGang(b *testing.B, im Images, cpus int) gangRow {
 	}
 	files := map[string][]byte{"tally": asmImage(b)(asm.Tally(1_000_000, 500))}
 	sock := filepath.Join(b.TempDir(), "grove.sock")
-	r := Start(b, fmt.Sprintf("gang-bench-smp%d", cpus), Boot{Accel: MultiAccel, Kernel: im.Grove, Control: sock,
-		Timeout: 3 * time.Minute, Initrd: guestBundle(b, im, toml, files), Args: []string{"-smp", strconv.Itoa(cpus)}})
-	l := readLines(r)
-	wantCPUs(b, l, cpus)
+	l := startCPUs(b, fmt.Sprintf("gang-bench-smp%d", cpus), Boot{Kernel: im.Grove, Control: sock,
+		Timeout: 3 * time.Minute, Initrd: guestBundle(b, im, toml, files)}, cpus)
 	c := dialLines(b, l, sock)
 	ctx := context.Background()
 	must(b, c.Call(ctx, proto.OpGroupCreate, proto.GroupArgs{Group: 7}, nil))
