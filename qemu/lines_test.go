@@ -33,6 +33,15 @@ type lineLog struct {
 
 func readLines(r *Run) *lineLog {
 	l := &lineLog{r: r, more: make(chan struct{}), done: make(chan struct{})}
+	// A test that fails before halting must not leave QEMU running: the
+	// VM's deadline is enforced only while this process waits for it.
+	r.tb.Cleanup(func() {
+		select {
+		case <-l.done:
+		default:
+			r.kill()
+		}
+	})
 	go func() {
 		defer close(l.done)
 		for {
