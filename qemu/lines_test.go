@@ -149,7 +149,7 @@ func dialLines(tb testing.TB, l *lineLog, sock string) *proto.Client {
 	var err error
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		var c *proto.Client
-		if c, err = proto.Dial(sock, 20*time.Second); err == nil {
+		if c, err = proto.Dial(sock, time.Minute); err == nil {
 			tb.Cleanup(func() { c.Close() })
 			return c
 		}
