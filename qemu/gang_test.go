@@ -144,10 +144,8 @@ func TestGangTwoVCPUs(t *testing.T) {
 		"spin":  asmImage(t)(asm.Spin()),
 	}
 	sock := filepath.Join(t.TempDir(), "grove.sock")
-	r := Start(t, "gang-2vcpu", Boot{Accel: MultiAccel, Kernel: im.Grove, Control: sock, Timeout: 2 * time.Minute,
-		Initrd: guestBundle(t, im, fmt.Sprintf(probeBundle, sliceMS), files), Args: []string{"-smp", "2"}})
-	l := readLines(r)
-	wantCPUs(t, l, 2)
+	l := startCPUs(t, "gang-2vcpu", Boot{Kernel: im.Grove, Control: sock, Timeout: 2 * time.Minute,
+		Initrd: guestBundle(t, im, fmt.Sprintf(probeBundle, sliceMS), files)}, 2)
 	l.waitFor(t, 0, "(d0) agent: control domain up", 60*time.Second)
 	l.waitFor(t, 0, "(d1) gangprobe: 2 vCPUs up", 30*time.Second)
 	ctlOK(t, sock, "apply", writeFile(t, "group.toml", probeGroup))
