@@ -146,10 +146,10 @@ func (v VMCB) InterruptShadow() bool { return v.Get(offIntShadow)&intShadow != 0
 // ClearInterruptShadow ends the interrupt shadow (INTERRUPT_SHADOW, VMCB
 // 0x68 bit 0) the guest had at its exit: the hypervisor completed the
 // instruction in the shadow (after STI or MOV SS), so an interrupt may
-// come before the next one, as on hardware. Without this, `sti; hlt`
-// completed by the hypervisor leaves the instruction after HLT in the
-// shadow, and under QEMU's TCG an idle loop of `sti; hlt` never takes the
-// interrupt it waits for (docs/qemu-tcg.md).
+// come before the next one, as on hardware (KVM does the same when it
+// skips an instruction). Without it, `sti; hlt` completed by the
+// hypervisor leaves the instruction after HLT in the shadow
+// (docs/qemu-tcg.md).
 func (v VMCB) ClearInterruptShadow() { v.Set(offIntShadow, v.Get(offIntShadow)&^intShadow) }
 
 const intShadow = 1
