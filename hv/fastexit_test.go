@@ -246,3 +246,25 @@ func TestFastFollowsPrepare(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteExitEndsInterruptShadow: a Go handler that completes the
+// instruction (RIP moved) ends the interrupt shadow, as the fast path does;
+// one that leaves RIP keeps it.
+func TestWriteExitEndsInterruptShadow(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		advance uint64
+		want    bool
+	}{{"rip-moved", 1, false}, {"rip-kept", 0, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := fastVCPU(t, false, 1, 0)
+			v.vmcb.SetRIP(0x1000)
+			v.vmcb.Set(0x068, 1) // INTERRUPT_SHADOW
+			x := exitState{rip: 0x1000 + tc.advance}
+			v.writeExit(&x)
+			if got := v.vmcb.InterruptShadow(); got != tc.want {
+				t.Fatalf("shadow %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -74,9 +74,14 @@ func (v *VCPU) readExit(code uint64, now int64, x *exitState) {
 	}
 }
 
-// writeExit stores what a handler changed back into v's VMCB.
+// writeExit stores what a handler changed back into v's VMCB. A handler
+// that moved RIP completed the instruction, which ends an interrupt shadow
+// it ran in (svm.VMCB.ClearInterruptShadow).
 func (v *VCPU) writeExit(x *exitState) {
 	m := v.vmcb
+	if x.rip != m.RIP() {
+		m.ClearInterruptShadow()
+	}
 	m.SetRIP(x.rip)
 	m.SetRAX(x.rax)
 	if x.efer != m.EFER() {

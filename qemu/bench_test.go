@@ -107,7 +107,7 @@ func BenchmarkSyscalls(b *testing.B) {
 
 // perRound is the bench guest's exits of each kind per round
 // (guests/asm/builtin.go).
-const perRound = 10_000
+const perRound = 5_000
 
 var (
 	tscLine    = regexp.MustCompile(`clock: TSC (\d+) MHz`)

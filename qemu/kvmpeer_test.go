@@ -97,14 +97,3 @@ func kvmPeerInitrd(b *testing.B, files map[string][]byte) string {
 	}
 	return path
 }
-
-// BenchmarkKVMPeer runs the KVM peer alone (BenchmarkExits runs it too,
-// to compare).
-func BenchmarkKVMPeer(b *testing.B) {
-	cpuid, io, ok := kvmPeer(b)
-	if !ok {
-		b.Skip("no KVM peer")
-	}
-	b.ReportMetric(cpuid, "ns-kvm-cpuid-exit")
-	b.ReportMetric(io, "ns-kvm-io-exit-user")
-}

@@ -9,7 +9,7 @@ import (
 
 // exitBenchRounds is how many runs of the bench guest each exit path gets
 // (hv.ExitBench); the benchmark keeps each path's best round.
-const exitBenchRounds = 4
+const exitBenchRounds = 5
 
 // exitBench runs hv.ExitBench on the hypervisor the boot started, or a new
 // one, and returns the exit status for kernel.Shutdown.

@@ -16,7 +16,7 @@ var Builtin = map[string]func() ([]byte, error){
 	"fuzz":      func() ([]byte, error) { return Fuzz(100_000) },
 	// bench's rounds are short: hv's exit benchmark interleaves runs of
 	// it under each exit path and keeps each path's best round.
-	"bench":     func() ([]byte, error) { return Bench(10_000, 2) },
+	"bench":     func() ([]byte, error) { return Bench(5_000, 4) },
 	"cpuidscan": CPUIDScan,
 	"exitloop":  ExitLoop,
 	// ctl is privileged (dom0): it pauses d2 for 1.5 s through domctl.

@@ -48,6 +48,7 @@ dispatch:
 out:
 	RET
 taken:
+	ANDQ	$~const_intShadow, const_offIntShadow(SI)	// the instruction is done (ClearInterruptShadow)
 	INCQ	Fast_exits(BX)
 	MOVB	$1, ret+24(FP)
 	RET

@@ -35,6 +35,7 @@ func newFakeVMCB(t *testing.T, e fakeExit) (VMCB, *Regs, []byte) {
 	v.Set(offRFLAGS, e.rflags|x86.RFLAGSMBS)
 	v.Set(offVIntr, e.vintr)
 	v.Set(offExitIntInfo, e.intInfo)
+	v.Set(offIntShadow, intShadow) // as after sti; <the instruction>
 	return v, &Regs{RCX: e.rcx, RBX: 0xbbbb, RDX: 0xdddd}, page
 }
 
@@ -134,6 +135,9 @@ func TestFastExit(t *testing.T) {
 			got := want{taken, v.RIP(), v.RAX(), regs.RBX, regs.RCX, regs.RDX, string(f.Console())}
 			if got != w {
 				t.Errorf("got %+v, want %+v", got, w)
+			}
+			if v.InterruptShadow() == taken {
+				t.Errorf("interrupt shadow %v after the exit was taken: %v (a completed instruction ends it)", v.InterruptShadow(), taken)
 			}
 			if n := f.TakeExits(); n != uint64(b32(taken)) {
 				t.Errorf("exits counted %d, taken %v", n, taken)

@@ -16,9 +16,9 @@ import (
 )
 
 const (
-	cpuidPerRound = 20_000
-	ioPerRound    = 5_000
-	rounds        = 4
+	cpuidPerRound = 5_000
+	ioPerRound    = 2_000
+	rounds        = 8
 )
 
 func main() {
