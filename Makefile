@@ -89,10 +89,11 @@ test-selftest: image
 	./scripts/selftest.sh $(IMAGE)
 
 test-qemu: image guests linux
-	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; \
+	rc=$${PIPESTATUS[0]}; if [ $$rc -ne 0 ]; then ./scripts/failures.sh $(OUT)/qemu-test.log; fi; exit $$rc
 
-bench: prereqs image
-	GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
+bench: prereqs image linux
+	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
 	$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/
 
 # kvm-unit-tests' x86 suite directly under QEMU TCG and as Grove domains,

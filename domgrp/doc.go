@@ -1,6 +1,6 @@
 // Package domgrp owns domain groups: which group each domain is in, each
-// group's members in join order, each group's own pause count and each
-// domain's gang-scheduling opt-in. It knows domains only through the small
+// group's members in join order, each group's name, own pause count and
+// recorded pause order, and each domain's gang-scheduling opt-in. It knows domains only through the small
 // Domain interface (id, pause, unpause, wait until descheduled), so it runs
 // under go test -race on any machine; it must never touch hardware or take a
 // lock a vCPU could hold.
@@ -41,8 +41,12 @@
 //
 // Each Domain keeps its own controller pause count (limit 255). domgrp keeps
 // a writer-side count of the pauses it put on each domain for its group and
-// undoes exactly those: on leave or move, on unpause. A failed group pause or
-// join undoes what it did and returns EOVERFLOW. See docs/groups.md for the
+// undoes exactly those: on leave or move, on unpause. A group pause walks
+// the members in a pause order (those the caller's order names, then the
+// rest in join order); the unpause walks it backwards, and the pause that
+// took the count from 0 records it for an unpause given none. A failed
+// group pause or join undoes what it did, newest first, and returns
+// EOVERFLOW. See docs/groups.md for the
 // table of operations, callers and errors.
 //
 // Errors are errno.Errno values, returned unwrapped so the hypercall layer

@@ -18,6 +18,7 @@ type model struct {
 }
 
 type mgroup struct {
+	name    string
 	members []domgrp.DomID
 	pauses  int
 	policy  domgrp.Policy
@@ -33,7 +34,7 @@ type mdom struct {
 
 func newModel(max, limit int) *model {
 	return &model{max: max, limit: limit,
-		groups: map[domgrp.GroupID]*mgroup{0: {}},
+		groups: map[domgrp.GroupID]*mgroup{0: {name: domgrp.NullName}},
 		doms:   map[domgrp.DomID]*mdom{}}
 }
 
@@ -57,9 +58,14 @@ func (m *model) remove(d domgrp.DomID) error {
 	return nil
 }
 
-func (m *model) create(want domgrp.GroupID) (domgrp.GroupID, error) {
-	if int(want) >= m.max {
+func (m *model) create(want domgrp.GroupID, name string) (domgrp.GroupID, error) {
+	if int(want) >= m.max || name != "" && !validName(name) {
 		return 0, errno.EINVAL
+	}
+	for _, g := range m.groups {
+		if name != "" && g.name == name {
+			return 0, errno.EEXIST
+		}
 	}
 	if want == 0 {
 		for id := 1; id < m.max; id++ {
@@ -74,7 +80,7 @@ func (m *model) create(want domgrp.GroupID) (domgrp.GroupID, error) {
 	} else if m.groups[want] != nil {
 		return 0, errno.EEXIST
 	}
-	m.groups[want] = &mgroup{}
+	m.groups[want] = &mgroup{name: name}
 	return want, nil
 }
 
@@ -115,7 +121,9 @@ func (m *model) join(d domgrp.DomID, g domgrp.GroupID) error {
 	return nil
 }
 
-func (m *model) pause(caller domgrp.DomID, g domgrp.GroupID) (int, error) {
+// pause pauses group g for caller; order (nil: none) only has to be
+// valid, since the order of the pauses changes no count.
+func (m *model) pause(caller domgrp.DomID, g domgrp.GroupID, order []domgrp.DomID) (int, error) {
 	mg := m.groups[g]
 	switch {
 	case g == 0:
@@ -124,6 +132,8 @@ func (m *model) pause(caller domgrp.DomID, g domgrp.GroupID) (int, error) {
 		return 0, errno.ESRCH
 	case mg.pauses == domgrp.MaxGroupPauses:
 		return 0, errno.EOVERFLOW
+	case !mg.validOrder(order):
+		return 0, errno.EINVAL
 	}
 	var targets []*mdom
 	for _, d := range mg.members {
@@ -144,14 +154,14 @@ func (m *model) pause(caller domgrp.DomID, g domgrp.GroupID) (int, error) {
 	return len(targets), nil
 }
 
-func (m *model) unpause(g domgrp.GroupID) (int, error) {
+func (m *model) unpause(g domgrp.GroupID, order []domgrp.DomID) (int, error) {
 	mg := m.groups[g]
 	switch {
 	case g == 0:
 		return 0, errno.EPERM
 	case mg == nil:
 		return 0, errno.ESRCH
-	case mg.pauses == 0:
+	case mg.pauses == 0 || !mg.validOrder(order):
 		return 0, errno.EINVAL
 	}
 	mg.pauses--
@@ -169,6 +179,25 @@ func (m *model) unpause(g domgrp.GroupID) (int, error) {
 	return n, nil
 }
 
+// validOrder: every id a member, none twice.
+func (mg *mgroup) validOrder(order []domgrp.DomID) bool {
+	for i, d := range order {
+		if !slices.Contains(mg.members, d) || slices.Contains(order[:i], d) {
+			return false
+		}
+	}
+	return true
+}
+
+// validName is domgrp.ValidName written out: 1-32 of a-z 0-9 - _.
+func validName(s string) bool {
+	ok := len(s) >= 1 && len(s) <= 32
+	for _, c := range s {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')
+	}
+	return ok
+}
+
 func (m *model) setGang(d domgrp.DomID, on bool) error {
 	if m.doms[d] == nil {
 		return errno.ESRCH
@@ -182,7 +211,7 @@ func (m *model) info(g domgrp.GroupID) (domgrp.Info, error) {
 	if mg == nil {
 		return domgrp.Info{}, errno.ESRCH
 	}
-	in := domgrp.Info{ID: g, Pauses: uint8(mg.pauses), NMembers: uint32(len(mg.members))}
+	in := domgrp.Info{ID: g, Name: mg.name, Pauses: uint8(mg.pauses), NMembers: uint32(len(mg.members))}
 	if g == 0 {
 		in.Flags |= domgrp.FlagNull
 	}
@@ -195,6 +224,15 @@ func (m *model) info(g domgrp.GroupID) (domgrp.Info, error) {
 	}
 	in.Policy, in.SkewNS = mg.policy, mg.skew
 	return in, nil
+}
+
+func (m *model) byName(name string) (domgrp.Info, error) {
+	for id, g := range m.groups {
+		if name != "" && g.name == name {
+			return m.info(id)
+		}
+	}
+	return domgrp.Info{}, errno.ESRCH
 }
 
 func (m *model) setPolicy(g domgrp.GroupID, p domgrp.Policy, skew uint64) error {

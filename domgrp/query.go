@@ -11,12 +11,27 @@ func (t *Table) GetInfo(r *rcu.Reader, gid GroupID) (Info, error) {
 	r.Lock()
 	defer r.Unlock()
 	snap := t.snap.Load(r)
-	g := snap.Group(gid)
+	return info(snap, snap.Group(gid))
+}
+
+// GetInfoByName describes the group called name, as GetInfo does. ESRCH if
+// no group has that name ("" included).
+func (t *Table) GetInfoByName(r *rcu.Reader, name string) (Info, error) {
+	r.Lock()
+	defer r.Unlock()
+	snap := t.snap.Load(r)
+	return info(snap, snap.byName(name))
+}
+
+// info describes g of snap (ESRCH for nil). The caller is inside the
+// read-side section snap came from.
+func info(snap *Snapshot, g *Group) (Info, error) {
 	if g == nil {
 		return Info{}, errno.ESRCH
 	}
-	in := Info{ID: gid, Pauses: g.pauses, NMembers: uint32(len(g.members)), Policy: g.policy, SkewNS: g.skewNS}
-	if gid == NullGroup {
+	in := Info{ID: g.id, Name: g.name, Pauses: g.pauses, NMembers: uint32(len(g.members)), Policy: g.policy,
+		SkewNS: g.skewNS}
+	if g.id == NullGroup {
 		in.Flags |= FlagNull
 	}
 	if g.pauses > 0 {

@@ -49,7 +49,7 @@ func (x *runner) run(ops []byte) error {
 
 func (x *runner) step(op, a, b byte) error {
 	d, g := domgrp.DomID(a%runDoms), domgrp.GroupID(b%(runGroups+2))
-	name, got, want := x.apply(op%12, d, g, a, b)
+	name, got, want := x.apply(op%14, d, g, a, b)
 	x.log = append(x.log, name)
 	if got != want {
 		return fmt.Errorf("%s: table returned %s, model %s", name, got, want)
@@ -70,9 +70,10 @@ func (x *runner) apply(op byte, d domgrp.DomID, g domgrp.GroupID, a, b byte) (na
 	case 1:
 		return fmt.Sprintf("remove(%d)", d), res(0, x.tab.RemoveDomain(d)), res(0, x.m.remove(d))
 	case 2:
-		id, err := x.tab.Create(g)
-		mid, merr := x.m.create(g)
-		return fmt.Sprintf("create(%d)", g), res(int(id), err), res(int(mid), merr)
+		n := names[a%byte(len(names))]
+		id, err := x.tab.CreateNamed(g, n)
+		mid, merr := x.m.create(g, n)
+		return fmt.Sprintf("create(%d,%q)", g, n), res(int(id), err), res(int(mid), merr)
 	case 3:
 		return fmt.Sprintf("destroy(%d)", g), res(0, x.tab.Destroy(g)), res(0, x.m.destroy(g))
 	case 4:
@@ -81,12 +82,22 @@ func (x *runner) apply(op byte, d domgrp.DomID, g domgrp.GroupID, a, b byte) (na
 		return fmt.Sprintf("leave(%d)", d), res(0, x.tab.Leave(d)), res(0, x.m.join(d, 0))
 	case 6:
 		n, err := x.tab.Pause(x.r, d, g)
-		mn, merr := x.m.pause(d, g)
+		mn, merr := x.m.pause(d, g, nil)
 		return fmt.Sprintf("pause(caller %d,%d)", d, g), res(n, err), res(mn, merr)
 	case 7:
 		n, err := x.tab.Unpause(x.r, g)
-		mn, merr := x.m.unpause(g)
+		mn, merr := x.m.unpause(g, nil)
 		return fmt.Sprintf("unpause(%d)", g), res(n, err), res(mn, merr)
+	case 12:
+		o := order(a, b)
+		n, err := x.tab.PauseOrdered(x.r, 0, g, o)
+		mn, merr := x.m.pause(0, g, o)
+		return fmt.Sprintf("pause(%d,order %v)", g, o), res(n, err), res(mn, merr)
+	case 13:
+		o := order(a, b)
+		n, err := x.tab.UnpauseOrdered(x.r, g, o)
+		mn, merr := x.m.unpause(g, o)
+		return fmt.Sprintf("unpause(%d,order %v)", g, o), res(n, err), res(mn, merr)
 	case 8:
 		on := b&0x80 != 0
 		return fmt.Sprintf("gang(%d,%v)", d, on), res(0, x.tab.SetGang(d, on)), res(0, x.m.setGang(d, on))
@@ -128,9 +139,25 @@ func nilIfEINVAL(err error) error {
 	return err
 }
 
+// names are the group names creates pick from: none, two valid ones, the
+// null group's (always taken) and two invalid ones.
+var names = []string{"", "web", "db", domgrp.NullName, "Web", "a.b"}
+
+// order makes a pause order of up to two domain ids from the op's bytes
+// (a repeat or a non-member included, to reach EINVAL).
+func order(a, b byte) []domgrp.DomID {
+	o := []domgrp.DomID{domgrp.DomID(a % runDoms), domgrp.DomID(b>>4) % runDoms}
+	return o[:a>>6%3]
+}
+
 func (x *runner) queries(g domgrp.GroupID, n int) (name, got, want string) {
 	in, err := x.tab.GetInfo(x.r, g)
 	min, merr := x.m.info(g)
+	if n == 3 { // by name instead
+		nm := names[g%domgrp.GroupID(len(names))]
+		in, err = x.tab.GetInfoByName(x.r, nm)
+		min, merr = x.m.byName(nm)
+	}
 	buf := make([]domgrp.GroupID, n)
 	k, next, lerr := x.tab.List(x.r, g, buf)
 	mids, mnext, mlerr := x.m.list(g, n)

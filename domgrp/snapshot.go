@@ -17,7 +17,14 @@ type Group struct {
 	members []DomID // join order
 	policy  Policy
 	skewNS  uint64 // PolicyRelaxed's bound
+	name    string // "" for none; unique among named groups
+	// order is the pause order recorded by the pause that took the count
+	// from 0 (nil: join order); an Unpause given none walks it backwards.
+	order []DomID
 }
+
+// Name returns the group's name ("" for none).
+func (g *Group) Name() string { return g.name }
 
 // Policy returns the group's scheduling policy and its skew bound (ns;
 // PolicyRelaxed only).
@@ -44,6 +51,19 @@ func (s *Snapshot) Group(id GroupID) *Group {
 		return nil
 	}
 	return s.groups[id]
+}
+
+// byName returns the group called name, or nil ("" names none).
+func (s *Snapshot) byName(name string) *Group {
+	if name == "" {
+		return nil
+	}
+	for _, g := range s.groups {
+		if g != nil && g.name == name {
+			return g
+		}
+	}
+	return nil
 }
 
 // Groups yields every existing group in id order.
@@ -117,7 +137,9 @@ func (e *edit) copyDoms() {
 func (g *Group) withMember(id DomID) *Group {
 	m := make([]DomID, len(g.members), len(g.members)+1)
 	copy(m, g.members)
-	return &Group{id: g.id, pauses: g.pauses, members: append(m, id), policy: g.policy, skewNS: g.skewNS}
+	ng := *g
+	ng.members = append(m, id)
+	return &ng
 }
 
 // without returns a copy of g without id, keeping the others' order.
@@ -128,11 +150,16 @@ func (g *Group) without(id DomID) *Group {
 			m = append(m, x)
 		}
 	}
-	return &Group{id: g.id, pauses: g.pauses, members: m, policy: g.policy, skewNS: g.skewNS}
+	ng := *g
+	ng.members = m
+	return &ng
 }
 
-// withPauses returns a copy of g with pause count n; members are shared,
-// which is safe because no snapshot ever modifies a member slice.
-func (g *Group) withPauses(n uint8) *Group {
-	return &Group{id: g.id, pauses: n, members: g.members, policy: g.policy, skewNS: g.skewNS}
+// withPauses returns a copy of g with pause count n and recorded pause
+// order; members are shared, which is safe because no snapshot ever
+// modifies a member slice.
+func (g *Group) withPauses(n uint8, order []DomID) *Group {
+	ng := *g
+	ng.pauses, ng.order = n, order
+	return &ng
 }

@@ -35,7 +35,7 @@ func New(rc *rcu.State, maxGroups int) *Table {
 	}
 	t := &Table{rcu: rc, applied: make(map[DomID]uint8)}
 	s := &Snapshot{groups: make([]*Group, maxGroups), doms: map[DomID]DomInfo{}}
-	s.groups[NullGroup] = &Group{id: NullGroup}
+	s.groups[NullGroup] = &Group{id: NullGroup, name: NullName}
 	t.snap.Store(s)
 	return t
 }
@@ -92,19 +92,32 @@ func (t *Table) RemoveDomain(id DomID) error {
 	return nil
 }
 
-// Create makes an empty, unpaused group. want 0 asks for the lowest free id.
-// EINVAL if want is beyond the table, EEXIST if it is taken, ENOSPC if no id
-// is free.
-func (t *Table) Create(want GroupID) (GroupID, error) {
+// Create makes an empty, unpaused group without a name; see CreateNamed.
+func (t *Table) Create(want GroupID) (GroupID, error) { return t.CreateNamed(want, "") }
+
+// CreateNamed makes an empty, unpaused group called name ("" for none).
+// want 0 asks for the lowest free id. EINVAL if want is beyond the table or
+// name is not a valid name (ValidName), EEXIST if the id or the name is
+// taken (NullName always is), ENOSPC if no id is free.
+func (t *Table) CreateNamed(want GroupID, name string) (GroupID, error) {
+	if name != "" && !ValidName(name) {
+		return 0, errno.EINVAL
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	cur := t.snap.Protected()
+	switch {
+	case int(want) >= len(cur.groups):
+		return 0, errno.EINVAL
+	case name != "" && cur.byName(name) != nil:
+		return 0, errno.EEXIST
+	}
 	id, err := pickID(cur, want)
 	if err != nil {
 		return 0, err
 	}
 	e := newEdit(cur)
-	e.next.groups[id] = &Group{id: id}
+	e.next.groups[id] = &Group{id: id, name: name}
 	t.snap.Store(e.next)
 	return id, nil
 }

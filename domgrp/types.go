@@ -21,7 +21,25 @@ const (
 	MaxGroupPauses = 255
 	// InfoMembers is how many members Info lists.
 	InfoMembers = 16
+	// MaxNameLen is the longest group name (hv/abi's GroupNameSize).
+	MaxNameLen = 32
+	// NullName is the null group's name; no other group may take it.
+	NullName = "null"
 )
+
+// ValidName reports whether s may name a group: 1 to MaxNameLen bytes of
+// a-z, 0-9, '-' and '_' (the names grovectl's configs use).
+func ValidName(s string) bool {
+	if len(s) == 0 || len(s) > MaxNameLen {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // Domain is what domgrp needs of a domain. The hypervisor's domains implement
 // it; domgrptest has a fake. Each Domain keeps its own controller pause
@@ -64,6 +82,7 @@ const (
 // Info is getinfo's fixed-size answer.
 type Info struct {
 	ID       GroupID
+	Name     string // "" for none; NullName for the null group
 	Flags    uint8
 	Pauses   uint8  // the group's own pause count
 	NMembers uint32 // all members, not only those listed

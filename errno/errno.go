@@ -31,6 +31,7 @@ const (
 	EFAULT    Errno = 14
 	EBUSY     Errno = 16
 	EEXIST    Errno = 17
+	ENODEV    Errno = 19
 	EINVAL    Errno = 22
 	EMFILE    Errno = 24
 	ENOSPC    Errno = 28
@@ -56,6 +57,7 @@ var table = map[Errno]info{
 	EFAULT:    {"EFAULT", "bad guest address"},
 	EBUSY:     {"EBUSY", "busy"},
 	EEXIST:    {"EEXIST", "already exists"},
+	ENODEV:    {"ENODEV", "no such device"},
 	EINVAL:    {"EINVAL", "invalid argument"},
 	EMFILE:    {"EMFILE", "too many open files"},
 	ENOMEM:    {"ENOMEM", "out of memory"},

@@ -15,7 +15,7 @@ func TestNumbersMatchLinux(t *testing.T) {
 		{EPERM, 1, "EPERM"}, {ENOENT, 2, "ENOENT"}, {ESRCH, 3, "ESRCH"}, {EIO, 5, "EIO"}, {EINTR, 4, "EINTR"},
 		{EBADF, 9, "EBADF"}, {EAGAIN, 11, "EAGAIN"}, {ENOMEM, 12, "ENOMEM"}, {EACCES, 13, "EACCES"},
 		{EMFILE, 24, "EMFILE"}, {ETIMEDOUT, 110, "ETIMEDOUT"}, {EFAULT, 14, "EFAULT"},
-		{EBUSY, 16, "EBUSY"}, {EEXIST, 17, "EEXIST"}, {EINVAL, 22, "EINVAL"},
+		{EBUSY, 16, "EBUSY"}, {EEXIST, 17, "EEXIST"}, {ENODEV, 19, "ENODEV"}, {EINVAL, 22, "EINVAL"},
 		{ENOSPC, 28, "ENOSPC"}, {ENOSYS, 38, "ENOSYS"}, {EOVERFLOW, 75, "EOVERFLOW"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,17 +10,25 @@ import (
 const cpuidHVRangeEnd = 0x40010000
 
 func exitCPUID(v *VCPU, x *exitState) outcome {
-	a, b, c, d := guestCPUID(uint32(x.rax), uint32(v.regs.RCX))
-	if v.dom.pc != nil {
-		a, b, c, d = pcCPUID(v, uint32(x.rax), a, b, c, d)
-	}
-	if uint32(x.rax) == abi.CPUIDTopology {
-		a, b = uint32(len(v.dom.vcpus)), uint32(v.id)
-	}
+	a, b, c, d := v.cpuid(uint32(x.rax), uint32(v.regs.RCX))
 	x.rax = uint64(a)
 	v.regs.RBX, v.regs.RCX, v.regs.RDX = uint64(b), uint64(c), uint64(d)
 	x.advance(2)
 	return resume
+}
+
+// cpuid is CPUID leaf.sub as v's guest sees it: the generic policy, the
+// PC platform's on top for its domains, and v's place in its domain. The
+// exit fast path's table (fastexit.go) is made from it too.
+func (v *VCPU) cpuid(leaf, sub uint32) (a, b, c, d uint32) {
+	a, b, c, d = guestCPUID(leaf, sub)
+	if v.dom.pc != nil {
+		a, b, c, d = pcCPUID(v, leaf, a, b, c, d)
+	}
+	if leaf == abi.CPUIDTopology {
+		a, b = uint32(len(v.dom.vcpus)), uint32(v.id)
+	}
+	return
 }
 
 // guestCPUID is the host's CPUID with SVM hidden, the hypervisor-present bit

@@ -97,6 +97,13 @@ func (d *Domain) build(cfg Config) error {
 		return err
 	}
 	d.ram = ram
+	if cfg.Privileged { // it may own COM2 (VIRQSerial): a map of its own
+		if d.iopm, err = allocPages(svm.IOPMPages, 1); err != nil {
+			d.free()
+			return err
+		}
+		svm.InitIOPM(d.iopm)
+	}
 	for i := 0; i < max(cfg.VCPUs, 1); i++ {
 		v, err := newVCPU(d, i, start)
 		if err != nil {
@@ -129,6 +136,9 @@ func (d *Domain) free() {
 		v.free()
 	}
 	d.ram.free()
+	if d.iopm != 0 {
+		freePages(d.iopm, svm.IOPMPages)
+	}
 }
 
 // load plans cfg's image into RAM and returns how its vCPUs start. The

@@ -34,15 +34,15 @@ func (d *Domain) endLocked(st domState, why string) {
 	switch {
 	case st == domCrashed:
 		d.logf("crashed: %s", why)
-		d.hv.events.push(event{abi.EventCrashed, d.ID, why})
+		d.hv.queueEventLocked(event{abi.EventCrashed, d.ID, why})
 	case st == domDying:
 		d.logf("destroyed")
 	case d.exited:
 		d.logf("%s", why)
-		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
+		d.hv.queueEventLocked(event{abi.EventShutdown, d.ID, why})
 	default:
 		d.logf("shut down (%s)", why)
-		d.hv.events.push(event{abi.EventShutdown, d.ID, why})
+		d.hv.queueEventLocked(event{abi.EventShutdown, d.ID, why})
 	}
 }
 

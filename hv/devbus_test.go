@@ -194,3 +194,29 @@ func BenchmarkBusPortLookup(b *testing.B) {
 		bus.lookup(SpacePort, 0x3f8)
 	}
 }
+
+// A PC guest's access above its RAM where no device is reads all ones and
+// drops writes, as a PC's master abort does, and is counted; for Grove's
+// own guests the same fault is a crash (TestExitOutcomes).
+func TestPCUnmodelledMMIO(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		code    []byte
+		wantRAX uint64
+	}{
+		{"load-32", []byte{0x8b, 0x00}, 0xffffffff},         // mov eax, [rax]: zero-extends
+		{"load-8", []byte{0x8a, 0x00}, 0x12345678_000000ff}, // mov al, [rax]: merges
+		{"store-32", []byte{0x89, 0x00}, 0x12345678_00000000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, m := fakeVCPU(t, false)
+			v.dom.pc, v.dom.ram = &platform{}, &guestRAM{size: 1 << 20}
+			copy(m.b[0x2000:], tc.code)
+			x := exitState{code: svm.ExitNPF, info2: 0xd0000000, rip: 0x2000, rax: 0x12345678_00000000, mode: 64}
+			out := handleExit(v, &x)
+			if out != resume || x.rip != 0x2002 || x.rax != tc.wantRAX || v.dom.bus.unknown.Load() != 1 {
+				t.Fatalf("outcome %v rip %#x rax %#x unknown %d", out, x.rip, x.rax, v.dom.bus.unknown.Load())
+			}
+		})
+	}
+}

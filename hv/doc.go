@@ -29,11 +29,18 @@
 //  2. Hypervisor.mu (hypervisor.go): the registry and the id space.
 //  3. Scheduler.mu (sched.go): run queues, vCPU and domain scheduling
 //     state, pause counts.
-//  4. Domain.mu (domain.go): the domain's console buffer.
+//  4. Domain.mu (domain.go): the domain's console buffer and logOnce keys.
 //  5. Leaves, which take nothing while held: the event queue's mu
-//     (events.go; pushed under Scheduler.mu when a domain ends or pauses)
-//     and a device bus's mu (devbus.go, the unknown-port log).
+//     (events.go; pushed under Scheduler.mu when a domain ends or pauses),
+//     a device bus's mu (devbus.go, the unknown-port log), the platform's
+//     timer mu (platform.go), and each hv/pc device's own mutex (a local
+//     APIC's is taken under Scheduler.mu to read its pending interrupt).
 //
+// The PC devices never call out while holding their mutex: an interrupt
+// travels device -> IOAPIC -> APIC bus -> local APIC -> the bus's kick,
+// which takes Scheduler.mu (platform_apic.go pcKick) with no device lock
+// held, so a device may be entered from a vCPU exit, a host timer or the
+// console alike.
 // Waiting for an RCU grace period (rcu.State.Synchronize, and so
 // domgrp's RemoveDomain) happens with none of these held; an RCU read-side
 // section is not a lock and may be entered under Table.mu (domgrp/doc.go).

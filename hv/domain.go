@@ -33,6 +33,7 @@ type Domain struct {
 	ram        *guestRAM
 	bus        *bus      // its devices (devbus.go), made with its first vCPU
 	pc         *platform // the PC platform (platform.go), nil for Grove's own guests
+	iopm       uintptr   // the control domain's own I/O permission map (virq.go); 0: the shared one
 	vcpus      []*VCPU
 	hv         *Hypervisor
 	ready      atomic.Bool // built: visible to lookups
@@ -40,6 +41,7 @@ type Domain struct {
 	// the domain (a device's power off or exit port) sees it after the
 	// exit without taking the scheduler's lock, and stops there.
 	ended atomic.Bool
+	path  exitPath // how its exits are handled (fastexit.go); set before it first runs
 
 	mu      sync.Mutex // guards console and logged; lock order in doc.go
 	console strings.Builder

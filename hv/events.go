@@ -8,12 +8,16 @@ import (
 )
 
 // Domain events for the control domain: the hypervisor queues them (crash,
-// shutdown, pause, unpause) and dom0 polls with event_op, a Grove hypercall
+// shutdown, pause, unpause; queueEventLocked, which also raises VIRQDomExc
+// where dom0 bound it) and dom0 takes them with event_op, a Grove hypercall
 // that never blocks (a blocked vCPU would stop the whole agent). The queue
 // is bounded; when it overflows the oldest events go and the next event
 // reports how many were lost.
 
-const maxEvents = 64
+// maxEvents holds the burst of a group pause of every domain a 2 GiB
+// machine can hold (each takes at least 2 MiB): one hypercall queues them
+// all before dom0 can take any.
+const maxEvents = 1024
 
 type event struct {
 	kind   uint32
@@ -37,6 +41,12 @@ func (e *eventQueue) push(ev event) {
 	e.q = append(e.q, ev)
 }
 
+func (e *eventQueue) len() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.q)
+}
+
 func (e *eventQueue) pop() (event, uint32, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -55,7 +65,11 @@ func hcallEventOp(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
 	if !v.dom.Privileged {
 		return errno.EPERM.Ret(), resume
 	}
-	if a[0] != abi.EventPoll {
+	switch a[0] {
+	case abi.EventBindVIRQ:
+		return eventBindVIRQ(v, a[1]), resume
+	case abi.EventPoll:
+	default:
 		return errno.EINVAL.Ret(), resume
 	}
 	ev, lost, ok := v.dom.hv.events.pop()

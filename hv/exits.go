@@ -187,6 +187,9 @@ func exitNPF(v *VCPU, x *exitState) outcome {
 	if r, ok := v.dom.bus.lookup(SpaceMMIO, x.info2); ok {
 		return exitMMIO(v, x, r.dev, r.base)
 	}
+	if v.dom.pc != nil && x.info2 >= v.dom.ram.size {
+		return exitMMIO(v, x, unmodelledMMIO{v.dom, x.info2, x.rip}, x.info2)
+	}
 	during := ""
 	if x.intInfo.Valid() {
 		during = fmt.Sprintf(" delivering vector %#x", x.intInfo.Vector())

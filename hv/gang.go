@@ -71,6 +71,7 @@ func (s *Scheduler) planLocked(now int64) *slotPlan {
 	s.closeTurnLocked()
 	p.epoch, p.gang, p.started = e, nil, 0
 	clear(p.assign)
+	defer s.endOverrunsLocked()
 	g := s.nextGangLocked()
 	if g == nil {
 		return p
@@ -95,6 +96,19 @@ func (s *Scheduler) planLocked(now int64) *slotPlan {
 		}
 	}
 	return p
+}
+
+// endOverrunsLocked kicks every CPU still running a gang vCPU that the new
+// slot does not give it: a turn ends on every CPU when the first one
+// reaches the slot's end, not when each CPU's own timer fires (under QEMU
+// a LAPIC timer can fire tens of milliseconds late, and the member would
+// run on alone into the next slot).
+func (s *Scheduler) endOverrunsLocked() {
+	for _, c := range s.cpus {
+		if v := c.cur; v != nil && v.isGang() && s.plan.assign[c.id] != v {
+			s.kickLocked(v)
+		}
+	}
 }
 
 // nextGangLocked picks the gang whose turn it is, or nil for a free slot:

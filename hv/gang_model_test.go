@@ -20,6 +20,10 @@ import (
 //   - relaxed: a running member is never more than the bound plus one
 //     slice ahead of its slowest runnable sibling;
 //   - nothing starves: a vCPU runnable for 40 slots has run in them.
+//
+// With late timers (odd seeds), a run goes on past its slot's end by up
+// to two slices, as QEMU's LAPIC timers do, unless a kick (an IPI, here
+// at once) interrupts it after its end.
 
 const (
 	modelSlice = int64(10 * time.Millisecond)
@@ -28,7 +32,8 @@ const (
 
 type modelCPU struct {
 	cur   *VCPU
-	until int64
+	until int64 // the run's deadline
+	late  int64 // how late its timer fires
 }
 
 type modelRun struct {
@@ -42,12 +47,15 @@ type modelRun struct {
 	waiting map[*VCPU]int64 // runnable since
 	now     int64
 	changed int64 // slot of the last policy change: it takes effect at the next
+	late    bool  // timers fire late
+	kicked  map[int]bool
 }
 
 func newModelRun(t *testing.T, seed int64, ncpu int) *modelRun {
 	s := newScheduler(time.Duration(modelSlice), ncpu)
 	m := &modelRun{t: t, s: s, cpus: make([]modelCPU, ncpu), rng: rand.New(rand.NewSource(seed)),
-		waiting: map[*VCPU]int64{}}
+		waiting: map[*VCPU]int64{}, late: seed%2 == 1, kicked: map[int]bool{}}
+	s.kickCPU = func(cpu int) { m.kicked[cpu] = true }
 	h := &Hypervisor{sched: s}
 	mk := func(n int) []*VCPU {
 		d := &Domain{ID: DomID(len(m.vcpus) + 1), hv: h, state: domRunning}
@@ -101,7 +109,7 @@ func (m *modelRun) step() {
 		}
 		c.cur.accountLocked(m.now-modelStep, m.now)
 		switch {
-		case m.now >= c.until, s.yieldToGangLocked(s.cpus[i], c.cur), c.cur.coStoppedLocked(m.now):
+		case m.now >= c.until+c.late, s.yieldToGangLocked(s.cpus[i], c.cur), c.cur.coStoppedLocked(m.now):
 			m.stop(i, false)
 		case m.rng.Intn(40) == 0:
 			m.stop(i, true)
@@ -113,23 +121,43 @@ func (m *modelRun) step() {
 		}
 	}
 	for i := range m.cpus {
-		if m.cpus[i].cur != nil {
-			continue
-		}
-		v, end := s.nextLocked(s.cpus[i], m.now)
-		if v != nil {
-			v.state, v.cpu, s.cpus[i].cur = vcpuRunning, i, v
-			m.cpus[i] = modelCPU{cur: v, until: end}
+		if m.cpus[i].cur == nil {
+			m.run(i)
 		}
 	}
-	// A gang member woken during its turn: its CPU switches at once (the
-	// real loop is kicked; here the filler stops in this same instant).
-	for i := range m.cpus {
-		if c := &m.cpus[i]; c.cur != nil && s.yieldToGangLocked(s.cpus[i], c.cur) {
-			m.stop(i, false)
-			v, end := s.nextLocked(s.cpus[i], m.now)
-			v.state, v.cpu, s.cpus[i].cur = vcpuRunning, i, v
-			m.cpus[i] = modelCPU{cur: v, until: end}
+	m.interrupt()
+}
+
+// run starts the next vCPU on CPU i.
+func (m *modelRun) run(i int) {
+	s := m.s
+	v, end := s.nextLocked(s.cpus[i], m.now)
+	if v == nil {
+		return
+	}
+	v.state, v.cpu, s.cpus[i].cur = vcpuRunning, i, v
+	m.cpus[i] = modelCPU{cur: v, until: end}
+	if m.late && m.rng.Intn(3) == 0 {
+		m.cpus[i].late = m.rng.Int63n(2*modelSlice/modelStep) * modelStep
+	}
+}
+
+// interrupt stops at once the runs that a kick ends: a gang member woken
+// during its turn takes its CPU from a filler, and a run past its
+// deadline ends (a loop re-enters a kicked guest before its deadline).
+func (m *modelRun) interrupt() {
+	s := m.s
+	for again := true; again; {
+		again = false
+		for i := range m.cpus {
+			c := &m.cpus[i]
+			kicked := m.kicked[i]
+			delete(m.kicked, i)
+			if c.cur != nil && (s.yieldToGangLocked(s.cpus[i], c.cur) || kicked && m.now >= c.until) {
+				m.stop(i, false)
+				m.run(i) // may plan a slot and kick others
+				again = true
+			}
 		}
 	}
 }
@@ -172,7 +200,7 @@ func (m *modelRun) check() error {
 
 func (m *modelRun) checkGang(onCPU map[*VCPU]bool) error {
 	g := m.gang
-	if !g.gang() || m.now/modelSlice == m.changed {
+	if !g.gang() || m.unsettled() {
 		return nil
 	}
 	running := false
@@ -187,6 +215,13 @@ func (m *modelRun) checkGang(onCPU map[*VCPU]bool) error {
 	return nil
 }
 
+// unsettled reports that a policy change has not taken effect: it does at
+// the next slot a loop plans (with late timers, that can be after the next
+// slot has begun).
+func (m *modelRun) unsettled() bool {
+	return m.now/modelSlice == m.changed || m.s.plan.epoch <= m.changed
+}
+
 func (m *modelRun) checkRelaxed(onCPU map[*VCPU]bool) error {
 	for _, g := range []*schedGroup{m.relax, m.gang} {
 		if err := m.checkRelaxedGroup(g, onCPU); err != nil {
@@ -197,7 +232,7 @@ func (m *modelRun) checkRelaxed(onCPU map[*VCPU]bool) error {
 }
 
 func (m *modelRun) checkRelaxedGroup(g *schedGroup, onCPU map[*VCPU]bool) error {
-	if !g.relaxed() || m.now/modelSlice == m.changed {
+	if !g.relaxed() || m.unsettled() {
 		return nil
 	}
 	for _, v := range g.vcpus {

@@ -4,6 +4,7 @@ import (
 	"grove/domgrp"
 	"grove/errno"
 	"grove/hv/abi"
+	"grove/rcu"
 )
 
 // Domain groups in the hypervisor: package domgrp over real domains. The
@@ -33,34 +34,17 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 	var err error
 	switch g.Op {
 	case abi.GroupCreate:
-		gid, err = t.Create(gid)
-		g.Group = uint16(gid)
+		err = groupCreate(t, &g)
 	case abi.GroupDestroy:
 		err = t.Destroy(gid)
 	case abi.GroupJoin:
 		err = h.joinGroup(r, dom, gid)
 	case abi.GroupLeave:
 		err = h.joinGroup(r, dom, domgrp.NullGroup)
-	case abi.GroupPause:
-		var n int
-		n, err = t.Pause(r, domgrp.DomID(v.dom.ID), gid)
-		g.Arg = uint32(n)
-	case abi.GroupUnpause:
-		var n int
-		n, err = t.Unpause(r, gid)
-		g.Arg = uint32(n)
+	case abi.GroupPause, abi.GroupUnpause:
+		err = groupPause(v, r, &g)
 	case abi.GroupGetInfo:
-		var i domgrp.Info
-		if i, err = t.GetInfo(r, gid); err == nil {
-			g.Info = abi.GroupInfo{ID: uint16(i.ID), Flags: i.Flags, Pauses: i.Pauses, NMembers: i.NMembers,
-				Sched: abi.GroupSched{Policy: uint8(i.Policy), SkewUS: uint32(i.SkewNS / 1000)}}
-			for k, m := range i.Members {
-				g.Info.Members[k] = uint16(m)
-				if i.Gang[k] {
-					g.Info.Sched.Gang |= 1 << k
-				}
-			}
-		}
+		err = groupInfo(t, r, &g)
 	case abi.GroupList:
 		err = groupList(v, t, &g)
 	case abi.GroupSetGang:
@@ -76,6 +60,74 @@ func domctlGroup(v *VCPU, c *abi.Ctl) error {
 		return err
 	}
 	g.Encode(c.Union[:])
+	return nil
+}
+
+// groupCreate makes a group with the wanted id (0: any) and name.
+func groupCreate(t *domgrp.Table, g *abi.GroupArgs) error {
+	if !g.Name.Padded() {
+		return errno.EINVAL
+	}
+	gid, err := t.CreateNamed(domgrp.GroupID(g.Group), g.Name.String())
+	g.Group = uint16(gid)
+	return err
+}
+
+// groupPause pauses or unpauses a group for caller v, in the order at
+// g.Buffer when g.Arg names one, and reports the members acted on in
+// g.Arg. The order is copied in before the group is touched, so a bad
+// buffer changes nothing.
+func groupPause(v *VCPU, r *rcu.Reader, g *abi.GroupArgs) error {
+	if g.Arg > abi.GroupOrderMax {
+		return errno.EINVAL
+	}
+	var order []domgrp.DomID
+	if g.Arg > 0 {
+		b, err := v.mem.copyIn(g.Buffer, 2*int(g.Arg))
+		if err != nil {
+			return errno.EFAULT
+		}
+		for _, id := range abi.DecodeGroupIDs(b, int(g.Arg)) {
+			order = append(order, domgrp.DomID(id))
+		}
+	}
+	t, gid := v.dom.hv.groups, domgrp.GroupID(g.Group)
+	var n int
+	var err error
+	if g.Op == abi.GroupPause {
+		n, err = t.PauseOrdered(r, domgrp.DomID(v.dom.ID), gid, order)
+	} else {
+		n, err = t.UnpauseOrdered(r, gid, order)
+	}
+	g.Arg = uint32(n)
+	return err
+}
+
+// groupInfo describes the group g names: by name when it has one, else by
+// id.
+func groupInfo(t *domgrp.Table, r *rcu.Reader, g *abi.GroupArgs) error {
+	var i domgrp.Info
+	var err error
+	switch name := g.Name.String(); {
+	case !g.Name.Padded():
+		return errno.EINVAL
+	case name != "":
+		i, err = t.GetInfoByName(r, name)
+	default:
+		i, err = t.GetInfo(r, domgrp.GroupID(g.Group))
+	}
+	if err != nil {
+		return err
+	}
+	g.Info = abi.GroupInfo{ID: uint16(i.ID), Flags: i.Flags, Pauses: i.Pauses, NMembers: i.NMembers,
+		Sched: abi.GroupSched{Policy: uint8(i.Policy), SkewUS: uint32(i.SkewNS / 1000)}}
+	for k, m := range i.Members {
+		g.Info.Members[k] = uint16(m)
+		if i.Gang[k] {
+			g.Info.Sched.Gang |= 1 << k
+		}
+	}
+	g.Name, _ = abi.MakeGroupName(i.Name)
 	return nil
 }
 

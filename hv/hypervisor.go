@@ -27,6 +27,8 @@ type Hypervisor struct {
 	rcu    *rcu.State // readers: group-table lookups (groups.go); defers freeing a destroyed domain
 	groups *domgrp.Table
 	events eventQueue
+	virqs  [abi.NumVIRQs]virqBinding // where VIRQs go (virq.go); guarded by sched.mu
+	serial serialIRQ                 // COM2's interrupt for VIRQSerial (serialirq.go)
 
 	mu      sync.Mutex // guards domains and ids; lock order in doc.go
 	domains map[DomID]*Domain
@@ -66,6 +68,7 @@ func newHypervisor(slice time.Duration, maxID DomID, ncpu int) *Hypervisor {
 	h := &Hypervisor{sched: newScheduler(slice, ncpu), domains: map[DomID]*Domain{},
 		ids: newIDSpace(maxID), rcu: rcu.New(ncpu + 1)}
 	h.groups = domgrp.New(h.rcu, 0)
+	h.serial.host = com2Host
 	return h
 }
 

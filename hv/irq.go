@@ -18,6 +18,9 @@ type irqState struct {
 // raise marks vec pending.
 func (q *irqState) raise(vec uint8) { q.pending[vec/64] |= 1 << (vec % 64) }
 
+// isPending reports that vec waits to be injected.
+func (q *irqState) isPending(vec uint8) bool { return q.pending[vec/64]&(1<<(vec%64)) != 0 }
+
 // waiting reports an interrupt the guest has not taken yet.
 func (q *irqState) waiting() bool {
 	return q.injected != 0 || q.pending != [4]uint64{}

@@ -29,7 +29,13 @@ func TestIRQOrderAndCoalescing(t *testing.T) {
 		}
 	}
 	q.raise(0x40)
+	if !q.isPending(0x40) || q.isPending(0x41) || q.isPending(0x00) {
+		t.Fatal("isPending disagrees with raise")
+	}
 	q.next()
+	if q.isPending(0x40) {
+		t.Fatal("a vector in flight still counts as pending")
+	}
 	q.raise(0x40) // raised again while in flight: delivered once more afterwards
 	q.taken()
 	if !q.waiting() || q.next() != 0x40 {

@@ -79,15 +79,13 @@ func (v *VCPU) readExit(code uint64, now int64, x *exitState) {
 	}
 }
 
-// writeExit stores what a handler changed back into v's VMCB.
-//
-// A handler that moved RIP carried out the intercepted instruction, which
-// ends an interrupt shadow it ran in (after STI; HLT, say): the next
-// instruction is interruptible again (APM vol. 2, 15.21.5).
+// writeExit stores what a handler changed back into v's VMCB. A handler
+// that moved RIP completed the instruction, which ends an interrupt shadow
+// it ran in (svm.VMCB.ClearInterruptShadow).
 func (v *VCPU) writeExit(x *exitState) {
 	m := v.vmcb
-	if x.rip != m.RIP() && m.InterruptShadow() {
-		m.SetInterruptShadow(false)
+	if x.rip != m.RIP() {
+		m.ClearInterruptShadow()
 	}
 	m.SetRIP(x.rip)
 	m.SetRAX(x.rax)

@@ -36,7 +36,7 @@ func (d *Domain) pauseCount1() error {
 		return nil
 	}
 	if d.pauseCount == 1 {
-		d.hv.events.push(event{abi.EventPaused, d.ID, ""})
+		d.hv.queueEventLocked(event{abi.EventPaused, d.ID, ""})
 		d.logf("paused") // the console shows the order of group and ordered pauses
 	}
 	d.state = domPaused
@@ -81,7 +81,7 @@ func (d *Domain) Unpause() error {
 	}
 	d.state = domRunning
 	if d.started { // the first unpause just starts a new domain
-		d.hv.events.push(event{abi.EventUnpaused, d.ID, ""})
+		d.hv.queueEventLocked(event{abi.EventUnpaused, d.ID, ""})
 		d.logf("unpaused")
 	}
 	d.started = true

@@ -232,3 +232,24 @@ func (r mmioRegs) SetGPR(i int, val uint64) {
 		*r.v.regs.GPR(i) = val
 	}
 }
+
+// unmodelledMMIO is a PC guest's access to an address above its RAM that
+// no device claims: as on a PC, reads return all ones and writes vanish
+// (a master abort), logged once per page with the RIP and counted.
+type unmodelledMMIO struct {
+	d        *Domain
+	gpa, rip uint64
+}
+
+func (u unmodelledMMIO) note() {
+	u.d.bus.unknown.Add(1)
+	u.d.logOnce(fmt.Sprintf("mmio %#x", u.gpa>>12),
+		"no device at gpa %#x (rip=%#x): reads all ones, writes ignored", u.gpa, u.rip)
+}
+
+func (u unmodelledMMIO) Read(off uint64, size int) uint64 {
+	u.note()
+	return ^uint64(0) >> (64 - 8*size)
+}
+
+func (u unmodelledMMIO) Write(off uint64, size int, val uint64) { u.note() }

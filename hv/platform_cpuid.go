@@ -1,6 +1,10 @@
 package hv
 
-import "grove/x86"
+import (
+	"grove/hv/abi"
+	"grove/hv/pc"
+	"grove/x86"
+)
 
 // CPUID for a domain with the PC platform (a stock OS such as Linux): the
 // generic policy of cpuid.go, then what the platform models and what it
@@ -21,6 +25,9 @@ import "grove/x86"
 //	0xb         EDX       x2APIC id = vCPU index
 //	0x80000001  ECX       - SVM, - IBS, - perfctr core, - topology extensions
 //	0x80000008  ECX       cores per package = the domain's vCPUs
+//	0x40000010  EAX, EBX  TSC kHz, local APIC timer kHz (Linux reads this leaf only
+//	                        under VMware, so Grove also puts tsc_early_khz on its
+//	                        command line: platform.go linuxCmdline)
 func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, uint32) {
 	id := uint32(v.id)
 	switch leaf {
@@ -41,6 +48,8 @@ func pcCPUID(v *VCPU, leaf uint32, a, b, c, d uint32) (uint32, uint32, uint32, u
 		d = id
 	case x86.CPUIDLeafExt1:
 		c &^= x86.CPUIDExt1ECXSVM | cpuidExt1ECXIBS | cpuidExt1ECXPerfCore | cpuidExt1ECXTopoExt | cpuidExt1ECXXOPFMA4
+	case abi.CPUIDTiming: // EAX TSC kHz (cpuid.go), EBX APIC timer kHz, as VMware's leaf has them
+		b = pc.TimerHz / 1000
 	case 0x80000008:
 		c = c&^0xff | uint32(len(v.dom.vcpus)-1)
 	}

@@ -50,6 +50,9 @@ type Scheduler struct {
 	lastWasGang bool
 	plan        slotPlan
 	ranNS       int64 // guest run time given on all CPUs (throughput figure)
+
+	// kickCPU interrupts a CPU (kernel.KickCPU; host tests record it).
+	kickCPU func(cpu int)
 }
 
 // pcpu is one physical CPU's part of the scheduler. Guarded by mu except
@@ -65,7 +68,7 @@ type pcpu struct {
 }
 
 func newScheduler(slice time.Duration, ncpu int) *Scheduler {
-	s := &Scheduler{}
+	s := &Scheduler{kickCPU: func(cpu int) { kernel.KickCPU(cpu) }}
 	s.slice.Store(int64(slice))
 	for i := 0; i < ncpu; i++ {
 		s.cpus = append(s.cpus, &pcpu{id: i, kick: make(chan struct{}, 1)})
@@ -192,7 +195,8 @@ func (s *Scheduler) removeLocked(v *VCPU) {
 // Caller holds s.mu.
 func (s *Scheduler) kickLocked(v *VCPU) {
 	if v.state == vcpuRunning {
-		kernel.KickCPU(v.cpu)
+		v.fast.Stop() // the fast path returns at its next exit, even if the IPI came early
+		s.kickCPU(v.cpu)
 	}
 }
 

@@ -3,7 +3,6 @@ package hv
 import (
 	"time"
 
-	"grove/hv/svm"
 	"grove/kernel"
 	"grove/x86"
 )
@@ -107,18 +106,21 @@ func (s *Scheduler) timerFired(v *VCPU) {
 }
 
 // runSlice runs v on c until deadline (its slot's end) or until it blocks,
-// yields or dies. Each exit goes through v.exit: read from the VMCB,
-// decided by handleExit (exits.go), written back, and its outcome applied
-// here or in finish.
+// yields or dies. Each exit the fast path (fastexit.go) leaves goes
+// through v.exit: read from the VMCB, decided by handleExit (exits.go),
+// written back, and its outcome applied here or in finish.
 func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 	x := &v.exit
 	for {
 		s.prepare(c, v)
 		entered := kernel.Nanotime()
-		code := svm.Run(c.host, v.vmcb, &v.regs, deadline, v.exitAtOnce())
+		code := v.runGuest(c, deadline)
 		now := kernel.Nanotime()
+		v.drainConsole()
 		s.mu.Lock()
-		v.exits++
+		fast := v.fast.TakeExits()
+		v.exits += 1 + fast
+		v.fastExits += fast
 		v.guestIF = v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
 		v.accountLocked(entered, now)
 		v.curStart = 0
@@ -154,6 +156,9 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 // prepare sets up TLB flushing, the TSC offset and the pending virtual
 // interrupt for v's next entry on c.
 func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
+	if !v.fastReady {
+		v.setupFast()
+	}
 	s.mu.Lock()
 	asid := v.dom.asid % uint32(len(c.asidOwner))
 	flush := c.asidOwner[asid] != v || v.lastCPU != c.id || v.flushTLB
@@ -177,6 +182,9 @@ func (s *Scheduler) prepare(c *pcpu, v *VCPU) {
 	case guestIF:
 		vec = v.irq.next()
 	}
+	// The fast path keeps the guest only while this offer stays right;
+	// a kick from now on stops it (kickLocked, under mu as this is).
+	v.fast.Entry(vec != 0, vec == 0 && v.interruptWaitingLocked())
 	s.noteStartLocked(c, v, kernel.ReadTSC())
 	v.curStart = kernel.Nanotime()
 	s.mu.Unlock()

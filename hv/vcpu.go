@@ -32,7 +32,10 @@ type VCPU struct {
 	vmcb svm.VMCB
 	regs svm.Regs
 	exit exitState // the last exit, between runSlice and its handler (outcome.go)
-	mem  guestMem  // the guest's memory by virtual address (v itself but in tests)
+	// The exit fast path (fastexit.go): its loop's own, but for Stop.
+	fast      svm.Fast
+	fastReady bool
+	mem       guestMem // the guest's memory by virtual address (v itself but in tests)
 
 	// Guarded by the scheduler's mu.
 	state     vcpuState
@@ -41,13 +44,14 @@ type VCPU struct {
 	timerAt   int64       // set_timer_op deadline (Nanotime), 0 = off
 	hostTimer *time.Timer // fires at the earlier of the two (sched.go)
 	irq       irqState    // pending virtual interrupts (irq.go)
-	exits     uint64
-	cpu       int    // the CPU it runs or is queued on
-	lastCPU   int    // the CPU it last ran on (-1: never ran)
-	affinity  uint64 // CPUs it may run on, bit per CPU; 0 = any
-	inited    bool   // has a start state (vCPU 0 always; others by vcpu_op)
-	downReq   bool   // vcpu_op down asked while it ran: it goes down at its exit
-	guestIF   bool   // RFLAGS.IF at its last exit: it can take an interrupt
+	exits     uint64      // all of them, the fast path's included
+	fastExits uint64      // those the fast path took
+	cpu       int         // the CPU it runs or is queued on
+	lastCPU   int         // the CPU it last ran on (-1: never ran)
+	affinity  uint64      // CPUs it may run on, bit per CPU; 0 = any
+	inited    bool        // has a start state (vCPU 0 always; others by vcpu_op)
+	downReq   bool        // vcpu_op down asked while it ran: it goes down at its exit
+	guestIF   bool        // RFLAGS.IF at its last exit: it can take an interrupt
 
 	// PC-platform domains (platform_apic.go): its local APIC, which
 	// replaces irq; the APIC timer deadline its host timer is armed for;
@@ -158,7 +162,7 @@ func newVCPU(d *Domain, id int, start startState) (*VCPU, error) {
 	}
 	svm.InitGuest(v.vmcb, svm.GuestInit{
 		ASID: d.asid, NCR3: uint64(d.ram.npt.Root), Entry: uint64(start.entry),
-		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT,
+		CodeAttr: attrCode32, DataAttr: attrData, TSSAttr: attrTSS, LDTAttr: attrLDT, IOPM: d.iopm,
 	})
 	if start.reg == guest.StartMultiboot {
 		v.vmcb.SetRAX(guest.MultibootBootMagic) // RAX lives in the VMCB

@@ -70,12 +70,14 @@ func cpuInit(c *percpu, id int, stacks uintptr) {
 // idtInit fills the IDT from the stubs in trap_amd64.s and loads it.
 // Boot path.
 func idtInit() {
-	stubs := ptrAt[[39]uintptr](vectorStubsAddr())
+	stubs := ptrAt[[39 + WaitVectors]uintptr](vectorStubsAddr())
 	for v := range idt {
 		stub, ist := stubs[34], 1 // vecOther
 		switch {
 		case v < 32:
 			stub = stubs[v]
+		case isWaitVector(uint64(v)):
+			stub = stubs[39+v-WaitVectorBase]
 		case v == vecTimer:
 			stub = stubs[32]
 		case v == vecResched:

@@ -41,4 +41,9 @@ func TestGuestABINumbers(t *testing.T) {
 	if vecResched < abi.MinIPIVector || vecTLB < abi.MinIPIVector {
 		t.Fatalf("IPI vectors %#x, %#x below send_ipi's minimum %d", vecResched, vecTLB, abi.MinIPIVector)
 	}
+	// The wait vectors are what a guest binds VIRQs to (hv/abi/virq.go).
+	if b := (abi.VIRQBind{VIRQ: abi.VIRQSerial, Vector: WaitVectorBase}); b.Validate() != nil ||
+		abi.TimerVector >= WaitVectorBase && abi.TimerVector < WaitVectorBase+WaitVectors {
+		t.Fatalf("wait vectors %#x+%d: not bindable, or overlapping the timer's %#x", WaitVectorBase, WaitVectors, abi.TimerVector)
+	}
 }

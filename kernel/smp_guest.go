@@ -90,7 +90,7 @@ func startVCPU(idx int, id uint32, cr apControl) bool {
 		vcpuOp(vcpuOpDown, uintptr(id), 0) // it must not run on stale data later
 		kprint("cpu: vcpu ")
 		kprintDec(uint64(id))
-		kprint(" did not start within 1s, skipped\n")
+		kprint(" did not start within 3s, skipped\n")
 		return false
 	}
 	return true

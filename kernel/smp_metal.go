@@ -108,7 +108,7 @@ func startAP(page []byte, idx int, apicID uint32) bool {
 		hwICR(apicID, icrInit) // park it: it must not run the trampoline later
 		kprint("cpu: apic id ")
 		kprintDec(uint64(apicID))
-		kprint(" did not start within 1s, skipped\n")
+		kprint(" did not start within 3s, skipped\n")
 		return false
 	}
 	return true

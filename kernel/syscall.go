@@ -60,7 +60,9 @@ const (
 	SysGrovePageFree  = 0x1006
 	SysGroveCPU       = 0x1007 // the executing CPU's index
 	SysGroveKick      = 0x1008 // reschedule IPI to a CPU (cpus.go)
-	groveMax          = 0x1009
+	SysGroveWaitIRQ   = 0x1009 // wait for an interrupt (irqwait.go)
+	SysGroveRaiseIRQ  = 0x100a // send a wait vector to a CPU (irqwait.go, self-tests)
+	groveMax          = 0x100b
 )
 
 var linuxCalls = [linuxMax]sysFunc{
@@ -110,6 +112,8 @@ var groveCalls = [groveMax - groveFirst]sysFunc{
 	SysGrovePageFree - groveFirst:  sysGrovePageFreeFn,
 	SysGroveCPU - groveFirst:       sysGroveCPUFn,
 	SysGroveKick - groveFirst:      sysGroveKickFn,
+	SysGroveWaitIRQ - groveFirst:   sysGroveWaitIRQFn,
+	SysGroveRaiseIRQ - groveFirst:  sysGroveRaiseIRQFn,
 }
 
 // Kernel context.

@@ -24,6 +24,7 @@ const (
 	waitFutex
 	waitSleep
 	waitEpoll
+	waitIRQ // WaitIRQ (irqwait.go): futex holds the wait vector's index
 )
 
 type task struct {

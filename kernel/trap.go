@@ -32,6 +32,8 @@ func trap(f *TrapFrame) {
 		c.kicked.Store(false)
 		hwEOI()
 	case v == vecSpurious:
+	case isWaitVector(v):
+		irqWaitInterrupt(c, f, v)
 	case v < 32:
 		exception(c, f)
 	default:

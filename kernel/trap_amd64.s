@@ -142,9 +142,18 @@ STUB(·vecSpurious, 0xff)
 STUB(·vecOther, 0xfe)
 STUB(·vecResched, 0xf0)
 STUB(·vecTLB, 0xf1)
+STUB(·vecWait0, 0x50)
+STUB(·vecWait1, 0x51)
+STUB(·vecWait2, 0x52)
+STUB(·vecWait3, 0x53)
+STUB(·vecWait4, 0x54)
+STUB(·vecWait5, 0x55)
+STUB(·vecWait6, 0x56)
+STUB(·vecWait7, 0x57)
 
 // vectorStubs lists the stub addresses for gdt.go: 0-31, timer, spurious, other,
-// the SYSCALL entry, the idle loop, then the two IPIs.
+// the SYSCALL entry, the idle loop, the two IPIs, then the eight wait vectors
+// (WaitVectorBase, irqwait.go).
 DATA ·vectorStubs+0(SB)/8, $·vec0(SB)
 DATA ·vectorStubs+8(SB)/8, $·vec1(SB)
 DATA ·vectorStubs+16(SB)/8, $·vec2(SB)
@@ -184,7 +193,15 @@ DATA ·vectorStubs+280(SB)/8, $·syscallEntry(SB)
 DATA ·vectorStubs+288(SB)/8, $·idleLoop(SB)
 DATA ·vectorStubs+296(SB)/8, $·vecResched(SB)
 DATA ·vectorStubs+304(SB)/8, $·vecTLB(SB)
-GLOBL ·vectorStubs(SB), RODATA, $312
+DATA ·vectorStubs+312(SB)/8, $·vecWait0(SB)
+DATA ·vectorStubs+320(SB)/8, $·vecWait1(SB)
+DATA ·vectorStubs+328(SB)/8, $·vecWait2(SB)
+DATA ·vectorStubs+336(SB)/8, $·vecWait3(SB)
+DATA ·vectorStubs+344(SB)/8, $·vecWait4(SB)
+DATA ·vectorStubs+352(SB)/8, $·vecWait5(SB)
+DATA ·vectorStubs+360(SB)/8, $·vecWait6(SB)
+DATA ·vectorStubs+368(SB)/8, $·vecWait7(SB)
+GLOBL ·vectorStubs(SB), RODATA, $376
 
 // func vectorStubsAddr() uintptr
 TEXT ·vectorStubsAddr(SB),NOSPLIT,$0-8

@@ -22,7 +22,7 @@ const (
 
 // Vectors: 0-31 are exceptions (named in package x86), the rest Grove's.
 const (
-	vecTimer    = 0x40
+	vecTimer    = 0x40 // then the wait vectors, 0x50-0x57 (WaitVectorBase, irqwait.go)
 	vecResched  = 0xf0 // IPI: another CPU queued work here (task.go)
 	vecTLB      = 0xf1 // IPI: flush the TLB or fence (ipi.go)
 	vecSpurious = 0xff

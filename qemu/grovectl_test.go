@@ -20,7 +20,7 @@ var (
 )
 
 // grovectl builds the host tool once per test binary.
-func grovectl(t *testing.T) string {
+func grovectl(t testing.TB) string {
 	t.Helper()
 	grovectlOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "grovectl-")

@@ -56,34 +56,3 @@ func BenchmarkPauseAcrossCPUs(b *testing.B) {
 	b.Logf("pause: cross-CPU %v, same CPU %v (%.1fx); without the kick a cross-CPU pause waits for the 2 s slice",
 		cross, same, float64(cross)/float64(same))
 }
-
-// BenchmarkGangSkew: the in-image gang test (as many spinning members as
-// CPUs beside as many spinning competitors) on 2 and 4 CPUs: the start skew
-// of gang turns, the share of the members' run time spent together, and the
-// guest CPU time given under gang against under relaxed tracking (the cost
-// of gang scheduling). docs/scheduling.md says what dominates the skew
-// under QEMU.
-func BenchmarkGangSkew(b *testing.B) {
-	im := Build(b)
-	re := regexp.MustCompile(`together (\d+)% of run time \((\d+)% without gang\); start skew p50 (\S+) p99 (\S+) max (\S+) over (\d+) turns; guest CPU time gang/none ([0-9.]+)`)
-	for _, cpus := range []string{"2", "4"} {
-		r := Start(b, "gang-smp"+cpus, Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", cpus},
-			Append: "selftest=hv/gang-scheduling", Timeout: 3 * time.Minute})
-		r.Expect("ok   hv/gang-scheduling", 150*time.Second)
-		r.WantStatus(StatusSuccess)
-		m := re.FindStringSubmatch(r.All())
-		if m == nil {
-			b.Fatalf("no gang figures in:\n%s", r.All())
-		}
-		p50, _ := time.ParseDuration(m[3])
-		p99, _ := time.ParseDuration(m[4])
-		mx, _ := time.ParseDuration(m[5])
-		cost, _ := strconv.ParseFloat(m[7], 64)
-		b.ReportMetric(float64(p50.Microseconds()), "us-skew-p50-smp"+cpus)
-		b.ReportMetric(float64(p99.Microseconds()), "us-skew-p99-smp"+cpus)
-		b.ReportMetric(float64(mx.Microseconds()), "us-skew-max-smp"+cpus)
-		b.ReportMetric(cost, "x-guest-time-gang/none-smp"+cpus)
-		b.Logf("gang on %s CPUs: start skew p50 %v p99 %v max %v (%s turns; targets 50us/500us); together %s%% (%s%% without); guest CPU time gang/none %.2f",
-			cpus, p50, p99, mx, m[6], m[1], m[2], cost)
-	}
-}

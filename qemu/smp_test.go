@@ -28,7 +28,8 @@ const (
 // The self-tests each filter must see pass.
 var (
 	smpSelftestNames = []string{"kernel/smp-every-cpu", "kernel/smp-spread", "kernel/smp-futex-wake",
-		"kernel/smp-tlb-shootdown", "kernel/smp-gc-parallel", "kernel/smp-recover-on-each-cpu"}
+		"kernel/smp-tlb-shootdown", "kernel/smp-gc-parallel", "kernel/smp-recover-on-each-cpu",
+		"kernel/smp-membarrier"}
 	everyCPUName = []string{"kernel/smp-every-cpu"}
 )
 
@@ -50,15 +51,16 @@ func seq(n int) []int {
 }
 
 // selftestsPass waits for the self-tests' summary and exit status 33, and
-// checks that each named test passed.
+// checks that each named test passed and that the summary counts as many
+// passes as the log shows (the filter may select tests added later).
 func selftestsPass(t *testing.T, r *Run, names []string) {
 	t.Helper()
 	out := r.Expect("selftest: ", 2*time.Minute)
 	out += r.Expect(" failed", 5*time.Second)
 	r.WantStatus(StatusSuccess)
 	m := regexp.MustCompile(`selftest: (\d+) passed, 0 failed`).FindStringSubmatch(out)
-	if m == nil || m[1] != strconv.Itoa(len(names)) {
-		t.Fatalf("want %d passed, 0 failed in:\n%s", len(names), r.Serial())
+	if oks := strings.Count(r.All(), "\nok   "); m == nil || m[1] != strconv.Itoa(oks) || oks < len(names) {
+		t.Fatalf("want %d or more passed (one per ok line), 0 failed in:\n%s", len(names), r.Serial())
 	}
 	for _, name := range names {
 		if !strings.Contains(r.All(), "ok   "+name) {
@@ -134,7 +136,7 @@ func TestBadACPI(t *testing.T) {
 		{"MADT entry length 0", 2, loaderArgs(t, dir, "len0", withRawEntry(madtWithCPUs(0, 1), 0, 0), nil),
 			[]string{"acpi: MADT entry length bad, running on the boot CPU only"}, 1},
 		{"MADT lists absent CPUs", 2, loaderArgs(t, dir, "lying", madtWithCPUs(0, 1, 2, 3), nil),
-			[]string{"cpu: apic id 2 did not start within 1s, skipped", "cpu: apic id 3 did not start within 1s, skipped"}, 2},
+			[]string{"cpu: apic id 2 did not start within 3s, skipped", "cpu: apic id 3 did not start within 3s, skipped"}, 2},
 		{"no ACPI", 2, []string{"-machine", "pc,acpi=off"},
 			[]string{"acpi: no RSDP found, running on the boot CPU only"}, 1},
 	} {

@@ -6,6 +6,8 @@
 #                            the bzImage exactly as Debian ships it
 #   OUTDIR/initramfs.cpio    a u-root initramfs (newc cpio) with u-root's core
 #                            commands, built by u-root at the version in go.mod
+#   OUTDIR/kvm/*.ko          KVM's modules from the same package (irqbypass,
+#                            kvm, kvm-amd), for make bench's KVM peer
 #
 # Nothing comes from anywhere but Debian's package archive (apt-get) and the
 # Go module proxy. Each file is skipped when present, so a second run does
@@ -73,5 +75,26 @@ get_initramfs() {
 	echo "linux: wrote $out/initramfs.cpio"
 }
 
+# get_kvm_modules unpacks the kernel's package again for KVM's modules.
+get_kvm_modules() {
+	[ -s "$out/kvm/kvm-amd.ko" ] && { echo "linux: $out/kvm present, skipped"; return; }
+	pkg=$(cat "$out/vmlinuz.package" 2>/dev/null || kernel_pkg)
+	[ -n "$pkg" ] || fail "no kernel package known for KVM's modules (as root, apt-get update may help)"
+	tmpk=$(mktemp -d)
+	echo "linux: apt-get download $pkg (KVM's modules)"
+	(cd "$tmpk" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+		{ rm -rf "$tmpk"; fail "apt-get download $pkg failed"; }
+	dpkg-deb -x "$tmpk"/"$pkg"_*.deb "$tmpk/root" || { rm -rf "$tmpk"; fail "dpkg-deb -x of $pkg failed"; }
+	mkdir -p "$out/kvm"
+	for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
+		set -- "$tmpk"/root/lib/modules/*/kernel/$m.ko
+		[ -f "$1" ] || { rm -rf "$tmpk"; fail "$pkg holds no $m.ko"; }
+		cp "$1" "$out/kvm/"
+	done
+	rm -rf "$tmpk"
+	echo "linux: wrote $out/kvm (irqbypass.ko kvm.ko kvm-amd.ko)"
+}
+
 get_kernel
 get_initramfs
+get_kvm_modules

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
 	"grove/boot/bundle"
@@ -21,8 +20,9 @@ import (
 var hyp *hv.Hypervisor
 
 // startGuests starts the domains of boot bundles and raw module images, then
-// the built-in guests named on the command line. A broken bundle or module
-// is reported and skipped: Grove boots regardless.
+// the built-in guests named on the command line, all created before any
+// runs (startAll). A broken bundle or module is reported and skipped: Grove
+// boots regardless.
 func startGuests(args []string) {
 	ba, errs := parseBootArgs(args)
 	for _, err := range errs {
@@ -44,15 +44,16 @@ func startGuests(args []string) {
 		return
 	}
 	hyp = h
+	var specs []bootDomain
 	for _, b := range bundles {
 		for _, dc := range b.Config.Domains {
-			start(h, hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Boot()],
+			specs = append(specs, bootDomain{hv.Config{Name: dc.Name, MemoryMB: dc.MemoryMB, Image: b.Files[dc.Boot()],
 				Initrd: b.Files[dc.Initrd], Cmdline: dc.Cmdline, Privileged: dc.Privileged, VCPUs: dc.VCPUs,
-				Affinity: cpuMask(dc.Affinity)}, "grove.toml: domain "+strconv.Quote(dc.Name))
+				Affinity: cpuMask(dc.Affinity)}, "grove.toml"})
 		}
 	}
 	for _, cfg := range raw {
-		start(h, cfg, "module "+strconv.Quote(cfg.Name))
+		specs = append(specs, bootDomain{cfg, "boot module"})
 	}
 	for _, n := range ba.guests {
 		img, ok := builtin.Image(n)
@@ -60,20 +61,10 @@ func startGuests(args []string) {
 			fmt.Fprintf(os.Stderr, "grove: guest=%s: no such built-in guest (there are %v)\n", n, builtin.Names())
 			continue
 		}
-		start(h, hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: builtin.Privileged(n)}, "guest="+n)
+		specs = append(specs, bootDomain{hv.Config{Name: n, MemoryMB: 4, Image: img, Privileged: builtin.Privileged(n)},
+			"guest=" + n})
 	}
-}
-
-// start creates a domain and unpauses it, reporting failures under what.
-func start(h *hv.Hypervisor, cfg hv.Config, what string) {
-	d, err := h.CreateDomain(cfg)
-	if err == nil {
-		fmt.Printf("grove: created d%d (%s)\n", d.ID, cfg.Name)
-		err = d.Unpause()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "grove: %s: %v\n", what, err)
-	}
+	startAll(specs, hvCreator(h), os.Stdout, os.Stderr)
 }
 
 // readModules sorts the boot modules into bundles (newc cpio), raw images

@@ -10,9 +10,12 @@
 //	crash=kernel       fault in kernel code (register dump, symbolized RIP)
 //	crash=double       double fault in the kernel (handled on its own IST stack)
 //	bench              print in-image micro-benchmarks, power off
+//	bench=exits        time guest exits under Grove's handling, Go's alone
+//	                   and the floor (hv.ExitBench), power off
 //	guest=NAME         start a built-in guest (repeatable; the names are
 //	                   guests/asm's Builtin: hello, heartbeat, spin, work,
-//	                   cpuid, results, unmapped, triple, fuzz, bench, ctl, dom0)
+//	                   cpuid, results, unmapped, triple, fuzz, bench,
+//	                   cpuidscan, exitloop, ctl, dom0)
 //	demo               start three heartbeat guests
 //	timeslice=MS       the scheduler's slice, 1..1000 ms (default 10, or the
 //	                   bundle's timeslice_ms)
@@ -46,6 +49,8 @@ func main() {
 		case a == "bench=smp":
 			kernel.RunSMPBenchmarks(os.Stdout)
 			kernel.Shutdown(0)
+		case a == "bench=exits":
+			kernel.Shutdown(exitBench())
 		case a == "crash=kernel":
 			kernel.CrashKernel()
 		case a == "crash=double":

@@ -44,18 +44,25 @@ func (a *app) apply(cfg *config.Config) error {
 		}
 		groupIDs[cfg.Groups[i].Name] = id
 	}
-	return a.applyReactions(cfg, groupIDs)
+	return a.applyReactions(cfg, groupIDs, ids)
 }
 
 // applyReactions hands the config's reactions to the agent, which carries
-// them out itself, so they work while no host tool is attached.
-func (a *app) applyReactions(cfg *config.Config, groupIDs map[string]int) error {
+// them out itself, so they work while no host tool is attached; a
+// pause-group carries the group's pause order from the ordering rules.
+func (a *app) applyReactions(cfg *config.Config, groupIDs, domIDs map[string]int) error {
 	rs := []proto.Reaction{}
 	for _, r := range cfg.Reactions {
-		rs = append(rs, proto.Reaction{On: r.On, Group: groupIDs[r.Group], Do: r.Do})
+		pr := proto.Reaction{On: r.On, Group: groupIDs[r.Group], Do: r.Do}
+		if r.Do == config.DoPauseGroup {
+			for _, m := range cfg.RuleOrder(r.Group) {
+				pr.Order = append(pr.Order, domIDs[m])
+			}
+		}
+		rs = append(rs, pr)
 	}
 	if err := a.call(proto.OpReactionsSet, proto.ReactionsArgs{Reactions: rs}, nil); err != nil {
-		return fmt.Errorf("reactions: %w", err)
+		return named("reactions", err)
 	}
 	fmt.Fprintf(a.stdout, "reactions: %d handed to the control agent\n", len(rs))
 	return nil
@@ -98,7 +105,7 @@ func (a *app) applyGroup(cfg *config.Config, cg *config.Group, ids map[string]in
 		d := domain{id: ids[m], name: m}
 		on := cg.InGang(m)
 		if err := a.call(proto.OpGroupGang, proto.GangArgs{Domain: d.id, Gang: on}, nil); err != nil {
-			return 0, fmt.Errorf("%s: gang %s: %w", g, d, err)
+			return 0, fmt.Errorf("%s: %w", g, named("gang "+d.String(), err))
 		}
 		fmt.Fprintf(a.stdout, "%s: gang %s for %s\n", g, onOff(on), d)
 	}
@@ -107,29 +114,51 @@ func (a *app) applyGroup(cfg *config.Config, cg *config.Group, ids map[string]in
 	return g.id, a.setPolicy(g, cg.Policy, cg.Skew)
 }
 
-// ensureGroup finds the config group on the agent or creates it.
+// ensureGroup finds the config group on the agent, by its name or (made
+// before groups had names) by its fixed id or members, or creates it with
+// its name.
 func (a *app) ensureGroup(cfg *config.Config, cg *config.Group) (group, error) {
+	var info proto.GroupInfo
+	err := a.call(proto.OpGroupInfo, proto.GroupArgs{Name: cg.Name}, &info)
+	switch {
+	case err == nil:
+		return a.reuseGroup(cg, info)
+	case !errors.Is(err, errno.ESRCH):
+		return group{}, fmt.Errorf("group %s: %w", cg.Name, err)
+	}
 	id, err := a.groupID(cfg, cg)
 	if err != nil {
-		return group{}, err
+		return group{}, fmt.Errorf("group %s: %w", cg.Name, err)
 	}
 	if id != 0 {
-		_, err := a.groupInfo(group{id: id, cfg: cg})
+		info, err := a.groupInfo(group{id: id, cfg: cg})
 		if err == nil {
-			g := group{id: id, cfg: cg}
-			fmt.Fprintf(a.stdout, "%s: exists\n", g)
-			return g, nil
+			return a.reuseGroup(cg, info)
 		}
 		if !errors.Is(err, errno.ESRCH) {
 			return group{}, err
 		}
 	}
 	var got proto.GroupID
-	if err := a.call(proto.OpGroupCreate, proto.GroupArgs{Group: id}, &got); err != nil {
-		return group{}, fmt.Errorf("group %s: create: %w", cg.Name, err)
+	if err := a.call(proto.OpGroupCreate, proto.GroupArgs{Group: id, Name: cg.Name}, &got); err != nil {
+		return group{}, fmt.Errorf("%s: %w", group{id: id, name: cg.Name}.creating(), err)
 	}
-	g := group{id: got.Group, cfg: cg}
+	g := group{id: got.Group, name: cg.Name, cfg: cg}
 	fmt.Fprintf(a.stdout, "%s: created\n", g)
+	return g, nil
+}
+
+// reuseGroup takes the group info describes as config group cg, unless the
+// agent's group is another one: named otherwise, or not at cg's fixed id.
+func (a *app) reuseGroup(cg *config.Group, info proto.GroupInfo) (group, error) {
+	g := group{id: info.ID, name: info.Name, cfg: cg}
+	switch {
+	case info.Name != "" && info.Name != cg.Name:
+		return group{}, fmt.Errorf("group %s: id %d is group %q on the agent: %w", cg.Name, info.ID, info.Name, errno.EEXIST)
+	case cg.ID != 0 && info.ID != cg.ID:
+		return group{}, fmt.Errorf("group %s: is group %d on the agent, not %d: %w", cg.Name, info.ID, cg.ID, errno.EEXIST)
+	}
+	fmt.Fprintf(a.stdout, "%s: exists\n", g)
 	return g, nil
 }
 
@@ -143,7 +172,7 @@ func (a *app) ensureMember(g group, d domain) error {
 		}
 	}
 	if err := a.call(proto.OpGroupJoin, proto.JoinArgs{Group: g.id, Domain: d.id}, nil); err != nil {
-		return fmt.Errorf("%s: join %s: %w", g, d, err)
+		return fmt.Errorf("%s: %w", g, named("join "+d.String(), err))
 	}
 	fmt.Fprintf(a.stdout, "%s: joined %s\n", g, d)
 	return nil

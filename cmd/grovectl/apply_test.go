@@ -22,22 +22,27 @@ func TestApply(t *testing.T) {
 			"group db (1): joined domain db1 (3)\n",
 			"group db (1): gang off for domain db1 (3)\n",
 			"group db (1): policy none\n",
-		}, calls: []string{"list", "group.info 3", "group.create 3", "group.join 3 1", "group.join 3 2", "group.join 3 4",
-			"group.gang 1 true", "group.gang 2 true", "group.gang 4 false", "group.policy 3 gang 0",
-			"group.create 0", "group.join 1 3", "group.gang 3 false", "group.policy 1 none 0", "reactions.set"}},
+		}, calls: []string{"list", "group.info 0 name=web", "group.info 3", "group.create 3 name=web", "group.join 3 1",
+			"group.join 3 2", "group.join 3 4", "group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
+			"group.policy 3 gang 0", "group.info 0 name=db", "group.create 0 name=db", "group.join 1 3", "group.gang 3 false",
+			"group.policy 1 none 0", "reactions.set"}},
 		// Idempotent: the second run finds everything in place.
 		{args: "apply " + example, out: []string{
 			"group web (3): exists\n",
 			"group web (3): domain web1 (1) already a member\n",
 			"group db (1): exists\n",
 			"group db (1): domain db1 (3) already a member\n",
-		}, calls: []string{"list", "group.info 3", "group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
-			"group.policy 3 gang 0", "group.info 1", "group.gang 3 false", "group.policy 1 none 0", "reactions.set"}},
+		}, calls: []string{"list", "group.info 0 name=web", "group.gang 1 true", "group.gang 2 true", "group.gang 4 false",
+			"group.policy 3 gang 0", "group.info 0 name=db", "group.gang 3 false", "group.policy 1 none 0", "reactions.set"}},
 		{args: "--config " + example + " group info web", out: []string{"group web (3)", "policy:", "gang",
 			"web1(1) web2(2) web1-dm(4)", "opted in:", "web1(1) web2(2)\n"}},
 		{args: "--config " + example + " group info db", out: []string{"group db (1)", "db1(3)"}},
-		{args: "--config " + example + " group list", out: []string{"0", "-", "none", "dom0(0)", "1", "db", "none", "db1(3)", "3", "web", "gang", "web1(1)"}},
-		{args: "--config " + example + " group info mail", code: 1, err: []string{`grovectl: group "mail": not in groups.toml: no such domain or group (ESRCH)`}},
+		{args: "--config " + example + " group list", out: []string{"0", "null", "none", "dom0(0)", "1", "db", "none", "db1(3)", "3", "web", "gang", "web1(1)"}},
+		{args: "--config " + example + " group info mail", code: 1, err: []string{`grovectl: group "mail": no such domain or group (ESRCH)`}},
+		// The hypervisor knows the names: no config needed.
+		{args: "group info web", out: []string{"group web (3)", "MEMBER", "STATE", "FLAGS", "web1(1)", "running", "gang\n",
+			"web2(2)", "running", "gang\n", "web1-dm(4)", "running", "-\n"}},
+		{args: "group list", out: []string{"0", "null", "1", "db", "3", "web"}},
 	})
 	if _, gang, _ := h.agent.Domain(1); !gang {
 		t.Fatal("web1 not gang-scheduled")
@@ -67,53 +72,59 @@ func TestApplyErrors(t *testing.T) {
 	})
 }
 
-// With the config's ordering rule, a group pause goes member by member:
-// web1 before its device model web1-dm, then web2; unpause in reverse.
+// With the config's ordering rule, a group pause is one hypervisor pause
+// carrying the rule's order: web1 before its device model web1-dm, then
+// the unnamed web2 (the hypervisor puts it last); unpause walks it back.
 func TestOrderedPause(t *testing.T) {
 	h := newHarness(t)
 	cfg := "--config " + example + " "
 	runSteps(t, h, []step{
 		{args: "apply " + example, out: []string{"group db (1): gang off"}},
-		{args: cfg + "group pause web", out: []string{
-			"group web (3): paused domain web1 (1)\n",
-			"group web (3): paused domain web1-dm (4)\n",
-			"group web (3): paused domain web2 (2)\n",
-		}, calls: []string{"group.info 3", "list", "pause 1", "pause 4", "pause 2"}},
-		{args: cfg + "group unpause 3", out: []string{
-			"group web (3): unpaused domain web2 (2)\n",
-			"group web (3): unpaused domain web1-dm (4)\n",
-			"group web (3): unpaused domain web1 (1)\n",
-		}},
+		{args: cfg + "group pause web", out: []string{"group web (3): paused (3 members) in order web1(1) web1-dm(4) web2(2)\n"},
+			calls: []string{"group.info 0 name=web", "group.info 3", "list", "group.pause 3 order=1,4"}},
+		{args: "group list", out: []string{"3", "web", "yes (count 1)", "gang", "web1(1) web2(2) web1-dm(4)"}},
+		{args: "group info web --json", out: []string{`"paused": true`, `"pause_count": 1`}},
+		{args: cfg + "group unpause 3", out: []string{"group web (3): unpaused (3 members) in order web2(2) web1-dm(4) web1(1)\n"},
+			calls: []string{"group.info 3", "group.info 3", "list", "group.unpause 3 order=1,4"}},
 		{args: cfg + "group unpause web", code: 1, out: []string{},
-			err: []string{"grovectl: group web (3): domain web2 (2): invalid argument (EINVAL)\n"}},
-		// No rules for db: the hypervisor's single group pause.
-		{args: cfg + "group pause db", out: []string{"group db (1): paused (1 members)\n"}, calls: []string{"list", "group.pause 1"}},
-		// A member outside the config is paused last; one that left is skipped.
+			err: []string{"grovectl: group web (3): invalid argument (EINVAL)\n"}},
+		// No rules for db: no order.
+		{args: cfg + "group pause db", out: []string{"group db (1): paused (1 members)\n"},
+			calls: []string{"group.info 0 name=db", "group.pause 1"}},
+		// Without the config, by name: the unpause walks back the order
+		// the pause recorded.
+		{args: cfg + "group pause web", out: []string{"in order web1(1) web1-dm(4) web2(2)"}},
+		{args: "group unpause web", out: []string{"group web (3): unpaused (3 members)\n"},
+			calls: []string{"group.info 0 name=web", "group.unpause 3"}},
+		// A member outside the config comes after the ordered ones; one the
+		// rules name that left is skipped.
 		{args: "group join 3 db1", out: []string{"joined"}},
-		{args: "group leave web2", out: []string{"left"}},
-		{args: cfg + "group pause web", out: []string{"paused domain web1 (1)", "paused domain web1-dm (4)", "paused domain db1 (3)"},
-			err: []string{"grovectl: group web (3): web2 is not a member now, skipped\n"}},
+		{args: "group leave web1-dm", out: []string{"left"}},
+		{args: cfg + "group pause web", out: []string{"paused (3 members) in order web1(1) web2(2) db1(3)\n"},
+			err: []string{"grovectl: group web (3): web1-dm is not a member now, skipped\n"}},
 	})
 }
 
-// A failed step undoes the pauses made before it, in reverse.
+// The hypervisor's pause is all or nothing: a member that cannot take
+// another pause fails it, and nothing is left paused.
 func TestOrderedPauseRollback(t *testing.T) {
 	h := newHarness(t)
 	h.run("apply", example)
 	for range 255 {
-		h.run("pause", "2")
+		h.run("pause", "4")
 	}
 	runSteps(t, h, []step{
-		{args: "--config " + example + " group pause web", code: 1, out: []string{
-			"paused domain web1 (1)\n", "paused domain web1-dm (4)\n",
-			"group web (3): unpaused domain web1-dm (4) (undo)\n", "group web (3): unpaused domain web1 (1) (undo)\n",
-		}, err: []string{"grovectl: group web (3): domain web2 (2): count would overflow (EOVERFLOW)\n"},
-			calls: []string{"group.info 3", "list", "pause 1", "pause 4", "pause 2", "unpause 4", "unpause 1"}},
+		{args: "--config " + example + " group pause web", code: 1, out: []string{},
+			err:   []string{"grovectl: group web (3): count would overflow (EOVERFLOW)\n"},
+			calls: []string{"group.info 0 name=web", "group.info 3", "list", "group.pause 3 order=1,4"}},
 	})
-	for _, id := range []int{1, 4} {
+	for _, id := range []int{1, 2} {
 		if d, _, _ := h.agent.Domain(id); d.PauseCount != 0 {
 			t.Fatalf("domain %d left paused: %+v", id, d)
 		}
+	}
+	if g, _ := h.agent.Group(3); g.Paused {
+		t.Fatalf("group paused after a failed pause: %+v", g)
 	}
 }
 
@@ -133,7 +144,7 @@ func TestApplyPolicy(t *testing.T) {
 	runSteps(t, h, []step{
 		{args: "apply " + relaxed, out: []string{"group db (4): created\n", "joined domain db1 (3)\n", "joined domain web1 (1)\n",
 			"gang on for domain db1 (3)\n", "gang on for domain web1 (1)\n", "group db (4): policy relaxed (skew 5ms)\n"},
-			calls: []string{"list", "group.info 4", "group.create 4", "group.join 4 3", "group.join 4 1",
+			calls: []string{"list", "group.info 0 name=db", "group.info 4", "group.create 4 name=db", "group.join 4 3", "group.join 4 1",
 				"group.gang 3 true", "group.gang 1 true", "group.policy 4 relaxed 5000000", "reactions.set"}},
 		{args: "group info 4 --json", out: []string{`"policy": "relaxed"`, `"skew_ns": 5000000`, `"gang": [`}},
 		{args: "apply " + big, code: 1, out: []string{"gang on for domain web1-dm (4)\n"},

@@ -42,7 +42,7 @@ func (a *app) events(count int) error {
 		if a.ctx.Err() != nil {
 			return nil // interrupted: the user asked to stop
 		}
-		return fmt.Errorf("events: %w", err)
+		return named("events", err)
 	}
 	for seen := 0; count == 0 || seen < count; seen++ {
 		ev, ok := <-ch
@@ -131,10 +131,7 @@ func (a *app) do(cfg *config.Config, cg *config.Group, action string, ev proto.E
 		if err != nil {
 			return err
 		}
-		if cfg.HasOrder(cg.Name) {
-			return a.orderedPause(g, true)
-		}
-		return a.groupOp(g, "pause", proto.OpGroupPause)
+		return a.groupPause(g, true)
 	case config.DoDestroyDomain:
 		return a.destroy(a.byID(ev.Domain))
 	case config.DoDestroyGroup:

@@ -65,9 +65,7 @@ func TestEventsReactions(t *testing.T) {
 	h.check(step{args: "--config " + example + " events --count 3", out: []string{
 		"crashed: domain web2, group 3: triple fault\n",
 		"reaction: group web, crashed web2: pause-group\n",
-		"group web (3): paused domain web1 (1)\n",
-		"group web (3): paused domain web1-dm (4)\n",
-		"group web (3): paused domain web2 (2)\n",
+		"group web (3): paused (3 members) in order web1(1) web1-dm(4) web2(2)\n",
 		"crashed: domain db1, group 1: unhandled #PF\n",
 		"reaction: group db, crashed db1: destroy-domain\n",
 		"domain db1 (3): destroyed\n",

@@ -25,9 +25,10 @@ func (a *app) groupCmd() *cobra.Command {
 }
 
 func (a *app) groupCreateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "create [ID]",
-		Short: "Create a group (with ID, or the lowest free id)",
+	var name string
+	cmd := &cobra.Command{
+		Use:   "create [ID] [--name NAME]",
+		Short: "Create a group (with ID, or the lowest free id; NAME unique, a-z 0-9 - _)",
 		Args:  rangeArgs(0, 1),
 		RunE: runE(func(args []string) error {
 			want := 0
@@ -38,17 +39,31 @@ func (a *app) groupCreateCmd() *cobra.Command {
 				}
 				want = n
 			}
-			var got proto.GroupID
-			if err := a.call(proto.OpGroupCreate, proto.GroupArgs{Group: want}, &got); err != nil {
-				if want != 0 {
-					return fmt.Errorf("group %d: %w", want, err)
-				}
-				return fmt.Errorf("group create: %w", err)
+			if name != "" && !proto.ValidGroupName(name) {
+				return usagef("group create: %q is not a group name (1-32 of a-z 0-9 - _, not %q)", name, proto.NullGroupName)
 			}
-			fmt.Fprintf(a.stdout, "group %d: created\n", got.Group)
+			var got proto.GroupID
+			if err := a.call(proto.OpGroupCreate, proto.GroupArgs{Group: want, Name: name}, &got); err != nil {
+				return fmt.Errorf("%s: %w", group{id: want, name: name}.creating(), err)
+			}
+			fmt.Fprintf(a.stdout, "%s: created\n", group{id: got.Group, name: name})
 			return nil
 		}),
 	}
+	cmd.Flags().StringVar(&name, "name", "", "the group's name (unique; find it by name later)")
+	return cmd
+}
+
+// creating names a group not made yet: "group web", "group 7", "group
+// web (7)" or, for any id and no name, "group create".
+func (g group) creating() string {
+	switch {
+	case g.name != "" && g.id == 0:
+		return "group " + g.name
+	case g.id == 0:
+		return "group create"
+	}
+	return g.String()
 }
 
 // groupOpCmd is a plain op on one group.
@@ -95,7 +110,7 @@ func (a *app) groupJoinCmd() *cobra.Command {
 				return err
 			}
 			if err := a.call(proto.OpGroupJoin, proto.JoinArgs{Group: g.id, Domain: d.id}, nil); err != nil {
-				return fmt.Errorf("%s: join %s: %w", g, d, err)
+				return fmt.Errorf("%s: %w", g, named("join "+d.String(), err))
 			}
 			fmt.Fprintf(a.stdout, "%s: joined %s\n", d, g)
 			return nil
@@ -114,7 +129,7 @@ func (a *app) groupLeaveCmd() *cobra.Command {
 				return err
 			}
 			if err := a.call(proto.OpGroupLeave, proto.DomainArgs{Domain: d.id}, nil); err != nil {
-				return fmt.Errorf("%s: leave: %w", d, err)
+				return fmt.Errorf("%s: %w", d, named("leave", err))
 			}
 			fmt.Fprintf(a.stdout, "%s: left its group\n", d)
 			return nil
@@ -122,14 +137,10 @@ func (a *app) groupLeaveCmd() *cobra.Command {
 	}
 }
 
-// groupPauseCmd pauses or unpauses a group: member by member in the
-// config's order when it has ordering rules for the group, else with the
-// hypervisor's single all-or-nothing call.
+// groupPauseCmd pauses or unpauses a group with the hypervisor's single
+// all-or-nothing call, in the config's order when it has ordering rules
+// for the group (groupPause).
 func (a *app) groupPauseCmd(verb string) *cobra.Command {
-	op := proto.OpGroupPause
-	if verb == "unpause" {
-		op = proto.OpGroupUnpause
-	}
 	return &cobra.Command{
 		Use:   verb + " GROUP",
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a group's members (in the config's order, if it has rules)",
@@ -139,10 +150,7 @@ func (a *app) groupPauseCmd(verb string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.cfg != nil && a.cfg.HasOrder(g.cfg.Name) {
-				return a.orderedPause(g, verb == "pause")
-			}
-			return a.groupOp(g, verb, op)
+			return a.groupPause(g, verb == "pause")
 		}),
 	}
 }
@@ -164,16 +172,35 @@ func (a *app) groupInfoCmd() *cobra.Command {
 			if a.jsonOut {
 				return a.printJSON(info)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
-			fmt.Fprintf(tw, "group:\t%s\n", g)
-			fmt.Fprintf(tw, "paused:\t%s\n", a.pausedText(info))
-			fmt.Fprintf(tw, "flags:\t%#x\n", info.Flags)
-			fmt.Fprintf(tw, "policy:\t%s\n", policyText(info.Policy, info.SkewNS))
-			fmt.Fprintf(tw, "members:\t%s\n", a.membersText(info.Members))
-			fmt.Fprintf(tw, "opted in:\t%s\n", a.membersText(info.Gang))
-			return tw.Flush()
+			g.name = info.Name
+			return a.printInfo(g, info)
 		}),
 	})
+}
+
+// printInfo is group info's text: the group, then a line per member.
+func (a *app) printInfo(g group, info proto.GroupInfo) error {
+	names := a.memberNames(info)
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
+	fmt.Fprintf(tw, "group:\t%s\n", g)
+	fmt.Fprintf(tw, "paused:\t%s\n", a.pausedText(info))
+	fmt.Fprintf(tw, "flags:\t%#x\n", info.Flags)
+	fmt.Fprintf(tw, "policy:\t%s\n", policyText(info.Policy, info.SkewNS))
+	fmt.Fprintf(tw, "members:\t%s\n", membersText(info.Members, names))
+	fmt.Fprintf(tw, "opted in:\t%s\n", membersText(info.Gang, names))
+	if err := tw.Flush(); err != nil || len(info.MemberInfo) == 0 {
+		return err
+	}
+	tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nMEMBER\tSTATE\tFLAGS")
+	for _, m := range info.MemberInfo {
+		flags := strings.Join(m.Flags, ",")
+		if flags == "" {
+			flags = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", memberText(m.ID, m.Name), m.State, flags)
+	}
+	return tw.Flush()
 }
 
 func (a *app) groupInfo(g group) (proto.GroupInfo, error) {
@@ -191,17 +218,14 @@ func (a *app) pausedText(info proto.GroupInfo) string {
 	return fmt.Sprintf("yes (count %d)", info.PauseCount)
 }
 
-func (a *app) membersText(ids []int) string {
+// membersText lists ids as "web1(1) web2(2)", "-" for none.
+func membersText(ids []int, names map[int]string) string {
 	if len(ids) == 0 {
 		return "-"
 	}
 	var parts []string
 	for _, id := range ids {
-		if d := a.byID(id); d.name != "" {
-			parts = append(parts, fmt.Sprintf("%s(%d)", d.name, id))
-		} else {
-			parts = append(parts, strconv.Itoa(id))
-		}
+		parts = append(parts, memberText(id, names[id]))
 	}
 	return strings.Join(parts, " ")
 }

@@ -28,7 +28,7 @@ func TestGroupCommands(t *testing.T) {
 		{args: "group unpause 7", out: []string{"group 7: unpaused (2 members)\n"}},
 		{args: "group unpause 7", code: 1, err: []string{"grovectl: group 7: invalid argument (EINVAL)"}},
 		{args: "group info 9", code: 1, err: []string{"grovectl: group 9: no such domain or group (ESRCH)"}},
-		{args: "group list", out: []string{"GROUP", "NAME", "PAUSED", "MEMBERS", "0", "-", "no", "dom0(0) db1(3) web1-dm(4)",
+		{args: "group list", out: []string{"GROUP", "NAME", "PAUSED", "MEMBERS", "0", "null", "no", "dom0(0) db1(3) web1-dm(4)",
 			"1", "-", "no", "-", "7", "-", "no", "web1(1) web2(2)"}},
 		{args: "group leave web1", out: []string{"domain web1 (1): left its group\n"}, calls: []string{"list", "group.leave 1"}},
 		{args: "group leave 42", code: 1, err: []string{"grovectl: domain 42: leave: no such domain or group (ESRCH)"}},

@@ -44,12 +44,15 @@ func (a *app) groupList() error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tNAME\tPAUSED\tPOLICY\tMEMBERS")
 	for _, info := range infos {
-		name := "-"
-		if cg := a.configGroupByID(cfg, info.ID); cg != nil {
-			name = cg.Name
+		name := info.Name
+		if cg := a.configGroupByID(cfg, info.ID); name == "" && cg != nil {
+			name = cg.Name // made before groups had names
+		}
+		if name == "" {
+			name = "-"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", info.ID, name, a.pausedText(info),
-			policyText(info.Policy, info.SkewNS), a.membersText(info.Members))
+			policyText(info.Policy, info.SkewNS), membersText(info.Members, a.memberNames(info)))
 	}
 	return tw.Flush()
 }
@@ -62,7 +65,7 @@ func (a *app) groupIDs() ([]int, error) {
 	for {
 		var l proto.GroupList
 		if err := a.call(proto.OpGroupList, proto.ListArgs{Start: start, Max: listPage}, &l); err != nil {
-			return nil, fmt.Errorf("group list: %w", err)
+			return nil, named("group list", err)
 		}
 		ids = append(ids, l.Groups...)
 		if l.Next == 0 {

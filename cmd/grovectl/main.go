@@ -64,6 +64,18 @@ func run(ctx context.Context, args []string, e env) int {
 	return exitUsage
 }
 
+// named adds an action to the agent's refusal of it ("stats: no such
+// domain or group (ESRCH)"). A transport error names the socket and the
+// op already, so it is left alone: each thing is named once. The object
+// (group, domain) is the caller's to add, once, in front.
+func named(action string, err error) error {
+	var pe *proto.Error
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	return err
+}
+
 // opError marks an error that happened doing the work (exit 1); every
 // other error is about the command line (exit 2).
 type opError struct{ err error }

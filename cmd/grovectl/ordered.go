@@ -1,87 +1,105 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"grove/ctl/proto"
 )
 
-// orderedPause pauses (or unpauses) a config group's members one domain at
-// a time, in the config's PauseOrder (or its reverse), printing each step.
-// Live members the config does not name follow in join order; dom0 is
-// skipped, as the hypervisor's group pause skips it.
-//
-// A failed pause unpauses the members this call paused, in reverse, so the
-// group is left as it was (the hypervisor's group pause is all or nothing
-// too). A failed unpause stops there: unpausing the rest would run a
-// domain before the one it must follow.
-func (a *app) orderedPause(g group, pause bool) error {
-	steps, err := a.pauseSteps(g)
-	if err != nil {
-		return err
-	}
-	op, verb := proto.OpPause, "paused"
+// groupPause pauses (or unpauses) g with one group op, which the
+// hypervisor carries out all or nothing and counts as one group pause.
+// When the config has ordering rules for g, the op carries the pause
+// order they give (pauseOrder): the hypervisor pauses those members in
+// it, then the others in join order, and unpauses in reverse.
+func (a *app) groupPause(g group, pause bool) error {
+	op, verb := proto.OpGroupPause, "paused"
 	if !pause {
-		slices.Reverse(steps)
-		op, verb = proto.OpUnpause, "unpaused"
+		op, verb = proto.OpGroupUnpause, "unpaused"
 	}
-	for i, d := range steps {
-		if err := a.call(op, proto.DomainArgs{Domain: d.id}, nil); err != nil {
-			err = fmt.Errorf("%s: %s: %w", g, d, err)
-			if pause {
-				err = errors.Join(err, a.rollback(g, steps[:i]))
-			}
+	args := proto.PauseArgs{Group: g.id}
+	var walk []string
+	if g.cfg != nil && a.cfg.HasOrder(g.cfg.Name) {
+		var err error
+		if args.Order, walk, err = a.pauseOrder(g); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s: %s %s\n", g, verb, d)
 	}
+	var n proto.Count
+	if err := a.call(op, args, &n); err != nil {
+		return fmt.Errorf("%s: %w", g, err)
+	}
+	if walk == nil {
+		fmt.Fprintf(a.stdout, "%s: %s (%d members)\n", g, verb, n.Count)
+		return nil
+	}
+	if !pause {
+		slices.Reverse(walk)
+	}
+	fmt.Fprintf(a.stdout, "%s: %s (%d members) in order %s\n", g, verb, n.Count, strings.Join(walk, " "))
 	return nil
 }
 
-// rollback unpauses done in reverse after a failed ordered pause.
-func (a *app) rollback(g group, done []domain) error {
-	var errs []error
-	for _, d := range slices.Backward(done) {
-		if err := a.call(proto.OpUnpause, proto.DomainArgs{Domain: d.id}, nil); err != nil {
-			errs = append(errs, fmt.Errorf("%s: undoing the pause of %s: %w", g, d, err))
-			continue
-		}
-		fmt.Fprintf(a.stdout, "%s: unpaused %s (undo)\n", g, d)
-	}
-	return errors.Join(errs...)
-}
-
-// pauseSteps lists the group's live members in pause order. A config
-// member that is not in the group now is reported and left alone: pausing
-// a domain outside the group is not what "pause the group" means.
-func (a *app) pauseSteps(g group) ([]domain, error) {
+// pauseOrder is the pause order of config group g: the ids of the members
+// its ordering rules name, in the rules' order, and, for the record, the
+// whole walk the hypervisor will make (those, then the other members in
+// join order; dom0, which group pauses skip, left out). A config member
+// that is not in the group now is reported and left out: pausing a domain
+// outside the group is not what "pause the group" means.
+func (a *app) pauseOrder(g group) ([]int, []string, error) {
 	info, err := a.groupInfo(g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	doms, err := a.listDomains()
+	doms, err := a.listDomains() // every member; info lists the first 16
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("%s: %w", g, err)
 	}
 	byName := map[string]int{}
 	for _, d := range doms {
-		byName[d.Name] = d.ID
+		if d.Group == g.id {
+			byName[d.Name] = d.ID
+		}
 	}
-	var steps []domain
-	for _, name := range a.cfg.PauseOrder(g.cfg.Name) {
+	var order []int
+	for _, name := range a.cfg.RuleOrder(g.cfg.Name) {
 		id, ok := byName[name]
-		if !ok || !slices.Contains(info.Members, id) {
+		if !ok {
 			fmt.Fprintf(a.stderr, "grovectl: %s: %s is not a member now, skipped\n", g, name)
 			continue
 		}
-		steps = append(steps, domain{id: id, name: name})
+		order = append(order, id)
 	}
-	for _, id := range info.Members {
-		if !slices.ContainsFunc(steps, func(d domain) bool { return d.id == id }) {
-			steps = append(steps, a.byID(id))
+	names := a.memberNames(info)
+	var walk []string
+	for _, id := range append(slices.Clone(order), info.Members...) {
+		if m := memberText(id, names[id]); id != 0 && !slices.Contains(walk, m) {
+			walk = append(walk, m)
 		}
 	}
-	return slices.DeleteFunc(steps, func(d domain) bool { return d.id == 0 }), nil
+	return order, walk, nil
+}
+
+// memberNames maps the members of info to their names: from the agent's
+// member details, else from list.
+func (a *app) memberNames(info proto.GroupInfo) map[int]string {
+	names := map[int]string{}
+	for _, m := range info.MemberInfo {
+		names[m.ID] = m.Name
+	}
+	for _, id := range info.Members {
+		if names[id] == "" {
+			names[id] = a.byID(id).name
+		}
+	}
+	return names
+}
+
+// memberText is a member as lists print it: "web1(1)", or "7" unnamed.
+func memberText(id int, name string) string {
+	if name == "" {
+		return fmt.Sprint(id)
+	}
+	return fmt.Sprintf("%s(%d)", name, id)
 }

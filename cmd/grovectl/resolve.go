@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -16,7 +17,7 @@ func (a *app) listDomains() ([]proto.DomainInfo, error) {
 	if a.domains == nil && a.listErr == nil {
 		var l proto.DomainList
 		if err := a.call(proto.OpList, nil, &l); err != nil {
-			a.listErr = fmt.Errorf("list: %w", err)
+			a.listErr = named("list", err)
 			return nil, a.listErr
 		}
 		a.domains = l.Domains
@@ -53,7 +54,7 @@ func (a *app) resolveDomain(arg string) (domain, error) {
 	}
 	doms, err := a.listDomains()
 	if err != nil {
-		return domain{}, err
+		return domain{}, fmt.Errorf("domain %q: %w", arg, err)
 	}
 	for _, d := range doms {
 		if d.Name == arg {
@@ -83,21 +84,28 @@ func (a *app) nameOf(id int) string {
 	return strconv.Itoa(id)
 }
 
-// group is a resolved group argument: its id and, when the config names
-// it, its config entry.
+// group is a resolved group argument: its id, its name when known (the
+// hypervisor's, or the config's) and, when the config names it, its
+// config entry.
 type group struct {
-	id  int
-	cfg *config.Group
+	id   int
+	name string
+	cfg  *config.Group
 }
 
 func (g group) String() string {
-	if g.cfg == nil {
-		return fmt.Sprintf("group %d", g.id)
+	switch {
+	case g.name != "":
+		return fmt.Sprintf("group %s (%d)", g.name, g.id)
+	case g.cfg != nil:
+		return fmt.Sprintf("group %s (%d)", g.cfg.Name, g.id)
 	}
-	return fmt.Sprintf("group %s (%d)", g.cfg.Name, g.id)
+	return fmt.Sprintf("group %d", g.id)
 }
 
-// resolveGroup takes an id or, with --config, a config group's name.
+// resolveGroup takes an id or a name. Names are the hypervisor's (group
+// create --name, apply); with --config, a config group the agent knows by
+// no name is found by its fixed id or its members.
 func (a *app) resolveGroup(arg string) (group, error) {
 	cfg, err := a.config()
 	if err != nil {
@@ -109,16 +117,21 @@ func (a *app) resolveGroup(arg string) (group, error) {
 		}
 		return group{id: id, cfg: a.configGroupByID(cfg, id)}, nil
 	}
-	if cfg == nil {
-		return group{}, usagef("group %q: groups have only ids on the agent; give an id, or --config to use names", arg)
+	var info proto.GroupInfo
+	err = a.call(proto.OpGroupInfo, proto.GroupArgs{Name: arg}, &info)
+	var cg *config.Group
+	if cfg != nil {
+		cg, _ = cfg.Group(arg)
 	}
-	cg, ok := cfg.Group(arg)
-	if !ok {
-		return group{}, fmt.Errorf("group %q: not in %s: %w", arg, cfg.File, errno.ESRCH)
+	switch {
+	case err == nil:
+		return group{id: info.ID, name: info.Name, cfg: cg}, nil
+	case !errors.Is(err, errno.ESRCH) || cg == nil:
+		return group{}, fmt.Errorf("group %q: %w", arg, err)
 	}
 	id, err := a.groupID(cfg, cg)
 	if err != nil {
-		return group{}, err
+		return group{}, fmt.Errorf("group %q: %w", arg, err)
 	}
 	if id == 0 {
 		return group{}, fmt.Errorf("group %s: not created yet (grovectl apply): %w", arg, errno.ESRCH)
@@ -156,10 +169,17 @@ func claimed(cfg *config.Config, id int) bool {
 	return false
 }
 
-// configGroupByID returns the config group that resolves to id, if any.
+// configGroupByID returns the config group that resolves to id, if any:
+// the one named as the hypervisor names the group, or for an unnamed group
+// the one its fixed id or members point to.
 func (a *app) configGroupByID(cfg *config.Config, id int) *config.Group {
 	if cfg == nil || id == 0 {
 		return nil
+	}
+	var info proto.GroupInfo
+	if a.call(proto.OpGroupInfo, proto.GroupArgs{Group: id}, &info) == nil && info.Name != "" {
+		cg, _ := cfg.Group(info.Name)
+		return cg
 	}
 	for i := range cfg.Groups {
 		if got, err := a.groupID(cfg, &cfg.Groups[i]); err == nil && got == id {

@@ -44,7 +44,7 @@ func (a *app) groupPolicyCmd() *cobra.Command {
 // setPolicy sets g's policy (checked by the caller) and says so.
 func (a *app) setPolicy(g group, name string, skew time.Duration) error {
 	if err := a.call(proto.OpGroupPolicy, proto.PolicyArgs{Group: g.id, Policy: name, SkewNS: int64(skew)}, nil); err != nil {
-		return fmt.Errorf("%s: policy %s: %w", g, name, err)
+		return fmt.Errorf("%s: %w", g, named("policy "+name, err))
 	}
 	fmt.Fprintf(a.stdout, "%s: policy %s\n", g, policyText(name, int64(skew)))
 	return nil
@@ -71,7 +71,7 @@ func (a *app) groupStatsCmd() *cobra.Command {
 			}
 			var st proto.GroupStats
 			if err := a.call(proto.OpGroupStats, proto.StatsArgs{Group: g.id, Reset: reset}, &st); err != nil {
-				return fmt.Errorf("%s: stats: %w", g, err)
+				return fmt.Errorf("%s: %w", g, named("stats", err))
 			}
 			if a.jsonOut {
 				return a.printJSON(st)

@@ -42,7 +42,8 @@ func TestGroupPolicy(t *testing.T) {
 			err: []string{"grovectl: group 0: policy gang: operation not permitted (EPERM)\n"}},
 		{args: "group policy 9 gang", code: 1,
 			err: []string{"grovectl: group 9: policy gang: no such domain or group (ESRCH)\n"}},
-		{args: "group policy web gang", code: 2, calls: []string{}, err: []string{`group "web": groups have only ids`}},
+		{args: "group policy web gang", code: 1, calls: []string{"group.info 0 name=web"},
+			err: []string{"grovectl: group \"web\": no such domain or group (ESRCH)\n"}},
 	})
 	if info, _ := h.agent.Group(3); info.Policy != "none" || info.SkewNS != 0 {
 		t.Fatalf("group 3 left %q/%d", info.Policy, info.SkewNS)

@@ -28,7 +28,7 @@ func (a *app) printStats(g group, st proto.GroupStats) error {
 	tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "DOMAIN\tVCPU\tALONE ms\tTOGETHER ms\tTOGETHER %\t")
 	for _, v := range st.VCPUs {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t\n", a.membersText([]int{v.Domain}), v.VCPU,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t\n", memberText(v.Domain, a.byID(v.Domain).name), v.VCPU,
 			ms(v.AloneNS), ms(v.TogetherNS), percent(v.TogetherNS, v.AloneNS+v.TogetherNS))
 	}
 	return tw.Flush()

@@ -70,6 +70,9 @@ func (c *Config) checkGroup(k *checker, i int, rg *rawGroup, owner map[string]st
 	if _, dup := c.Group(g.Name); dup && g.Name != "" {
 		k.fail("%s: name: duplicate group %q", where, g.Name)
 	}
+	if g.Name == proto.NullGroupName {
+		k.fail("%s: name: %q is the null group's name", where, g.Name)
+	}
 	if rg.ID != nil {
 		g.ID = *rg.ID
 		c.checkID(k, where, g.ID)

@@ -82,6 +82,7 @@ func TestErrors(t *testing.T) {
 		{webGroup + "id = 256\n", "group[0]: id: 256 is out of range 1..255"},
 		{webGroup + "id = -1\n", "group[0]: id: -1 is out of range"},
 		{webGroup + webGroup, `group[1]: name: duplicate group "web"`},
+		{"[[group]]\nname = \"null\"\nmembers = [\"a\"]\n", `group[0]: name: "null" is the null group's name`},
 		{webGroup + "id = 3\n[[group]]\nname = \"db\"\nid = 3\nmembers = [\"db1\"]\n", `group[1]: id: 3 is also the id of group "web"`},
 		{webGroup + "[[group]]\nname = \"db\"\nmembers = [\"web2\"]\n", `group[1]: members[0]: "web2" is already a member of group "web"`},
 		{"[[group]]\nname = \"db\"\nmembers = [\"a\", \"a\"]\n", `group[0]: members[1]: "a" listed twice`},
@@ -177,6 +178,10 @@ func TestPauseOrder(t *testing.T) {
 			}
 			if got := strings.Join(c.PauseOrder("web"), " "); got != tt.want {
 				t.Fatalf("PauseOrder = %q, want %q", got, tt.want)
+			}
+			rules := strings.Join(c.RuleOrder("web"), " ")
+			if !strings.HasPrefix(tt.want, rules) || len(tt.pairs) > 0 && rules == "" {
+				t.Fatalf("RuleOrder = %q, not the start of %q", rules, tt.want)
 			}
 			rev := c.UnpauseOrder("web")
 			if got := strings.Join(rev, " "); got != reverse(tt.want) {

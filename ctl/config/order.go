@@ -27,18 +27,29 @@ func (c *Config) graph(g *Group) *graph {
 	return gr
 }
 
-// PauseOrder returns the order in which grovectl pauses the group's
-// members: first those named in ordering rules, in a topological order of
-// the rules that breaks ties by member list order; then the unconstrained
-// members in list order. It returns nil for an unknown group.
-func (c *Config) PauseOrder(group string) []string {
+// RuleOrder returns the members named in the group's ordering rules, in a
+// topological order of the rules that breaks ties by member list order:
+// the pause order grovectl hands the hypervisor, which pauses the members
+// it does not name after them, in join order. It returns nil for an
+// unknown group or one without rules.
+func (c *Config) RuleOrder(group string) []string {
 	g, ok := c.Group(group)
 	if !ok {
 		return nil
 	}
 	gr := c.graph(g)
-	constrained := gr.constrained()
-	order := gr.topo(constrained)
+	return gr.topo(gr.constrained())
+}
+
+// PauseOrder is the whole pause order the config describes: RuleOrder,
+// then the unconstrained members in list order (the join order apply
+// gives them). It returns nil for an unknown group.
+func (c *Config) PauseOrder(group string) []string {
+	g, ok := c.Group(group)
+	if !ok {
+		return nil
+	}
+	order := c.RuleOrder(group)
 	for _, m := range g.Members {
 		if !slices.Contains(order, m) {
 			order = append(order, m)

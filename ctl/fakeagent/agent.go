@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"grove/ctl/proto"
+	"grove/domgrp"
 	"grove/errno"
 )
 
@@ -33,7 +34,8 @@ type Agent struct {
 	calls     []string
 	enc       *proto.Encoder // of the subscribed connection, nil before
 	reactions []proto.Reaction
-	cpus      int // for the E2BIG check of gangs
+	cpus      int              // for the E2BIG check of gangs
+	faults    map[string]Fault // per op, set by tests (faults.go)
 }
 
 type domain struct {
@@ -44,7 +46,9 @@ type domain struct {
 }
 
 type group struct {
+	name    string
 	members []int // join order
+	order   []int // recorded by the pause that took pauses from 0
 	pauses  int
 	policy  int   // hv/abi's number
 	skewNS  int64 // relaxed's bound
@@ -53,7 +57,7 @@ type group struct {
 
 // New returns an agent with dom0 and no groups but the null group.
 func New() *Agent {
-	a := &Agent{domains: map[int]*domain{}, groups: map[int]*group{0: {}}, cpus: DefaultCPUs}
+	a := &Agent{domains: map[int]*domain{}, groups: map[int]*group{0: {name: domgrp.NullName}}, cpus: DefaultCPUs}
 	a.AddDomain(0, "dom0", 64)
 	return a
 }
@@ -81,6 +85,12 @@ func (a *Agent) Serve(conn io.ReadWriter) error {
 		case err != nil:
 			return err
 		case m.Request == nil:
+			continue
+		}
+		switch a.fault(m.Request.Op).Kind {
+		case HangUp:
+			return nil
+		case Silent:
 			continue
 		}
 		if err := enc.Encode(a.handle(m.Request, enc)); err != nil {
@@ -165,6 +175,9 @@ func (a *Agent) handle(req *proto.Request, enc *proto.Encoder) *proto.Response {
 		return proto.Fail(req.ID, errno.EINVAL)
 	}
 	a.calls = append(a.calls, args.log(req.Op))
+	if f := a.faults[req.Op]; f.Kind == Refuse {
+		return proto.Fail(req.ID, f.Errno)
+	}
 	if req.Op == proto.OpEventSubscribe {
 		a.enc = enc
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"grove/ctl/proto"
+	"grove/domgrp"
 	"grove/errno"
 )
 
@@ -18,6 +19,10 @@ type args struct {
 	Start  *int  `json:"start"`
 	Max    *int  `json:"max"`
 	Gang   *bool `json:"gang"`
+	// group.create and group.info: the group's name; group.pause and
+	// group.unpause: the pause order.
+	Name  *string `json:"name"`
+	Order []int   `json:"order"`
 	// group.policy and group.stats.
 	Policy *string `json:"policy"`
 	SkewNS *int64  `json:"skew_ns"`
@@ -32,6 +37,16 @@ func (a args) log(op string) string {
 		if p != nil {
 			parts = append(parts, fmt.Sprint(*p))
 		}
+	}
+	if a.Name != nil {
+		parts = append(parts, "name="+*a.Name)
+	}
+	if a.Order != nil {
+		ids := make([]string, len(a.Order))
+		for i, id := range a.Order {
+			ids[i] = fmt.Sprint(id)
+		}
+		parts = append(parts, "order="+strings.Join(ids, ","))
 	}
 	if a.Policy != nil {
 		parts = append(parts, *a.Policy)
@@ -69,7 +84,7 @@ var ops = map[string]func(a *Agent, x args) (any, error){
 	proto.OpGroupLeave:     func(a *Agent, x args) (any, error) { return nil, a.joinLocked(x.dom(), 0) },
 	proto.OpGroupPause:     (*Agent).groupPause,
 	proto.OpGroupUnpause:   (*Agent).groupUnpause,
-	proto.OpGroupInfo:      func(a *Agent, x args) (any, error) { return a.groupInfoLocked(x.group()) },
+	proto.OpGroupInfo:      (*Agent).groupInfo,
 	proto.OpGroupList:      (*Agent).groupList,
 	proto.OpGroupGang:      (*Agent).gang,
 	proto.OpGroupPolicy:    (*Agent).setPolicy,
@@ -139,9 +154,15 @@ func (a *Agent) destroy(x args) (any, error) {
 }
 
 func (a *Agent) groupCreate(x args) (any, error) {
-	want := x.group()
-	if want < 0 || want >= MaxGroups {
+	want, name := x.group(), ""
+	if x.Name != nil {
+		name = *x.Name
+	}
+	if want < 0 || want >= MaxGroups || name != "" && !domgrp.ValidName(name) {
 		return nil, errno.EINVAL
+	}
+	if _, taken := a.groupByNameLocked(name); taken && name != "" {
+		return nil, errno.EEXIST
 	}
 	if want == 0 {
 		for want = 1; want < MaxGroups && a.groups[want] != nil; want++ {
@@ -153,7 +174,7 @@ func (a *Agent) groupCreate(x args) (any, error) {
 	if a.groups[want] != nil {
 		return nil, errno.EEXIST
 	}
-	a.groups[want] = &group{}
+	a.groups[want] = &group{name: name}
 	return proto.GroupID{Group: want}, nil
 }
 
@@ -178,6 +199,9 @@ func (a *Agent) setReactions(x args) (any, error) {
 	for _, r := range x.Reactions {
 		if _, ok := a.groups[r.Group]; !ok || r.Group == 0 {
 			return nil, fmt.Errorf("reaction on group %d: %w", r.Group, errno.ESRCH)
+		}
+		if err := (proto.PauseArgs{Group: r.Group, Order: r.Order}).Check(); err != nil {
+			return nil, fmt.Errorf("reaction on group %d: %w", r.Group, err)
 		}
 	}
 	a.reactions = x.Reactions

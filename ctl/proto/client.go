@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -51,9 +52,23 @@ func Dial(path string, timeout time.Duration) (*Client, error) {
 	}
 	conn, err := net.DialTimeout("unix", path, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot connect (is Grove running?): %w", path, err)
+		return nil, fmt.Errorf("%s: cannot connect (is Grove running?): %w", path, dialCause(err))
 	}
 	return NewClient(conn, path, timeout), nil
+}
+
+// dialCause is why a dial failed without the "dial unix PATH:" that
+// net.OpError repeats: the caller names the path once.
+func dialCause(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return se.Err
+		}
+		return oe.Err
+	}
+	return err
 }
 
 // NewClient runs the protocol over conn, named name in errors. Tests and

@@ -28,13 +28,13 @@ const (
 	OpPause          = "pause"            // DomainArgs
 	OpUnpause        = "unpause"          // DomainArgs
 	OpDestroy        = "destroy"          // DomainArgs
-	OpGroupCreate    = "group.create"     // GroupArgs (0 = any free id) -> GroupID
+	OpGroupCreate    = "group.create"     // GroupArgs (0 = any free id, name) -> GroupID
 	OpGroupDestroy   = "group.destroy"    // GroupArgs
 	OpGroupJoin      = "group.join"       // JoinArgs
 	OpGroupLeave     = "group.leave"      // DomainArgs
-	OpGroupPause     = "group.pause"      // GroupArgs -> Count
-	OpGroupUnpause   = "group.unpause"    // GroupArgs -> Count
-	OpGroupInfo      = "group.info"       // GroupArgs -> GroupInfo
+	OpGroupPause     = "group.pause"      // PauseArgs -> Count
+	OpGroupUnpause   = "group.unpause"    // PauseArgs -> Count
+	OpGroupInfo      = "group.info"       // GroupArgs (id or name) -> GroupInfo
 	OpGroupList      = "group.list"       // ListArgs -> GroupList
 	OpGroupGang      = "group.gang"       // GangArgs
 	OpGroupPolicy    = "group.policy"     // PolicyArgs

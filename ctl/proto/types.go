@@ -9,10 +9,22 @@ type DomainArgs struct {
 	Domain int `json:"domain"`
 }
 
-// GroupArgs names a group: group.create (0 = any free id), group.destroy,
-// group.pause, group.unpause, group.info.
+// GroupArgs names a group: group.create (Group 0 = any free id; Name ""
+// = none), group.destroy, group.info (by Name when it is not "", else by
+// Group).
 type GroupArgs struct {
-	Group int `json:"group"`
+	Group int    `json:"group"`
+	Name  string `json:"name,omitempty"`
+}
+
+// PauseArgs pauses or unpauses Group (group.pause, group.unpause). Order,
+// when given, is the pause order: the members it names (domain ids) are
+// paused in that order, then the others in join order, by one group pause
+// in the hypervisor; unpause walks it backwards, and without one walks
+// backwards the order of the pause that paused the group.
+type PauseArgs struct {
+	Group int   `json:"group"`
+	Order []int `json:"order,omitempty"`
 }
 
 // JoinArgs moves Domain into Group (group.join).
@@ -56,6 +68,7 @@ type DomainList struct {
 // the relaxed policy's bound (0 for the others).
 type GroupInfo struct {
 	ID         int    `json:"id"`
+	Name       string `json:"name"`    // "" for none; "null" for the null group
 	Members    []int  `json:"members"` // join order
 	Paused     bool   `json:"paused"`
 	PauseCount int    `json:"pause_count"`
@@ -63,7 +76,25 @@ type GroupInfo struct {
 	Policy     string `json:"policy"` // none, gang, relaxed
 	SkewNS     int64  `json:"skew_ns"`
 	Gang       []int  `json:"gang"` // opted-in members, join order
+	// MemberInfo describes Members one by one.
+	MemberInfo []MemberInfo `json:"member_info"`
 }
+
+// MemberInfo is one member of a group as group.info reports it: its name
+// and state (as list has them) and its flags, MemberGang and
+// MemberControl.
+type MemberInfo struct {
+	ID    int      `json:"id"`
+	Name  string   `json:"name"`
+	State string   `json:"state"`
+	Flags []string `json:"flags"`
+}
+
+// Member flags.
+const (
+	MemberGang    = "gang"    // opted into the group's scheduling policy
+	MemberControl = "control" // the control domain: group pauses skip it
+)
 
 // GroupList is the result of group.list: ids in order and the next start
 // (0 = no more).
@@ -96,6 +127,9 @@ type Reaction struct {
 	On    string `json:"on"`
 	Group int    `json:"group"`
 	Do    string `json:"do"`
+	// Order is pause-group's pause order (PauseArgs), from the config's
+	// ordering rules.
+	Order []int `json:"order,omitempty"`
 }
 
 // ReactionsArgs replaces the agent's reactions (reactions.set).

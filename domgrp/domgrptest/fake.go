@@ -3,6 +3,8 @@
 package domgrptest
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +21,7 @@ type Domain struct {
 	id    domgrp.DomID
 	limit int
 	cost  time.Duration
+	log   *Log
 
 	mu       sync.Mutex
 	count    int
@@ -38,6 +41,34 @@ func (d *Domain) WithLimit(n int) *Domain { d.limit = n; return d }
 // standing in for the IPIs and bookkeeping of a real domain, and returns d.
 func (d *Domain) WithCost(c time.Duration) *Domain { d.cost = c; return d }
 
+// WithLog makes d record its successful pauses and unpauses in l (shared
+// by several fakes, it shows the order of a group pause) and returns d.
+func (d *Domain) WithLog(l *Log) *Domain { d.log = l; return d }
+
+// Log records "pause N" and "unpause N" in call order.
+type Log struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+// Ops returns the record so far and starts a new one.
+func (l *Log) Ops() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ops := slices.Clone(l.ops)
+	l.ops = nil
+	return ops
+}
+
+func (l *Log) add(op string, id domgrp.DomID) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.ops = append(l.ops, fmt.Sprintf("%s %d", op, id))
+	l.mu.Unlock()
+}
+
 // ID implements domgrp.Domain.
 func (d *Domain) ID() domgrp.DomID { return d.id }
 
@@ -50,6 +81,7 @@ func (d *Domain) Pause() error {
 		return errno.EOVERFLOW
 	}
 	d.count++
+	d.log.add("pause", d.id)
 	return nil
 }
 
@@ -62,6 +94,7 @@ func (d *Domain) Unpause() error {
 		return errno.EINVAL
 	}
 	d.count--
+	d.log.add("unpause", d.id)
 	return nil
 }
 

@@ -14,29 +14,48 @@ import (
 	"grove/kernel"
 )
 
-// watchEvents polls the hypervisor's event queue (event_op never blocks:
-// a blocked vCPU would stop the whole agent) and forwards events to the
-// host once it subscribed.
-func watchEvents(enc *proto.Encoder) {
+// watchEvents takes domain events from the hypervisor's queue and forwards
+// them to the host once it subscribed. event_op never blocks (a blocked
+// vCPU would stop the whole agent): the agent drains it whenever VIRQDomExc
+// interrupts, or, with poll (or if the binding fails), every 50 ms.
+func watchEvents(enc *proto.Encoder, poll bool) {
+	if !poll {
+		if err := bindVIRQ(abi.VIRQDomExc, eventVec); err != nil {
+			fmt.Printf("agent: events: %v; polling\n", err)
+			poll = true
+		}
+	}
 	buf := make([]byte, abi.EventSize)
 	for {
 		kernel.Touch(buf)
 		r := kernel.Hypercall(abi.EventOp, abi.EventPoll, uintptr(gva(buf)), 0)
-		if r != 1 {
+		switch {
+		case r == 1:
+			forward(enc, buf)
+		case poll:
 			time.Sleep(50 * time.Millisecond)
-			continue
+		default: // drained: raised again by the next event, or already
+			kernel.WaitIRQ(eventVec, 0)
 		}
-		ev := decodeEvent(buf)
-		fmt.Printf("agent: event %s d%d %s\n", ev.Kind, ev.Domain, ev.Reason)
-		if subscribed.Load() {
-			enc.Encode(ev)
-		}
-		react(ev)
 	}
 }
 
-func decodeEvent(b []byte) proto.Event {
-	e, _ := abi.DecodeEvent(b)
+// forward reports the event in buf on the console and to the host, and
+// carries out the reactions it triggers.
+func forward(enc *proto.Encoder, buf []byte) {
+	e, _ := abi.DecodeEvent(buf)
+	ev := decodeEvent(e)
+	if e.Lost > 0 {
+		fmt.Printf("agent: %d events lost before this one\n", e.Lost)
+	}
+	fmt.Printf("agent: event %s d%d %s\n", ev.Kind, ev.Domain, ev.Reason)
+	if subscribed.Load() {
+		enc.Encode(ev)
+	}
+	react(ev)
+}
+
+func decodeEvent(e abi.Event) proto.Event {
 	kind := map[uint32]string{abi.EventCrashed: proto.EventCrashed, abi.EventShutdown: proto.EventShutdown,
 		abi.EventPaused: proto.EventPaused, abi.EventUnpaused: proto.EventUnpaused}[e.Kind]
 	dom := int(e.Domain)
@@ -72,6 +91,9 @@ func setReactions(rs []proto.Reaction) error {
 		if _, err := groupInfo(r.Group); err != nil || r.Group == 0 {
 			return fmt.Errorf("reaction on group %d: %w", r.Group, errno.ESRCH)
 		}
+		if err := (proto.PauseArgs{Group: r.Group, Order: r.Order}).Check(); err != nil {
+			return fmt.Errorf("reaction on group %d: %w", r.Group, err)
+		}
 	}
 	reactMu.Lock()
 	reactions = rs
@@ -92,7 +114,7 @@ func react(ev proto.Event) {
 		var err error
 		switch r.Do {
 		case "pause-group":
-			_, err = group(abi.GroupPause, abi.GroupArgs{Group: uint16(r.Group)})
+			_, err = groupPause(abi.GroupPause, proto.PauseArgs{Group: r.Group, Order: r.Order})
 		case "destroy-domain":
 			err = ctl(abi.DomctlDestroy, uint16(ev.Domain))
 		case "destroy-group":

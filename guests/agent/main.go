@@ -6,8 +6,12 @@
 // command-line word "demo" it then creates a domain from an image it
 // carries, pauses domain 1 for 1.5 s, destroys the domain it created, and
 // lists the domains again; with "groups" it runs through group control
-// (groupdemo.go). It serves grovectl on COM2 (serve.go) and reports the
-// number of running domains when it changes.
+// (groupdemo.go); with "bootact" it acts on the other boot domains at once
+// (bootact.go); with "spawn=N" it creates N idle domains (spawn.go). It
+// serves grovectl on COM2 (serve.go) and reports the number of running
+// domains when it changes. It sleeps until the hypervisor interrupts it
+// (COM2's interrupt, domain events: serial.go, events.go); with the word
+// "poll" it polls both instead, as it used to.
 package main
 
 import (
@@ -21,7 +25,11 @@ import (
 )
 
 func main() {
+	in := openSerial(slices.Contains(os.Args[1:], "poll"))
 	fmt.Println("agent: control domain up")
+	if slices.Contains(os.Args[1:], "bootact") {
+		bootAct()
+	}
 	if err := physInfo(); err != nil {
 		fmt.Println("agent: physinfo:", err)
 	}
@@ -32,7 +40,8 @@ func main() {
 	if slices.Contains(os.Args[1:], "groups") {
 		groupDemo()
 	}
-	go serve()
+	spawn()
+	go serve(in)
 	last := ""
 	for {
 		time.Sleep(2 * time.Second)

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
-	"time"
-
-	"github.com/usbarmory/tamago/soc/intel/uart"
 
 	"grove/ctl/proto"
 	"grove/errno"
@@ -18,30 +15,16 @@ import (
 
 // The host channel: requests from grovectl arrive as JSON lines on the
 // second serial port (COM2, which the hypervisor passes through to dom0 and
-// QEMU exposes as a socket); responses and events go back the same way.
-
-var com2 = &uart.UART{Index: 2, Base: 0x2f8}
-
-// serialReader polls COM2: the UART has no interrupt wired to dom0.
-type serialReader struct{}
-
-func (serialReader) Read(p []byte) (int, error) {
-	for {
-		if n, _ := com2.Read(p); n > 0 {
-			return n, nil
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// QEMU exposes as a socket; serial.go); responses and events go back the
+// same way.
 
 var subscribed atomic.Bool
 
-// serve answers requests forever.
-func serve() {
-	com2.Init()
-	enc := proto.NewEncoder(com2)
-	dec := proto.NewDecoder(serialReader{})
-	go watchEvents(enc)
+// serve answers requests from in forever; events go out with them.
+func serve(in *serialReader) {
+	enc := proto.NewEncoder(serialWriter{fifo: !in.poll})
+	dec := proto.NewDecoder(in)
+	go watchEvents(enc, in.poll)
 	for {
 		m, err := dec.Decode()
 		var se *proto.SyntaxError
@@ -89,8 +72,7 @@ func handle(req *proto.Request) (any, error) {
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
-		res, err := group(abi.GroupCreate, abi.GroupArgs{Group: uint16(g.Group)})
-		return proto.GroupID{Group: int(res.Group)}, err
+		return groupCreate(g)
 	case proto.OpGroupDestroy:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
@@ -98,17 +80,17 @@ func handle(req *proto.Request) (any, error) {
 		_, err := group(abi.GroupDestroy, abi.GroupArgs{Group: uint16(g.Group)})
 		return nil, err
 	case proto.OpGroupPause, proto.OpGroupUnpause:
-		if err := req.DecodeArgs(&g); err != nil {
+		var p proto.PauseArgs
+		if err := req.DecodeArgs(&p); err != nil {
 			return nil, err
 		}
 		op := map[string]uint32{proto.OpGroupPause: abi.GroupPause, proto.OpGroupUnpause: abi.GroupUnpause}[req.Op]
-		res, err := group(op, abi.GroupArgs{Group: uint16(g.Group)})
-		return proto.Count{Count: int(res.Arg)}, err
+		return groupPause(op, p)
 	case proto.OpGroupInfo:
 		if err := req.DecodeArgs(&g); err != nil {
 			return nil, err
 		}
-		return groupInfo(g.Group)
+		return groupInfoOf(g)
 	}
 	return handleMore(req)
 }
@@ -168,20 +150,13 @@ func handleMore(req *proto.Request) (any, error) {
 	return nil, fmt.Errorf("unknown op %q: %w", req.Op, errno.EINVAL)
 }
 
+// groupInfo is group id's getinfo without member details (groupInfoOf).
 func groupInfo(id int) (proto.GroupInfo, error) {
 	res, err := group(abi.GroupGetInfo, abi.GroupArgs{Group: uint16(id)})
 	if err != nil {
 		return proto.GroupInfo{}, err
 	}
-	i := res.Info
-	members := []int{}
-	for _, m := range i.Members[:min(int(i.NMembers), abi.GroupInfoMembers)] {
-		members = append(members, int(m))
-	}
-	out := proto.GroupInfo{ID: int(i.ID), Members: members, Paused: i.Flags&abi.GroupFlagPaused != 0,
-		PauseCount: int(i.Pauses), Flags: uint32(i.Flags)}
-	schedInfo(&out, i.Sched)
-	return out, nil
+	return infoOf(res), nil
 }
 
 // listAll is list: every domain with its group.
@@ -227,4 +202,4 @@ func stateName(flags uint32) string {
 	return "unknown"
 }
 
-var _ io.Reader = serialReader{}
+var _ io.Reader = (*serialReader)(nil)

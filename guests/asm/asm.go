@@ -25,8 +25,9 @@ type Prog struct {
 }
 
 type fixup struct {
-	at    int // offset of the rel32
+	at    int // offset of the rel32 (or abs32)
 	label string
+	abs   bool // the label's absolute address, not relative
 }
 
 // New starts a program; the stack pointer is set first.
@@ -154,7 +155,7 @@ func (p *Prog) Jnz(l string) *Prog { return p.emit(0x0f, 0x85).rel(l) }
 func (p *Prog) Jb(l string) *Prog  { return p.emit(0x0f, 0x82).rel(l) }
 
 func (p *Prog) rel(l string) *Prog {
-	p.fixups = append(p.fixups, fixup{len(p.code), l})
+	p.fixups = append(p.fixups, fixup{at: len(p.code), label: l})
 	return p.imm32(0)
 }
 
@@ -182,7 +183,11 @@ func (p *Prog) Code() ([]byte, error) {
 		if !ok {
 			return nil, errUndefined(f.label)
 		}
-		binary.LittleEndian.PutUint32(p.code[f.at:], uint32(at-(f.at+4)))
+		v := uint32(at - (f.at + 4))
+		if f.abs {
+			v = CodeBase + uint32(at)
+		}
+		binary.LittleEndian.PutUint32(p.code[f.at:], v)
 	}
 	return p.code, nil
 }

@@ -18,11 +18,24 @@ func (p *Prog) write(s string) *Prog {
 // printHex prints "<prefix>XXXXXXXX\n" with EAX's value (clobbers EAX-EDI).
 func (p *Prog) printHex(prefix string, id string) *Prog {
 	buf := p.Data([]byte(prefix + "00000000\n"))
-	tab := p.Data([]byte("0123456789abcdef"))
-	p.Mov(EDI, buf+uint32(len(prefix))).Mov(ECX, 8)
-	p.Label("hex"+id).RolImm(EAX, 4).MovRR(EBX, EAX).AndImm(EBX, 0xf).LoadTableByte(tab).StoreBL()
-	p.Inc(EDI).Dec(ECX).Jnz("hex" + id)
+	p.hexAt(buf+uint32(len(prefix)), id)
 	return p.hypercall(abi.ConsoleIO, abi.ConsoleWrite, uint32(len(prefix)+9), buf)
+}
+
+// hexAt writes EAX's value as 8 hex digits at addr (clobbers EAX, EBX, ECX,
+// EDI; 32-bit code only).
+func (p *Prog) hexAt(addr uint32, id string) *Prog {
+	tab := p.Data([]byte("0123456789abcdef"))
+	p.Mov(EDI, addr)
+	return p.hexEDI(tab, id)
+}
+
+// hexEDI writes EAX's value as 8 hex digits at EDI, which it advances
+// (clobbers EAX, EBX, ECX); tab holds the digits.
+func (p *Prog) hexEDI(tab uint32, id string) *Prog {
+	p.Mov(ECX, 8)
+	p.Label("hex"+id).RolImm(EAX, 4).MovRR(EBX, EAX).AndImm(EBX, 0xf).LoadTableByte(tab).StoreBL()
+	return p.Inc(EDI).Dec(ECX).Jnz("hex" + id)
 }
 
 func (p *Prog) poweroff() *Prog {

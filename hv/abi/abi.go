@@ -11,12 +11,13 @@
 //	36      domctl         pointer to Ctl              0 or -errno; -EPERM unless dom0
 //	24      vcpu_op        cmd, vcpu, arg             see vcpu.go
 //	48      event_op       EventPoll, buffer GVA       1 (event copied), 0 (none), -errno
+//	48      event_op       EventBindVIRQ, buffer GVA   0 or -errno (virq.go)
 //	other   -              -                           -ENOSYS
 //
 // Every struct that crosses the boundary has a type here with its byte
 // layout, Encode and Decode, a layout test and a fuzz target: Ctl and the
 // per-command unions (domctl.go, sysctl.go, group.go), DomainInfo, Event
-// (event.go). -EIO means the hypervisor failed in a way it did not expect
+// (event.go), VIRQBind (virq.go). -EIO means the hypervisor failed in a way it did not expect
 // (a bug, reported on its console), never a problem with the arguments.
 package abi
 

@@ -2,11 +2,12 @@ package abi
 
 import "encoding/binary"
 
-// event_op (Grove, number 48): the control domain polls for domain events.
+// event_op (Grove, number 48): the control domain takes domain events.
 // event_op(EventPoll, buffer GVA) returns 1 and fills the 128-byte buffer,
-// or 0 if there is none; -EPERM for other domains, -EINVAL for another
-// command, -EFAULT for a bad buffer (the event stays queued). Buffer
-// layout, all OUT:
+// or 0 if there is none; -EPERM for other domains, -EINVAL for an unknown
+// command, -EFAULT for a bad buffer (the event stays queued). Rather than
+// poll, the domain binds VIRQDomExc (virq.go: event_op(EventBindVIRQ)) and
+// drains the queue when it interrupts. Buffer layout, all OUT:
 //
 //	offset size field
 //	0      4    kind (EventCrashed, ...)

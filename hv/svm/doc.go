@@ -9,7 +9,10 @@
 // VMRUN runs as a kernel long call (kernel/longcall.go): in kernel context,
 // with interrupts off, so the sequence CLGI; STI; VMRUN; CLI; STGI leaves a
 // host interrupt that ended the guest's run pending until the thread
-// resumes, where the kernel takes it as usual. runGuest and what it
+// resumes, where the kernel takes it as usual. Between two entries of one
+// long call the exit fast path (fast.go) answers the exits hv's tables
+// cover; the floor (floor.go) is the cheapest loop there is, for
+// benchmarks. runGuest and what it
 // calls are the only code here in kernel context (`make vet` checks that
 // they are marked and do not allocate). What QEMU's TCG model of SVM lacks or gets wrong, and how
 // Grove copes, is in docs/qemu-tcg.md.

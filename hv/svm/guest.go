@@ -8,6 +8,7 @@ type GuestInit struct {
 	NCR3                                 uint64
 	Entry                                uint64
 	CodeAttr, DataAttr, TSSAttr, LDTAttr uint16
+	IOPM                                 uintptr // the vCPU's I/O permission map (iopm.go); 0: the shared one
 }
 
 const (
@@ -19,7 +20,11 @@ const (
 // mode without paging (the PVH entry state) under nested paging. It sets
 // no intercepts: the caller chooses them (SetIntercepts).
 func InitGuest(v VMCB, g GuestInit) {
-	v.Set(offIOPM, uint64(iopm))
+	if g.IOPM != 0 {
+		v.Set(offIOPM, uint64(g.IOPM))
+	} else {
+		v.Set(offIOPM, uint64(iopm))
+	}
 	v.Set(offMSRPM, uint64(msrpm))
 	*v.u32(offASID) = g.ASID
 	v.FlushTLB(true)

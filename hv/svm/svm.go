@@ -141,6 +141,8 @@ type runArgs struct {
 	vmcb, hostVMCB uintptr
 	regs           *Regs
 	fpu            uintptr
+	fast           *Fast // nil: every exit returns
+	floor          bool  // the floor's loop (floor.go) instead
 	exitAtOnce     bool
 }
 
@@ -150,25 +152,34 @@ func init() {
 	kernel.RegisterLongCall(longCallVMRUN, runGuest)
 }
 
-// runGuest is long call longCallVMRUN (kernel/longcall.go).
+// runGuest is long call longCallVMRUN (kernel/longcall.go): it runs the
+// guest until an exit the fast path does not take.
 // Kernel context, interrupts off, without the BKL.
 func runGuest(a, _ uintptr) uintptr {
 	args := (*runArgs)(ptr(a))
+	if args.floor {
+		vmrunFloor(args.vmcb, args.hostVMCB, args.regs, args.fpu)
+		return 0
+	}
 	if args.exitAtOnce {
 		kernel.KickSelf() // pending through CLGI; taken as an INTR exit at the guest's first boundary
 	}
-	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu)
+	vmrun(args.vmcb, args.hostVMCB, args.regs, args.fpu, args.fast)
 	return 0
 }
 
-// Run enters the guest of vmcb until its next #VMEXIT or the deadline
-// (kernel.Nanotime) and returns the exit code. With exitAtOnce the guest
-// exits (INTR) at its first instruction boundary, after VMRUN has injected
-// what EVENTINJ holds.
-func Run(h *Host, vmcb VMCB, regs *Regs, deadline int64, exitAtOnce bool) uint64 {
-	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr(), exitAtOnce: exitAtOnce}
-	kernel.LongCall(longCallVMRUN, addrOf(&args), 0, deadline)
-	keepAlive(&args)
+// Run enters the guest of vmcb until an exit that fast (nil: none; see
+// fast.go) does not take, or the deadline (kernel.Nanotime), and returns
+// that exit's code. With exitAtOnce the guest exits (INTR) at its first
+// instruction boundary, after VMRUN has injected what EVENTINJ holds.
+func Run(h *Host, vmcb VMCB, regs *Regs, fast *Fast, deadline int64, exitAtOnce bool) uint64 {
+	args := runArgs{vmcb: vmcb.PA, hostVMCB: h.HostVMCB, regs: regs, fpu: regs.fpuAddr(), fast: fast, exitAtOnce: exitAtOnce}
+	return run(vmcb, &args, deadline)
+}
+
+func run(vmcb VMCB, args *runArgs, deadline int64) uint64 {
+	kernel.LongCall(longCallVMRUN, addrOf(args), 0, deadline)
+	keepAlive(args)
 	return vmcb.ExitCode()
 }
 

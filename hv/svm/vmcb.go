@@ -152,7 +152,18 @@ func (v VMCB) CR4() uint64           { return v.Get(offCR4) }
 func (v VMCB) SetCR4(x uint64)       { v.Set(offCR4, x) }
 func (v VMCB) EFER() uint64          { return v.Get(offEFER) }
 func (v VMCB) CS() Segment           { return v.Seg(offCS) }
-func (v VMCB) InterruptShadow() bool { return v.Get(offIntShadow)&1 != 0 }
+func (v VMCB) InterruptShadow() bool { return v.Get(offIntShadow)&intShadow != 0 }
+
+// ClearInterruptShadow ends the interrupt shadow (INTERRUPT_SHADOW, VMCB
+// 0x68 bit 0) the guest had at its exit: the hypervisor completed the
+// instruction in the shadow (after STI or MOV SS), so an interrupt may
+// come before the next one, as on hardware (KVM does the same when it
+// skips an instruction). Without it, `sti; hlt` completed by the
+// hypervisor leaves the instruction after HLT in the shadow
+// (docs/qemu-tcg.md).
+func (v VMCB) ClearInterruptShadow() { v.Set(offIntShadow, v.Get(offIntShadow)&^intShadow) }
+
+const intShadow = 1
 
 // SetInterruptShadow sets or clears INTERRUPT_SHADOW (bit 0 of 0x68): the
 // guest's first instruction after VMRUN is not interrupted.

@@ -1,30 +1,32 @@
 #include "textflag.h"
 #include "go_asm.h"
-
-// The assembler lacks the SVM instructions (APM vol. 3):
-#define VMRUN_AX	BYTE $0x0f; BYTE $0x01; BYTE $0xd8	// vmrun  (rax = VMCB PA)
-#define VMLOAD_AX	BYTE $0x0f; BYTE $0x01; BYTE $0xda	// vmload (rax)
-#define VMSAVE_AX	BYTE $0x0f; BYTE $0x01; BYTE $0xdb	// vmsave (rax)
-#define STGI		BYTE $0x0f; BYTE $0x01; BYTE $0xdc	// stgi
-#define CLGI		BYTE $0x0f; BYTE $0x01; BYTE $0xdd	// clgi
+#include "svm_amd64.h"
 
 #define MSR_TSC_AUX	$0xc0000103
 
-// func vmrun(vmcb, hostVMCB uintptr, regs *Regs, fpu uintptr)
-TEXT ·vmrun(SB),NOSPLIT,$40-32
-	MOVQ	BP, 0(SP)
+// func vmrun(vmcb, hostVMCB uintptr, regs *Regs, fpu uintptr, fast *Fast)
+//
+// Frame: 0-23 fastExit's arguments, 24 its result; 32 BP; 40 vmcb;
+// 48 hostVMCB; 56 regs; 64 fast; 72 the host's TSC_AUX. The host's
+// segment/MSR state, TSC_AUX and the guest's FPU image are switched once
+// per call, not per exit: the fast path (fast_amd64.s) touches none of
+// them.
+TEXT ·vmrun(SB),NOSPLIT,$80-40
+	MOVQ	BP, 32(SP)
 	MOVQ	vmcb+0(FP), AX
-	MOVQ	AX, 8(SP)
+	MOVQ	AX, 40(SP)
 	MOVQ	hostVMCB+8(FP), AX
-	MOVQ	AX, 16(SP)
+	MOVQ	AX, 48(SP)
 	MOVQ	regs+16(FP), AX
-	MOVQ	AX, 24(SP)
+	MOVQ	AX, 56(SP)
+	MOVQ	fast+32(FP), AX
+	MOVQ	AX, 64(SP)
 	MOVQ	fpu+24(FP), AX
 	FXRSTOR64	(AX)
-	MOVL	MSR_TSC_AUX, CX		// the host's TSC_AUX to 32(SP), the guest's in
+	MOVL	MSR_TSC_AUX, CX		// the host's TSC_AUX to 72(SP), the guest's in
 	RDMSR
-	MOVQ	AX, 32(SP)
-	MOVQ	24(SP), DI
+	MOVQ	AX, 72(SP)
+	MOVQ	56(SP), DI
 	MOVQ	Regs_TSCAux(DI), BX
 	CMPQ	AX, BX
 	JEQ	auxin
@@ -32,52 +34,43 @@ TEXT ·vmrun(SB),NOSPLIT,$40-32
 	XORL	DX, DX
 	WRMSR
 auxin:
-	MOVQ	16(SP), AX
+	MOVQ	48(SP), AX
 	VMSAVE_AX			// host FS/GS/TR/LDTR/STAR/LSTAR/...
-	MOVQ	8(SP), AX
+	MOVQ	40(SP), AX
 	VMLOAD_AX			// guest's
-	MOVQ	24(SP), DI
-	MOVQ	Regs_RBX(DI), BX
-	MOVQ	Regs_RCX(DI), CX
-	MOVQ	Regs_RDX(DI), DX
-	MOVQ	Regs_RSI(DI), SI
-	MOVQ	Regs_RBP(DI), BP
-	MOVQ	Regs_R8(DI), R8
-	MOVQ	Regs_R9(DI), R9
-	MOVQ	Regs_R10(DI), R10
-	MOVQ	Regs_R11(DI), R11
-	MOVQ	Regs_R12(DI), R12
-	MOVQ	Regs_R13(DI), R13
-	MOVQ	Regs_R14(DI), R14
-	MOVQ	Regs_R15(DI), R15
-	MOVQ	Regs_RDI(DI), DI
+enter:
+	MOVQ	56(SP), DI
+	LOAD_GUEST
+	MOVQ	40(SP), AX
 	CLGI
 	STI
 	VMRUN_AX
 	CLI				// a host interrupt stays pending until the thread resumes
 	PUSHQ	DI
-	MOVQ	32(SP), DI		// regs (24(SP) before the push)
-	MOVQ	BX, Regs_RBX(DI)
-	MOVQ	CX, Regs_RCX(DI)
-	MOVQ	DX, Regs_RDX(DI)
-	MOVQ	SI, Regs_RSI(DI)
-	MOVQ	BP, Regs_RBP(DI)
-	MOVQ	R8, Regs_R8(DI)
-	MOVQ	R9, Regs_R9(DI)
-	MOVQ	R10, Regs_R10(DI)
-	MOVQ	R11, Regs_R11(DI)
-	MOVQ	R12, Regs_R12(DI)
-	MOVQ	R13, Regs_R13(DI)
-	MOVQ	R14, Regs_R14(DI)
-	MOVQ	R15, Regs_R15(DI)
+	MOVQ	64(SP), DI		// regs (56(SP) before the push)
+	SAVE_GUEST
 	POPQ	AX
 	MOVQ	AX, Regs_RDI(DI)
-	MOVQ	8(SP), AX
+	MOVQ	64(SP), AX		// fast
+	TESTQ	AX, AX
+	JEQ	leave
+	MOVQ	40(SP), CX
+	MOVQ	CX, 0(SP)
+	MOVQ	DI, 8(SP)
+	MOVQ	AX, 16(SP)
+	CALL	·fastExit(SB)
+	CMPB	24(SP), $0
+	JEQ	leave
+	MOVQ	40(SP), AX
+	MOVB	$0, const_offTLBControl(AX)	// same vCPU, same CPU: no flush
+	JMP	enter
+leave:
+	MOVQ	40(SP), AX
 	VMSAVE_AX			// guest's
-	MOVQ	16(SP), AX
+	MOVQ	48(SP), AX
 	VMLOAD_AX			// host's back (FS base: Go's TLS; GS base: percpu)
-	MOVQ	24(SP), DI
-	MOVQ	32(SP), AX
+	MOVQ	56(SP), DI
+	MOVQ	72(SP), AX
 	CMPQ	AX, Regs_TSCAux(DI)
 	JEQ	auxout
 	MOVL	MSR_TSC_AUX, CX		// the host's TSC_AUX back
@@ -87,5 +80,5 @@ auxout:
 	STGI
 	MOVQ	fpu+24(FP), AX
 	FXSAVE64	(AX)
-	MOVQ	0(SP), BP
+	MOVQ	32(SP), BP
 	RET

@@ -1,0 +1,152 @@
+//go:build groveguest
+
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/usbarmory/tamago/soc/intel/uart"
+
+	"grove/errno"
+	"grove/hv/abi"
+	"grove/kernel"
+)
+
+// The host channel's transport: the machine's second UART (COM2), which
+// the hypervisor gives to dom0. By default the agent binds its interrupt
+// (VIRQSerial), which also passes its ports straight through, and sleeps in
+// kernel.WaitIRQ between requests; with the command-line word "poll" it
+// keeps the old way, for comparison: every access exits to the hypervisor,
+// and an idle agent looks for input every 5 ms.
+
+var com2 = &uart.UART{Index: 2, Base: 0x2f8}
+
+// Vectors the hypervisor raises in the agent's kernel (kernel.WaitIRQ).
+const (
+	serialVec = kernel.WaitVectorBase     // VIRQSerial: COM2 interrupted
+	eventVec  = kernel.WaitVectorBase + 1 // VIRQDomExc: a domain event is queued
+)
+
+// 16550 bits tamago's driver does not name (PC16550D datasheet, 8.6
+// "Register Descriptions"); registers and LSR bits are its (uart.IER, ...).
+const (
+	ierRxData = 1 << 0      // ERBFI: received data available (and FIFO timeout)
+	fcrEnable = 1 << 0      // FIFOs on
+	fcrClear  = 1<<1 | 1<<2 // both FIFOs emptied
+	fcrTrig14 = 3 << 6      // receive interrupt at 14 bytes (or a 4-character timeout)
+	fifoSize  = 16
+	lsrDR     = 1 << uart.LSR_DR
+	lsrTHRE   = 1 << uart.LSR_THRE // transmit holding register (FIFO) empty
+
+	pollPeriod = 5 * time.Millisecond
+)
+
+// bindVIRQ binds virq to vector vec on vCPU 0 (event_op EventBindVIRQ).
+func bindVIRQ(virq uint32, vec uint8) error {
+	buf := make([]byte, abi.VIRQBindSize)
+	abi.VIRQBind{VIRQ: virq, Vector: vec}.Encode(buf)
+	kernel.Touch(buf)
+	if r := kernel.Hypercall(abi.EventOp, abi.EventBindVIRQ, uintptr(gva(buf)), 0); r < 0 {
+		return fmt.Errorf("binding VIRQ %d: %w", virq, errno.Errno(-r))
+	}
+	return nil
+}
+
+// openSerial readies COM2 before the host can reach the agent (a FIFO
+// switched on drops what it held). Interrupt-driven unless poll or the
+// binding fails; it says which.
+func openSerial(poll bool) *serialReader {
+	com2.Init()
+	if poll {
+		return &serialReader{poll: true}
+	}
+	if err := bindVIRQ(abi.VIRQSerial, serialVec); err != nil {
+		fmt.Printf("agent: COM2 interrupt: %v; polling\n", err)
+		return &serialReader{poll: true}
+	}
+	// Receive interrupts only: the driver clears them by reading, and the
+	// line is edge-triggered (hv/abi/virq.go).
+	kernel.PortOut8(com2.Base+uart.FCR, fcrEnable|fcrClear|fcrTrig14)
+	kernel.PortOut8(com2.Base+uart.IER, ierRxData)
+	return &serialReader{}
+}
+
+// serialReader reads what COM2 holds, waiting for its interrupt (with poll:
+// sleeping, and the FIFOs off as before) while it holds nothing. midLine:
+// the last byte read did not end a line, so the rest of it is on its way.
+type serialReader struct {
+	poll    bool
+	midLine bool
+}
+
+// lineSpin is how long a reader in the middle of a request watches the
+// UART before it waits for the interrupt: the rest of a line comes within
+// microseconds, and the UART interrupts only at 14 bytes or after four
+// characters' time, by the emulated baud rate.
+const lineSpin = 2 * time.Millisecond
+
+func (r *serialReader) Read(p []byte) (int, error) {
+	for {
+		if n := drain(p); n > 0 {
+			r.midLine = p[n-1] != '\n'
+			return n, nil
+		}
+		switch {
+		case r.poll:
+			time.Sleep(pollPeriod)
+		case r.midLine && spinFor(lineSpin):
+		default:
+			// The FIFO is empty, so the line is low: the next byte makes
+			// the edge, and one that came since the last wait was counted.
+			if _, err := kernel.WaitIRQ(serialVec, 0); err != nil {
+				return 0, err
+			}
+		}
+	}
+}
+
+// spinFor watches LSR for received data for up to d; false if none came.
+func spinFor(d time.Duration) bool {
+	for end := kernel.Nanotime() + int64(d); kernel.Nanotime() < end; {
+		if kernel.PortIn8(com2.Base+uart.LSR)&lsrDR != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// serialWriter sends on COM2. Through the FIFO it waits for the FIFO to be
+// empty (LSR THRE) once per 16 bytes rather than once per byte: each check
+// is an emulated port access, and, while the ports still exit (poll),
+// a trip to the hypervisor.
+type serialWriter struct{ fifo bool }
+
+func (w serialWriter) Write(b []byte) (int, error) {
+	burst := 1
+	if w.fifo {
+		burst = fifoSize
+	}
+	for i := 0; i < len(b); {
+		for kernel.PortIn8(com2.Base+uart.LSR)&lsrTHRE == 0 {
+		}
+		for end := min(i+burst, len(b)); i < end; i++ {
+			kernel.PortOut8(com2.Base+uart.THR, b[i])
+		}
+	}
+	return len(b), nil
+}
+
+// drain reads received bytes into p until the FIFO is empty or p is full.
+func drain(p []byte) int {
+	n := 0
+	for n < len(p) {
+		c, ok := com2.Rx()
+		if !ok {
+			break
+		}
+		p[n] = c
+		n++
+	}
+	return n
+}

@@ -1,0 +1,3 @@
+module kvmpeer
+
+go 1.26
