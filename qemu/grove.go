@@ -218,13 +218,36 @@ func (r *Run) expect(d time.Duration, m expect.ExpectOpt) (string, error) {
 	select {
 	case res := <-done:
 		if res.err != nil {
-			r.kill()
+			res.err = fmt.Errorf("%w (%s)", res.err, r.stop())
 		}
 		return res.out, res.err
 	case <-time.After(d):
 		r.kill()
 		<-done
 		return "", fmt.Errorf("deadline of %v passed", d)
+	}
+}
+
+// stop ends the VM after a failed wait and says how it ended: an I/O error
+// on the console usually means QEMU had already exited (Grove powered off,
+// wrote the exit port or triple-faulted), and its status says which.
+func (r *Run) stop() string {
+	exited := make(chan error, 1)
+	go func() { exited <- r.VM.Wait() }()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return "QEMU had exited with status 0"
+		case errors.As(err, &ee):
+			return fmt.Sprintf("QEMU had exited: %v", ee)
+		}
+		return fmt.Sprintf("QEMU had ended: %v", err)
+	case <-time.After(time.Second):
+		r.VM.Kill()
+		<-exited
+		return "QEMU was still running; killed"
 	}
 }
 

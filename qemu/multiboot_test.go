@@ -57,7 +57,7 @@ cmdline = "period=200ms"
 	r.Expect("grove: boot bundle (module 0): 2 domains", 30*time.Second)
 	r.ExpectAll(30*time.Second, "(d1) probe arg1 arg2", "(d1) QEMU cpus=3", "(d1) pmtimer ticks",
 		"(d1) exited with status 67", // 0x40 + 3 vCPUs
-		`grove: module "bad": domain "bad": bad: segment [0x2000000, 0x2002000) is outside the domain's 16 MiB of RAM`)
+		`grove: boot module: domain "bad": bad: segment [0x2000000, 0x2002000) is outside the domain's 16 MiB of RAM`)
 	r.Expect("(d2) beat", 30*time.Second) // Grove and the other domain go on
 	r.Send("list\r")
 	r.Expect("shutdown pause=0 mem=16MiB", 10*time.Second)
