@@ -132,6 +132,12 @@ func TestGangPair(t *testing.T) {
 	wantApart(t, "none", pairVerdicts(logs, x, y, w[0][0], w[0][1], b))
 	wantGang(t, "gang", pairVerdicts(logs, x, y, w[1][0], w[1][1], b))
 	p := w[2]
+	// The window's start is the host's clock mapped to T from ticks it read
+	// late on a loaded host: judge from no earlier than y's own record of
+	// being taken off its CPU (its break that covers the window's end).
+	if g, ok := logs.domains[y].breakAt(p[1]); ok {
+		p[0] = max(p[0], g.from)
+	}
 	alone := startsAgainst(logs.domains[x], logs.domains[y], p[0], p[1], b)
 	ranX, ranY := logs.domains[x].runTime(p[0], p[1]), logs.domains[y].runTime(p[0], p[1])
 	t.Logf("y paused: x %v; x ran %.0f%% of the time, y %.0f%%", alone,

@@ -108,3 +108,20 @@ func TestSkewRange(t *testing.T) {
 		t.Errorf("skewRange = %v, want 30ms", got)
 	}
 }
+
+func TestBreakAt(t *testing.T) {
+	d2 := parseSlices(slicesLines, make([]time.Time, len(slicesLines))).domains[2]
+	for _, tc := range []struct {
+		at   int64
+		want span
+		ok   bool
+	}{
+		{20, span{15, 30, false}, true}, {60, span{50, 90, false}, true}, {43, span{}, false}, {10, span{}, false},
+	} {
+		t.Run(fmt.Sprint(tc.at), func(t *testing.T) {
+			if got, ok := d2.breakAt(tc.at); got != tc.want || ok != tc.ok {
+				t.Errorf("breakAt(%d) = %v, %v; want %v, %v", tc.at, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

@@ -149,6 +149,16 @@ func (d *timeline) ran(a, b int64) bool {
 	return at < b
 }
 
+// breakAt returns the break (a span that is not busy) that covers t.
+func (d *timeline) breakAt(t int64) (span, bool) {
+	for _, s := range d.spans {
+		if !s.busy && s.from <= t && s.to >= t {
+			return s, true
+		}
+	}
+	return span{}, false
+}
+
 // busyIn reports whether the domain's run is unknown somewhere in [a, b].
 func (d *timeline) busyIn(a, b int64) bool {
 	for _, s := range d.spans {
