@@ -151,7 +151,7 @@ func (d *Domain) free() {
 func load(ram *guestRAM, cfg Config) (startState, error) {
 	plan, err := planImage(ram.size, cfg)
 	if err != nil {
-		return startState{}, err
+		return startState{}, badImage{err}
 	}
 	for _, w := range plan.Writes {
 		// w.Zero bytes follow Data; guest RAM comes zeroed from the kernel.
@@ -161,6 +161,14 @@ func load(ram *guestRAM, cfg Config) (startState, error) {
 	}
 	return startState{entry: plan.Entry, info: uint32(plan.StartInfo), reg: plan.StartReg}, nil
 }
+
+// badImage is an image the loader refused: the caller's mistake, so it
+// carries EINVAL (unless its cause names an errno of its own) and prints
+// as the loader's message alone.
+type badImage struct{ err error }
+
+func (e badImage) Error() string   { return e.err.Error() }
+func (e badImage) Unwrap() []error { return []error{e.err, errno.EINVAL} }
 
 func planImage(memBytes uint64, cfg Config) (*guest.Plan, error) {
 	switch {

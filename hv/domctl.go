@@ -93,22 +93,11 @@ func domctlCreate(v *VCPU, c *abi.Ctl) error {
 		Cmdline: string(cmdline)})
 	if err != nil {
 		v.dom.logf("createdomain: %v", err)
-		return createErrno(err)
+		return err // an image the loader refused is EINVAL (badImage); an error without an errno, EIO
+
 	}
 	c.Domain = uint16(d.ID)
 	return nil
-}
-
-// createErrno is createdomain's errno for a CreateDomain error: the errno
-// it carries (ENOMEM: no memory for the guest; ENOSPC: no domain id left),
-// else EINVAL: the arguments were checked before, so what is left is an
-// image that does not load (bad ELF, no PVH note, too big for its memory),
-// and its reason is on the console.
-func createErrno(err error) errno.Errno {
-	if e, ok := asErrno(err); ok {
-		return e
-	}
-	return errno.EINVAL
 }
 
 func domctlPause(v *VCPU, c *abi.Ctl, d *Domain) error {

@@ -10,8 +10,12 @@ import (
 
 // Exit handling: a table from exit code to handler, each a function from
 // one exit (exitState, outcome.go) and the vCPU's registers to an outcome.
-// Handlers never touch the VMCB or the scheduler, so host tests drive them
-// with made-up exits. Unknown exits crash the domain with the code named.
+// The exit's own state reaches a handler through exitState, not the VMCB,
+// so host tests drive handlers with made-up exits. The exceptions are
+// named where they are: instruction emulation reads the guest's registers
+// and page tables (fetchInsn, translate), and vcpu_op and APIC start-up
+// set up another vCPU's VMCB and wake it under the scheduler's lock. Unknown
+// exits crash the domain with the code named.
 
 type exitFn func(v *VCPU, x *exitState) outcome
 

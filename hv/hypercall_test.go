@@ -146,7 +146,11 @@ func TestCreateDomainArgs(t *testing.T) {
 	}
 }
 
+// createdomain's errors reach the caller through errRet: an image the
+// loader refused is EINVAL unless its cause carries an errno; an error with
+// none is a hypervisor bug, EIO.
 func TestCreateErrno(t *testing.T) {
+	v, _ := fakeVCPU(t, false)
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -155,13 +159,18 @@ func TestCreateErrno(t *testing.T) {
 		{"no-memory", fmt.Errorf("domain %q: guest RAM: %w", "x", errno.ENOMEM), errno.ENOMEM},
 		{"kernel-pages", fmt.Errorf("vcpu: %w", syscall.ENOMEM), errno.ENOMEM},
 		{"no-id-left", fmt.Errorf("domain %q: %w", "x", errno.ENOSPC), errno.ENOSPC},
-		{"bad-image", errors.New(`domain "x": no PVH entry note`), errno.EINVAL},
+		{"bad-image", fmt.Errorf("domain %q: %w", "x", badImage{errors.New("no PVH entry note")}), errno.EINVAL},
+		{"bad-image-errno", badImage{fmt.Errorf("initrd: %w", errno.E2BIG)}, errno.E2BIG},
+		{"internal", errors.New("device bus: ports overlap"), errno.EIO},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := createErrno(tc.err); got != tc.want {
-				t.Fatalf("createErrno = %v, want %v", got, tc.want)
+			if got := v.errRet(tc.err, "domctl", 0); got != tc.want.Ret() {
+				t.Fatalf("errRet = %d, want %v", got, tc.want)
 			}
 		})
+	}
+	if got := (badImage{errors.New("no PVH entry note")}).Error(); got != "no PVH entry note" {
+		t.Errorf("badImage prints %q, want the loader's message alone", got)
 	}
 }
 

@@ -146,7 +146,7 @@ func apicMSR(v *VCPU, x *exitState, msr uint32, write bool, val uint64) (uint64,
 
 // exitMMIO completes a guest access to an emulated device's MMIO range:
 // the instruction at RIP is fetched and decoded (no decode assists under
-// QEMU, FACTS.md) and carried out against dev.
+// QEMU, docs/qemu-tcg.md) and carried out against dev.
 func exitMMIO(v *VCPU, x *exitState, dev pc.Device, base uint64) outcome {
 	code, err := fetchInsn(v, x)
 	if err != nil {
