@@ -64,6 +64,7 @@ func TestISOBootBIOS(t *testing.T) {
 	im := Build(t)
 	iso := buildISO(t, im, "selftest=kernel/goroutines")
 	r := Start(t, "iso-bios", Boot{Accel: MultiAccel, CDROM: iso, Args: []string{"-smp", "2"}})
+	r.Expect(onlineLine(0, 1), time.Minute) // the MADT from GRUB's ACPI tag
 	r.Expect(`boot protocol multiboot2, command line "selftest=kernel/goroutines"`, time.Minute)
 	r.Expect("selftest: 1 passed, 0 failed", time.Minute)
 	r.WantStatus(StatusSuccess)
@@ -82,6 +83,7 @@ func TestISOBootUEFI(t *testing.T) {
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + ovmfCode,
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars}})
 	r.Expect("Welcome to GRUB!", 3*time.Minute)
+	r.Expect(onlineLine(0, 1), 2*time.Minute) // the MADT from GRUB's ACPI tag, under UEFI
 	r.Expect(`boot protocol multiboot2, command line "selftest"`, 2*time.Minute)
 	out := r.Expect("selftest: ", 5*time.Minute)
 	out += r.Expect(" failed", 5*time.Second)
