@@ -30,7 +30,7 @@ func BenchmarkSMPBoot(b *testing.B) {
 	for _, n := range smpCounts {
 		var f, o, p []time.Duration
 		for i := 0; i < bootRuns; i++ {
-			r := Start(b, "smpboot", Boot{Kernel: im.Grove, Args: []string{"-smp", strconv.Itoa(n)}, Timeout: time.Minute})
+			r := Start(b, "smpboot", Boot{Kernel: im.Grove, Accel: MultiAccel, Args: []string{"-smp", strconv.Itoa(n)}, Timeout: time.Minute})
 			r.Expect("grove: kernel starting", 30*time.Second)
 			f = append(f, time.Since(r.started))
 			r.Expect(onlineLine(seq(n)...), 30*time.Second)
