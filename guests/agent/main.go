@@ -11,7 +11,8 @@
 // serves grovectl on COM2 (serve.go) and reports the number of running
 // domains when it changes. It sleeps until the hypervisor interrupts it
 // (COM2's interrupt, domain events: serial.go, events.go); with the word
-// "poll" it polls both instead, as it used to.
+// "poll" it polls both instead, as it used to. With "timing" it prints
+// where each request's time went (serve.go).
 package main
 
 import (
@@ -41,6 +42,7 @@ func main() {
 		groupDemo()
 	}
 	spawn()
+	in.timing = slices.Contains(os.Args[1:], "timing")
 	go serve(in)
 	last := ""
 	for {

@@ -78,6 +78,8 @@ func openSerial(poll bool) *serialReader {
 type serialReader struct {
 	poll    bool
 	midLine bool
+	timing  bool  // serve prints each request's times
+	lineAt  int64 // kernel.Nanotime when the current line's first bytes were read
 }
 
 // lineSpin is how long a reader in the middle of a request watches the
@@ -89,6 +91,9 @@ const lineSpin = 2 * time.Millisecond
 func (r *serialReader) Read(p []byte) (int, error) {
 	for {
 		if n := drain(p); n > 0 {
+			if !r.midLine && r.lineAt == 0 {
+				r.lineAt = kernel.Nanotime()
+			}
 			r.midLine = p[n-1] != '\n'
 			return n, nil
 		}

@@ -11,6 +11,7 @@ import (
 	"grove/ctl/proto"
 	"grove/errno"
 	"grove/hv/abi"
+	"grove/kernel"
 )
 
 // The host channel: requests from grovectl arrive as JSON lines on the
@@ -38,7 +39,25 @@ func serve(in *serialReader) {
 		case m.Request == nil:
 			continue
 		}
-		enc.Encode(answer(m.Request))
+		if !in.timing {
+			enc.Encode(answer(m.Request))
+			continue
+		}
+		t1 := kernel.Nanotime()
+		resp := answer(m.Request)
+		t2 := kernel.Nanotime()
+		enc.Encode(resp)
+		t3 := kernel.Nanotime()
+		// The request's line from its first bytes read to its end (0: it
+		// came in one read with the line before), the answer, and its
+		// writing to the UART; printed after, so not counted.
+		var recv int64
+		if in.lineAt != 0 {
+			recv = t1 - in.lineAt
+		}
+		fmt.Printf("agent: timing %s: receive %d µs, answer %d µs, send %d µs\n",
+			m.Request.Op, recv/1000, (t2-t1)/1000, (t3-t2)/1000)
+		in.lineAt = 0
 	}
 }
 
