@@ -78,7 +78,7 @@ func sharedLibraries(bin string) ([]string, error) {
 }
 
 var (
-	lddArrow = regexp.MustCompile(`^\s*(\S+) => (\S+)(?: \(0x[0-9a-f]+\))?$`)
+	lddArrow = regexp.MustCompile(`^\s*(\S+) => (.+?)(?: \(0x[0-9a-f]+\))?$`)
 	lddPlain = regexp.MustCompile(`^\s*(/\S+) \(0x[0-9a-f]+\)$`)
 )
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -111,20 +112,35 @@ func kindsOf(sides [3][]figure) []string {
 }
 
 // cellOf finds kind among one side's figures (the last, if printed more
-// than once); without it the cell says how that side's run ended.
+// than once; NAME/ipi and NAME/eoi are skipped with NAME); without it the
+// cell says how that side's run ended.
 func cellOf(figs []figure, kind string, res result) cell {
 	c := cell{Why: "no figure printed"}
 	if res.Status != pass {
-		c.Why = strings.TrimSpace(res.Status + " " + res.Why)
+		c.Why = strings.Join(slices.DeleteFunc([]string{res.Status, res.Why, exception(res.Out)},
+			func(s string) bool { return s == "" }), " ")
 	}
+	base, _, _ := strings.Cut(kind, "/")
 	for _, f := range figs {
 		switch {
-		case f.Kind != kind:
-		case f.Skipped:
+		case f.Skipped && (f.Kind == kind || f.Kind == base):
 			c = cell{Why: "skipped by the test"}
-		default:
+		case f.Kind == kind:
 			c = cell{Cycles: f.Cycles, OK: true}
 		}
 	}
 	return c
+}
+
+// exception is the suite's report of an unexpected exception (lib/x86
+// desc.c: "Unhandled exception 6 #UD(0) at ip ..."), if the test printed
+// one, up to the address.
+func exception(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "Unhandled exception") {
+			l, _, _ = strings.Cut(l, " at ip")
+			return "(" + strings.TrimSpace(l) + ")"
+		}
+	}
+	return ""
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFigures(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		want      []figure
+	}{
+		{"cpuid", "enabling apic\nsmp: waiting for 0 APs\ncr4 = 20\ncpuid 69712\n", []figure{{Kind: "cpuid", Cycles: 69712}}},
+		{"crlf", "vmcall 212000\r\n", []figure{{Kind: "vmcall", Cycles: 212000}}},
+		{"ipi-parts", "self_ipi_tpr 9000\n  ipi self_ipi_tpr 1234\n  eoi self_ipi_tpr 567\n",
+			[]figure{{Kind: "self_ipi_tpr", Cycles: 9000}, {Kind: "self_ipi_tpr/ipi", Cycles: 1234}, {Kind: "self_ipi_tpr/eoi", Cycles: 567}}},
+		{"skipped", "tscdeadline (skipped)\n", []figure{{Kind: "tscdeadline", Skipped: true}}},
+		{"negative", "ipi -2147483000\n", []figure{{Kind: "ipi", Cycles: -2147483000}}},
+		{"pci-names", "pci-mem 800\n", []figure{{Kind: "pci-mem", Cycles: 800}}},
+		{"not-figures", "PM timer port is 608\npaging enabled\nsmp: waiting for 1 APs\nSUMMARY: 1 tests\ncpuid\n cpuid 5\n  foo cpuid 6\n",
+			nil},
+		{"too-long", "cpuid 1234567890123456789\n", nil},
+		{"empty", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parseFigures(tc.out); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("parseFigures(%q) = %+v, want %+v", tc.out, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParseFigures: any output parses; every figure has a kind, and only
+// skipped ones have no cycles.
+func FuzzParseFigures(f *testing.F) {
+	f.Add("cpuid 69712\n  ipi ipi 5\ntscdeadline (skipped)\n")
+	f.Add("(d1) cpuid 1\r\nx -99999999999999999\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		for _, fig := range parseFigures(out) {
+			if fig.Kind == "" || fig.Skipped && fig.Cycles != 0 || strings.ContainsAny(fig.Kind, " \n") {
+				t.Fatalf("figure %+v from %q", fig, out)
+			}
+		}
+	})
+}
+
+// TestVMExitRows: three sides, a figure missing from each in turn, a
+// test nobody measured, and the peer not run at all.
+func TestVMExitRows(t *testing.T) {
+	passed := func(out string) result { return result{Status: pass, Out: out} }
+	rows := []row{
+		{Test: "vmexit_cpuid", Ran: true, Direct: passed("cpuid 200\n"), Grove: passed("cpuid 60000\n")},
+		{Test: "vmexit_vmcall", Ran: true, Direct: result{Status: fail, Out: "Unhandled exception 6 #UD(0) at ip 0000000000400893\n"},
+			Grove: passed("vmcall 50000\n")},
+		{Test: "vmexit_tscdeadline", Ran: true, Direct: passed("tscdeadline (skipped)\n"),
+			Grove: passed("tscdeadline 700000\n  eoi tscdeadline 200000\n")},
+		{Test: "vmexit_ipi", Ran: true, Direct: result{Status: fail, Why: "timeout; duration=1m30s"}, Grove: result{Status: fail, Why: "crashed: x"}},
+		{Test: "sieve", Ran: true, Direct: passed("cpuid 1\n"), Grove: passed("")},
+		{Test: "vmexit_skipped", Direct: result{Status: skip}},
+	}
+	kvm := map[string]result{
+		"vmexit_cpuid":       passed("cpuid 70000\n"),
+		"vmexit_vmcall":      passed("vmcall 200000\n"),
+		"vmexit_tscdeadline": passed("tscdeadline 600000\n  eoi tscdeadline 300000\n"),
+		"vmexit_ipi":         {Status: fail, Why: "QEMU did not start: exec: no such file"},
+	}
+	got := vmexitRows(rows, kvm, "")
+	want := []exitRow{
+		{"vmexit_cpuid", "cpuid", cell{60000, true, ""}, cell{70000, true, ""}, cell{200, true, ""}},
+		{"vmexit_vmcall", "vmcall", cell{50000, true, ""}, cell{200000, true, ""}, cell{Why: "FAIL (Unhandled exception 6 #UD(0))"}},
+		{"vmexit_tscdeadline", "tscdeadline", cell{700000, true, ""}, cell{600000, true, ""}, cell{Why: "skipped by the test"}},
+		{"vmexit_tscdeadline", "tscdeadline/eoi", cell{200000, true, ""}, cell{300000, true, ""}, cell{Why: "skipped by the test"}},
+		{"vmexit_ipi", "", cell{Why: "FAIL crashed: x"}, cell{Why: "FAIL QEMU did not start: exec: no such file"},
+			cell{Why: "FAIL timeout; duration=1m30s"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows\n got %+v\nwant %+v", got, want)
+	}
+	if r, ok := got[0].ratio(); !ok || r < 0.857 || r > 0.858 {
+		t.Errorf("cpuid ratio %v %v", r, ok)
+	}
+	none := vmexitRows(rows[:1], nil, "not run (-kvm-peer=false)")
+	if none[0].KVM.OK || none[0].KVM.Why != "FAIL KVM peer not run (-kvm-peer=false)" {
+		t.Errorf("without the peer: %+v", none[0].KVM)
+	}
+	if _, ok := none[0].ratio(); ok {
+		t.Error("a ratio without KVM's figure")
+	}
+}
+
+func TestExitReport(t *testing.T) {
+	rows := []exitRow{
+		{"vmexit_cpuid", "cpuid", cell{60000, true, ""}, cell{70000, true, ""}, cell{200, true, ""}},
+		{"vmexit_ipi", "", cell{Why: "FAIL crashed: a|b"}, cell{Why: "FAIL x"}, cell{Why: "FAIL y"}},
+	}
+	var table, md, csv bytes.Buffer
+	writeExitTable(&table, rows)
+	writeExitMarkdown(&md, rows)
+	writeExitCSV(&csv, rows)
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"table", table.String(), "cpuid         60000  70000       0.86       200"},
+		{"table", table.String(), "(vmexit_ipi)  -      -           -          -           grove: FAIL crashed: a|b; kvm: FAIL x; direct: FAIL y"},
+		{"markdown", md.String(), "| cpuid | 60000 | 70000 | 0.86 | 200 |  |"},
+		{"markdown", md.String(), `| (vmexit_ipi) | - | - | - | - | grove: FAIL crashed: a\|b; kvm: FAIL x; direct: FAIL y |`},
+		{"csv", csv.String(), "vmexit_cpuid,cpuid,60000,70000,0.86,200,\n"},
+		{"csv", csv.String(), "vmexit_ipi,,,,,,grove: FAIL crashed: a|b; kvm: FAIL x; direct: FAIL y\n"},
+	} {
+		if !strings.Contains(c.text, c.want) {
+			t.Errorf("%s lacks %q:\n%s", c.name, c.want, c.text)
+		}
+	}
+}
+
+// TestDomainOutput: the Grove side's output is its domain's lines, the
+// prompt and Grove's own lines left out.
+func TestDomainOutput(t *testing.T) {
+	console := "grove: created d1 (vmexit-cpuid)\ngrove> (d1) enabling apic\n(d1) cpuid 806839\r\n(d1) exited with status 0\n"
+	if got, want := domainOutput(console), "enabling apic\ncpuid 806839\r\nexited with status 0\n"; got != want {
+		t.Errorf("domainOutput = %q, want %q", got, want)
+	}
+	res := watchGrove(strings.NewReader(console), time.Minute)
+	if figs := parseFigures(res.Out); len(figs) != 1 || figs[0] != (figure{Kind: "cpuid", Cycles: 806839}) {
+		t.Errorf("figures %+v from %q", figs, res.Out)
+	}
+}
