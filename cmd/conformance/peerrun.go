@@ -77,7 +77,7 @@ func (r *runner) kvmPeer(ctx context.Context, pc peerConfig, jobs []job, progres
 	}
 	ctx, cancel := context.WithTimeout(ctx, peerBoot+total)
 	defer cancel()
-	console, err := r.bootPeer(ctx, pc, initrd, progress)
+	console, err := r.bootPeer(ctx, pc, initrd, tests, progress)
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -130,9 +130,9 @@ func (r *runner) buildPeer(pc peerConfig, jobs []job, tests []peer.Test, initrd 
 }
 
 // bootPeer boots the peer and returns its console once it powers off (or
-// ctx ends), logging it to logs/kvm-peer.log and printing each test's end
-// as progress.
-func (r *runner) bootPeer(ctx context.Context, pc peerConfig, initrd string, progress io.Writer) (string, error) {
+// ctx ends), logging it to logs/kvm-peer.log (after the QEMU command and
+// the nested ones) and printing each test's end as progress.
+func (r *runner) bootPeer(ctx context.Context, pc peerConfig, initrd string, tests []peer.Test, progress io.Writer) (string, error) {
 	log, err := os.Create(filepath.Join(r.logs, "kvm-peer.log"))
 	if err != nil {
 		return "", err
@@ -143,6 +143,9 @@ func (r *runner) bootPeer(ctx context.Context, pc peerConfig, initrd string, pro
 		"-kernel", filepath.Join(pc.linux, "vmlinuz"), "-initrd", initrd,
 		"-append", "console=ttyS0 loglevel=1 panic=-1"}
 	fmt.Fprintf(log, "# %s %s\n", r.qemu, strings.Join(args, " "))
+	for _, t := range tests {
+		fmt.Fprintf(log, "# %s in the peer (limit %v): /%s %s\n", t.Name, t.Timeout, peerQEMU, strings.Join(t.Args, " "))
+	}
 	cmd := exec.CommandContext(ctx, r.qemu, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

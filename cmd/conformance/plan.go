@@ -23,6 +23,7 @@ type job struct {
 	limit    time.Duration // the cfg's timeout or the default
 	skip     string        // non-empty: not run, and why
 	memoryMB int           // -m in params, or QEMU's default
+	extra    bool          // not in the cfg: for the exit table only (extraExits)
 }
 
 // QEMU's default RAM for -kernel runs without -m, and the most a

@@ -18,6 +18,33 @@ import (
 // CYCLES is printed with %d of an int, so it may be negative after an
 // overflow; it is kept as printed.
 
+// extraExits are vmexit.flat's kinds that unittests.cfg does not run but
+// that say most about an exit path: port I/O answered in the hypervisor's
+// kernel (inl_from_kernel, outl_to_kernel: the 8259's ELCR at 0x4d0) and
+// by nothing there (inl_from_qemu, port 0x1234: QEMU's user space under
+// KVM, the unclaimed-port path in Grove). The runner adds one test for
+// each, for the exit table only (extraVMExitTests).
+var extraExits = []string{"inl_from_qemu", "inl_from_kernel", "outl_to_kernel"}
+
+// extraVMExitTests are the extra tests, modelled on the cfg's
+// vmexit_cpuid (none without it), unless the cfg has them already.
+func extraVMExitTests(cfg []unittest) []unittest {
+	i := slices.IndexFunc(cfg, func(u unittest) bool { return u.Name == "vmexit_cpuid" })
+	if i < 0 {
+		return nil
+	}
+	var out []unittest
+	for _, kind := range extraExits {
+		name := "vmexit_" + kind
+		if !slices.ContainsFunc(cfg, func(u unittest) bool { return u.Name == name }) {
+			u := cfg[i]
+			u.Name, u.TestArgs = name, kind
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // figure is one such line.
 type figure struct {
 	Kind    string // NAME, or NAME/ipi, NAME/eoi

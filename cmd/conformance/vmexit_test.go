@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -126,5 +128,82 @@ func TestDomainOutput(t *testing.T) {
 	res := watchGrove(strings.NewReader(console), time.Minute)
 	if figs := parseFigures(res.Out); len(figs) != 1 || figs[0] != (figure{Kind: "cpuid", Cycles: 806839}) {
 		t.Errorf("figures %+v from %q", figs, res.Out)
+	}
+}
+
+// TestExtraVMExitTests: the port I/O kinds come from vmexit_cpuid's
+// entry, except those the cfg has; without vmexit_cpuid there are none.
+func TestExtraVMExitTests(t *testing.T) {
+	cpuid := unittest{Name: "vmexit_cpuid", File: "vmexit.flat", TestArgs: "'cpuid'", Groups: []string{"vmexit"}}
+	for _, tc := range []struct {
+		name string
+		cfg  []unittest
+		want []string
+	}{
+		{"all", []unittest{{Name: "sieve"}, cpuid}, []string{"vmexit_inl_from_qemu inl_from_qemu", "vmexit_inl_from_kernel inl_from_kernel",
+			"vmexit_outl_to_kernel outl_to_kernel"}},
+		{"cfg-has-one", []unittest{cpuid, {Name: "vmexit_inl_from_kernel"}}, []string{"vmexit_inl_from_qemu inl_from_qemu",
+			"vmexit_outl_to_kernel outl_to_kernel"}},
+		{"no-vmexit", []unittest{{Name: "sieve"}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, u := range extraVMExitTests(tc.cfg) {
+				if u.File != "vmexit.flat" || len(u.Groups) != 1 || u.Groups[0] != "vmexit" {
+					t.Errorf("%+v", u)
+				}
+				got = append(got, u.Name+" "+u.TestArgs)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestExitTableRun runs the runner with a fake QEMU that prints figures:
+// the exit table has the cfg's kind and the extra ones, the main table
+// only the cfg's test, and the KVM column says the peer is off.
+func TestExitTableRun(t *testing.T) {
+	kut := t.TempDir()
+	os.MkdirAll(filepath.Join(kut, "x86"), 0o755)
+	os.WriteFile(filepath.Join(kut, "x86", "unittests.cfg"),
+		[]byte("[vmexit_cpuid]\nfile = vmexit.flat\ntest_args = 'cpuid'\ngroups = vmexit\n"), 0o644)
+	os.WriteFile(filepath.Join(kut, "x86", "vmexit.flat"), []byte("kernel"), 0o644)
+	qemu := filepath.Join(t.TempDir(), "qemu")
+	os.WriteFile(qemu, []byte(`#!/bin/sh
+case "$*" in
+*grove.elf*) echo "grove: created d1 (t)"; echo "grove> (d1) cpuid 60000"; echo "(d1) exited with status 0"; sleep 5 ;;
+*--version*) echo "QEMU emulator version 9.9.9" ;;
+*) while [ "$1" != -append ]; do shift; done; echo "$2 200"; echo "SUMMARY: 1 tests"; exit 1 ;;
+esac
+`), 0o755)
+	image := filepath.Join(t.TempDir(), "grove.elf")
+	os.WriteFile(image, []byte("image"), 0o644)
+	outDir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := run([]string{"-kut", kut, "-image", image, "-qemu", qemu, "-out", outDir, "-kvm-peer=false"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	table, exits, _ := strings.Cut(out.String(), "Cycles per exit")
+	for _, c := range []struct {
+		text, want string
+		in         bool
+	}{
+		{table, "1 tests from", true},
+		{table, "and 3 more vmexit kinds", true},
+		{table, "vmexit_cpuid  PASS    PASS", true},
+		{table, "vmexit_inl_from_qemu  PASS", false},
+		{exits, "cpuid            60000  -           -          200         kvm: FAIL KVM peer not run (-kvm-peer=false)", true},
+		{exits, "inl_from_kernel  -      -           -          200", true},
+	} {
+		if strings.Contains(c.text, c.want) != c.in {
+			t.Errorf("contains %q = %v:\n%s", c.want, !c.in, out.String())
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(outDir, "vmexit.csv"))
+	if err != nil || !strings.Contains(string(csv), "vmexit_outl_to_kernel,outl_to_kernel,,,,200,") {
+		t.Errorf("vmexit.csv: %v\n%s", err, csv)
 	}
 }
