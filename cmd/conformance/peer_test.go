@@ -110,13 +110,13 @@ func TestPeerArgs(t *testing.T) {
 	if got != want {
 		t.Errorf("peerArgs\n got %s\nwant %s", got, want)
 	}
-	tests, total := peerTests([]job{j, j}, 2)
-	if total != 0 || len(tests) != 2 || tests[0].Name != j.Name {
-		t.Errorf("peerTests %+v %v", tests, total)
-	}
 	j.limit = time.Minute
-	if _, total := peerTests([]job{j, j}, 1.5); total != 3*time.Minute {
-		t.Errorf("total %v", total)
+	tests, total := peerTests([]job{j, j}, 1.5)
+	if len(tests) != 2 || tests[0].Name != j.Name || tests[1].Timeout != 90*time.Second {
+		t.Errorf("peerTests %+v", tests)
+	}
+	if want := 3*time.Minute + 2*peer.SilentLimit; total != want {
+		t.Errorf("total %v, want %v", total, want)
 	}
 }
 
@@ -124,9 +124,11 @@ func TestPeerArgs(t *testing.T) {
 // run's would.
 func TestPeerResults(t *testing.T) {
 	mk := func(name string) job { return job{unittest: unittest{Name: name}, limit: time.Minute} }
-	jobs := []job{mk("a"), mk("b"), mk("c"), mk("d"), mk("e")}
+	jobs := []job{mk("a"), mk("b"), mk("c"), mk("d"), mk("e"), mk("f"), mk("g")}
 	console := peer.Out("a", "cpuid 5") + peer.Out("a", "SUMMARY: 1 tests") + peer.Exit("a", 1, time.Second) +
-		peer.Exit("b", 3, time.Second) + peer.Timeout("c", 2*time.Minute) + peer.Failed("d", io.ErrUnexpectedEOF)
+		peer.Exit("b", 3, time.Second) + peer.Timeout("c", 2*time.Minute) + peer.Failed("d", io.ErrUnexpectedEOF) +
+		peer.Err("f", "hung") + peer.Retry("f", "silent") + peer.Out("f", "SUMMARY: 1 tests") + peer.Exit("f", 1, time.Second) +
+		peer.Retry("g", "silent") + peer.Silent("g", time.Minute)
 	got, why := peerResults(peer.Parse(console), jobs, 2, false)
 	want := map[string]result{
 		"a": {Status: pass, Why: "(1 tests)", Time: time.Second, Out: "cpuid 5\nSUMMARY: 1 tests\n"},
@@ -134,6 +136,8 @@ func TestPeerResults(t *testing.T) {
 		"c": {Status: fail, Why: "timeout; duration=2m0s", Time: 2 * time.Minute},
 		"d": {Status: fail, Why: "QEMU did not start: unexpected EOF"},
 		"e": {Status: fail, Why: "the peer's kernel ended before the test did"},
+		"f": {Status: pass, Why: "(1 tests)", Time: time.Second, Out: "SUMMARY: 1 tests\n", Retry: "silent"},
+		"g": {Status: fail, Why: "QEMU printed nothing in 1m0s, twice (hung before the test began)"},
 	}
 	if why != "" || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v %q\nwant %+v", got, why, want)
@@ -170,9 +174,16 @@ func TestPeerNotRun(t *testing.T) {
 	if got := peerJobs([]job{j, {unittest: unittest{Name: "sieve"}}, {unittest: j.unittest, skip: "x"}}); len(got) != 1 {
 		t.Errorf("peerJobs %+v", got)
 	}
-	var b bytes.Buffer
-	peerProgress(&b, "[ 1.0] x"+peer.Exit("vmexit_cpuid", 1, 1500*time.Millisecond))
-	if b.String() != "        vmexit_cpuid under QEMU/KVM nested: QEMU exit 1 after 1.5s\n" {
-		t.Errorf("progress %q", b.String())
+	for _, tc := range []struct{ line, want string }{
+		{"[ 1.0] x" + peer.Exit("vmexit_cpuid", 1, 1500*time.Millisecond), "QEMU exit 1 after 1.5s"},
+		{peer.Retry("vmexit_cpuid", "it hung"), "it hung; once more"},
+		{peer.Silent("vmexit_cpuid", time.Minute), "printed nothing in 1m0s, twice"},
+		{peer.Timeout("vmexit_cpuid", time.Minute), "timeout after 60.0s"},
+	} {
+		var b bytes.Buffer
+		peerProgress(&b, tc.line)
+		if want := "        vmexit_cpuid under QEMU/KVM nested: " + tc.want + "\n"; b.String() != want {
+			t.Errorf("progress %q, want %q", b.String(), want)
+		}
 	}
 }

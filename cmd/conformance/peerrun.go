@@ -86,14 +86,14 @@ func (r *runner) kvmPeer(ctx context.Context, pc peerConfig, jobs []job, progres
 
 // peerTests turns jobs into the init's list; each test gets its limit
 // times scale (its exits are nested, as Grove's are), the whole run their
-// sum.
+// sum and a silent first run's each.
 func peerTests(jobs []job, scale float64) ([]peer.Test, time.Duration) {
 	var tests []peer.Test
 	var total time.Duration
 	for _, j := range jobs {
 		limit := time.Duration(float64(j.limit) * scale)
 		tests = append(tests, peer.Test{Name: j.Name, Args: peerArgs(j), Timeout: limit})
-		total += limit
+		total += limit + peer.SilentLimit
 	}
 	return tests, total
 }
@@ -173,6 +173,10 @@ func peerProgress(w io.Writer, line string) {
 		switch o := rep.Tests[name]; {
 		case o.Failed != "":
 			fmt.Fprintf(w, "        %s under QEMU/KVM nested: QEMU did not start: %s\n", name, o.Failed)
+		case o.Silent:
+			fmt.Fprintf(w, "        %s under QEMU/KVM nested: printed nothing in %v, twice\n", name, peer.SilentLimit)
+		case o.Retry != "" && !o.Ended:
+			fmt.Fprintf(w, "        %s under QEMU/KVM nested: %s; once more\n", name, o.Retry)
 		case o.TimedOut:
 			fmt.Fprintf(w, "        %s under QEMU/KVM nested: timeout after %.1fs\n", name, o.Time.Seconds())
 		case o.Ended:
@@ -202,10 +206,13 @@ func peerResults(rep peer.Report, jobs []job, scale float64, timedOut bool) (map
 			res[j.Name] = result{Status: fail, Why: why}
 		case o.Failed != "":
 			res[j.Name] = result{Status: fail, Why: "QEMU did not start: " + o.Failed}
+		case o.Silent:
+			res[j.Name] = result{Status: fail, Why: fmt.Sprintf("QEMU printed nothing in %v, twice (hung before the test began)",
+				peer.SilentLimit), Out: o.Out}
 		default:
 			limit := time.Duration(float64(j.limit) * scale)
 			st, why := classifyDirect(o.TimedOut, o.Code, o.Out, o.Err, limit)
-			res[j.Name] = result{Status: st, Why: why, Time: o.Time, Out: o.Out}
+			res[j.Name] = result{Status: st, Why: why, Time: o.Time, Out: o.Out, Retry: o.Retry}
 		}
 	}
 	return res, ""

@@ -25,6 +25,7 @@ type result struct {
 	Why    string        // for FAIL and SKIP: the reason, or the suite's summary
 	Time   time.Duration // wall time of the test (under Grove: from domain creation)
 	Out    string        // what the test printed (under Grove: its domain's lines)
+	Retry  string        // the KVM peer's: why a first run was discarded
 }
 
 const (

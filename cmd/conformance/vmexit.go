@@ -79,7 +79,7 @@ func parseFigures(out string) []figure {
 type cell struct {
 	Cycles int64
 	OK     bool
-	Why    string
+	Why    string // without a figure: why; with one: a remark, if any
 }
 
 // exitRow is one exit kind of one test, measured three ways.
@@ -154,6 +154,9 @@ func cellOf(figs []figure, kind string, res result) cell {
 			c = cell{Why: "skipped by the test"}
 		case f.Kind == kind:
 			c = cell{Cycles: f.Cycles, OK: true}
+			if res.Retry != "" {
+				c.Why = "retried: " + res.Retry
+			}
 		}
 	}
 	return c

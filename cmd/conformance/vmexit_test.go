@@ -64,14 +64,14 @@ func TestVMExitRows(t *testing.T) {
 		{Test: "vmexit_skipped", Direct: result{Status: skip}},
 	}
 	kvm := map[string]result{
-		"vmexit_cpuid":       passed("cpuid 70000\n"),
+		"vmexit_cpuid":       {Status: pass, Out: "cpuid 70000\n", Retry: "hung"},
 		"vmexit_vmcall":      passed("vmcall 200000\n"),
 		"vmexit_tscdeadline": passed("tscdeadline 600000\n  eoi tscdeadline 300000\n"),
 		"vmexit_ipi":         {Status: fail, Why: "QEMU did not start: exec: no such file"},
 	}
 	got := vmexitRows(rows, kvm, "")
 	want := []exitRow{
-		{"vmexit_cpuid", "cpuid", cell{60000, true, ""}, cell{70000, true, ""}, cell{200, true, ""}},
+		{"vmexit_cpuid", "cpuid", cell{60000, true, ""}, cell{70000, true, "retried: hung"}, cell{200, true, ""}},
 		{"vmexit_vmcall", "vmcall", cell{50000, true, ""}, cell{200000, true, ""}, cell{Why: "FAIL (Unhandled exception 6 #UD(0))"}},
 		{"vmexit_tscdeadline", "tscdeadline", cell{700000, true, ""}, cell{600000, true, ""}, cell{Why: "skipped by the test"}},
 		{"vmexit_tscdeadline", "tscdeadline/eoi", cell{200000, true, ""}, cell{300000, true, ""}, cell{Why: "skipped by the test"}},
@@ -83,6 +83,9 @@ func TestVMExitRows(t *testing.T) {
 	}
 	if r, ok := got[0].ratio(); !ok || r < 0.857 || r > 0.858 {
 		t.Errorf("cpuid ratio %v %v", r, ok)
+	}
+	if got[0].note() != "kvm: retried: hung" {
+		t.Errorf("note %q", got[0].note())
 	}
 	none := vmexitRows(rows[:1], nil, "not run (-kvm-peer=false)")
 	if none[0].KVM.OK || none[0].KVM.Why != "FAIL KVM peer not run (-kvm-peer=false)" {

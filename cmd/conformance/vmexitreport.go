@@ -35,14 +35,14 @@ func (e exitRow) kind() string {
 	return e.Kind
 }
 
-// note says why a cell is empty.
+// note says why a cell is empty, and what else a cell remarks.
 func (e exitRow) note() string {
 	var parts []string
 	for _, s := range []struct {
 		side string
 		c    cell
 	}{{"grove", e.Grove}, {"kvm", e.KVM}, {"direct", e.Direct}} {
-		if !s.c.OK {
+		if s.c.Why != "" {
 			parts = append(parts, s.side+": "+s.c.Why)
 		}
 	}

@@ -36,6 +36,10 @@ const Prefix = "kvm-peer: "
 //	TEST err: LINE        QEMU's standard error
 //	TEST exit CODE MS     QEMU ended with CODE after MS milliseconds
 //	TEST timeout MS       the init killed QEMU after its timeout
+//	TEST silent MS        the init killed QEMU after SilentLimit without a
+//	                      line on its standard output, twice
+//	TEST retry: WHY       the first run was killed so; what follows is the
+//	                      second run's
 //	TEST failed: WHY      QEMU could not be started
 //	setup failed: WHY     the init could not prepare KVM (nothing runs)
 //	done                  all tests ran
@@ -52,6 +56,22 @@ func Exit(test string, code int, d time.Duration) string {
 // Timeout reports a QEMU the init had to kill.
 func Timeout(test string, d time.Duration) string {
 	return fmt.Sprintf("%s%s timeout %d\n", Prefix, test, d.Milliseconds())
+}
+
+// SilentLimit is how long a test kernel may take to print its first line
+// before the init kills QEMU and, once, runs it again: a test prints
+// within seconds of QEMU's start, but now and then a nested QEMU hangs
+// before the kernel begins (docs/conformance.md).
+const SilentLimit = time.Minute
+
+// Silent reports a QEMU killed for printing nothing, on its second run.
+func Silent(test string, d time.Duration) string {
+	return fmt.Sprintf("%s%s silent %d\n", Prefix, test, d.Milliseconds())
+}
+
+// Retry says the test runs again, and why.
+func Retry(test, why string) string {
+	return fmt.Sprintf("%s%s retry: %s\n", Prefix, test, oneLine(why))
 }
 
 // Failed reports a QEMU that did not start.
@@ -73,6 +93,8 @@ type Outcome struct {
 	Ended    bool          // an exit, timeout or failed line was seen
 	Code     int           // QEMU's exit status (with Ended, no TimedOut, no Failed)
 	TimedOut bool          // killed after its timeout
+	Silent   bool          // killed twice for printing nothing (SilentLimit)
+	Retry    string        // why the first run was discarded, if it was
 	Failed   string        // could not start, and why
 	Time     time.Duration // how long QEMU ran
 }
@@ -86,9 +108,10 @@ type Report struct {
 }
 
 var (
-	lineRE = regexp.MustCompile(`^(\S+) (out|err): ?(.*)$`)
-	endRE  = regexp.MustCompile(`^(\S+) (exit (-?\d+)|timeout) (\d+)$`)
-	failRE = regexp.MustCompile(`^(\S+) failed: (.*)$`)
+	lineRE  = regexp.MustCompile(`^(\S+) (out|err): ?(.*)$`)
+	endRE   = regexp.MustCompile(`^(\S+) (exit (-?\d+)|timeout|silent) (\d+)$`)
+	failRE  = regexp.MustCompile(`^(\S+) failed: (.*)$`)
+	retryRE = regexp.MustCompile(`^(\S+) retry: (.*)$`)
 )
 
 // Parse reads a console transcript; lines without Prefix are ignored.
@@ -120,10 +143,13 @@ func (r *Report) line(l string) {
 	case endRE.MatchString(l):
 		m := endRE.FindStringSubmatch(l)
 		o := r.test(m[1])
-		o.Ended, o.TimedOut = true, m[3] == ""
+		o.Ended, o.TimedOut, o.Silent = true, m[2] == "timeout", m[2] == "silent"
 		o.Code, _ = strconv.Atoi(m[3])
 		ms, _ := strconv.ParseInt(m[4], 10, 64)
 		o.Time = time.Duration(min(ms, int64(time.Duration(1<<63-1)/time.Millisecond))) * time.Millisecond
+	case retryRE.MatchString(l):
+		m := retryRE.FindStringSubmatch(l)
+		*r.test(m[1]) = Outcome{Retry: m[2]}
 	case failRE.MatchString(l):
 		m := failRE.FindStringSubmatch(l)
 		o := r.test(m[1])

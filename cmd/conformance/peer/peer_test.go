@@ -34,6 +34,12 @@ func TestParse(t *testing.T) {
 		{"two-in-order", Out("z", "1") + Out("y", "2") + Out("z", "3"),
 			Report{Tests: map[string]*Outcome{"z": {Out: "1\n3\n"}, "y": {Out: "2\n"}}, Order: []string{"z", "y"}}},
 		{"cut-short", Prefix + "f exi", Report{Tests: map[string]*Outcome{}}},
+		{"retried", Out("g", "x") + Err("g", "y") + Retry("g", "silent\nfirst run") + Out("g", "cpuid 5") + Exit("g", 1, 0),
+			Report{Tests: map[string]*Outcome{"g": {Out: "cpuid 5\n", Ended: true, Code: 1, Retry: "silent first run"}},
+				Order: []string{"g"}}},
+		{"silent-twice", Retry("h", "s") + Silent("h", time.Minute),
+			Report{Tests: map[string]*Outcome{"h": {Ended: true, Silent: true, Retry: "s", Time: time.Minute}},
+				Order: []string{"h"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Parse(tc.console); !reflect.DeepEqual(got, tc.want) {
@@ -49,6 +55,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(Out("a", "cpuid 1") + Exit("a", 1, time.Second) + Done)
 	f.Add(Prefix + "x timeout 99999999999999999999\n" + Prefix + "x exit -1 5")
 	f.Add(SetupFailed(errors.New("e")) + Prefix + "y failed: z")
+	f.Add(Retry("a", "b") + Silent("a", time.Second) + Prefix + "a retry: failed: x")
 	f.Fuzz(func(t *testing.T, console string) {
 		r := Parse(console)
 		if len(r.Order) != len(r.Tests) {
