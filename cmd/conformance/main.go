@@ -31,6 +31,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -70,20 +71,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	r := &runner{qemu: o.qemu, image: o.image, logs: filepath.Join(o.out, "logs"), scale: o.scale}
 	extra := len(slices.DeleteFunc(slices.Clone(tests), func(j job) bool { return !j.extra }))
-	fmt.Fprintf(stdout, "conformance: %d tests from %s (and %d more vmexit kinds for the exit table), "+
-		"each directly under QEMU TCG and under Grove (%s), %d at a time\n",
-		len(tests)-extra, filepath.Join(o.kut, "x86", "unittests.cfg"), extra, o.image, o.jobs)
-	rows := runAll(context.Background(), r, tests, o.jobs, stdout)
-	var exits []exitRow
-	if pj := peerJobs(tests); len(pj) > 0 {
-		if o.peer.on {
-			fmt.Fprintf(stdout, "        KVM peer: %d vmexit tests under QEMU/KVM in Linux in QEMU TCG\n", len(pj))
-		}
-		kvm, why := r.kvmPeer(context.Background(), o.peer, pj, stdout)
-		exits = vmexitRows(rows, kvm, why)
+	more := ""
+	if extra > 0 {
+		more = fmt.Sprintf(" and %d more vmexit kinds for the exit table", extra)
 	}
+	fmt.Fprintf(stdout, "conformance: %d tests from %s%s, each directly under QEMU TCG and under Grove (%s), %d at a time\n",
+		len(tests)-extra, filepath.Join(o.kut, "x86", "unittests.cfg"), more, o.image, o.jobs)
+	rows := runAll(context.Background(), r, tests, o.jobs, stdout)
+	exits := exitTable(r, o.peer, tests, rows, stdout)
 	cfgRows := slices.DeleteFunc(slices.Clone(rows), func(r row) bool { return r.Extra })
 	return report(cfgRows, exits, o, stdout, stderr)
+}
+
+// exitTable runs the vmexit tests in the KVM peer and builds the exit
+// table (none without vmexit tests).
+func exitTable(r *runner, pc peerConfig, tests []job, rows []row, stdout io.Writer) []exitRow {
+	pj := peerJobs(tests)
+	if len(pj) == 0 {
+		return nil
+	}
+	if pc.on {
+		fmt.Fprintf(stdout, "        KVM peer: %d vmexit tests under QEMU/KVM in Linux in QEMU TCG\n", len(pj))
+	}
+	kvm, why := r.kvmPeer(context.Background(), pc, pj, stdout)
+	return vmexitRows(rows, kvm, why)
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, int) {
@@ -231,11 +242,11 @@ func report(rows []row, exits []exitRow, o options, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return 2
 	}
-	wrote := filepath.Join(o.out, "results.csv") + " and " + filepath.Join(o.out, "results.md")
+	wrote := []string{"results.csv", "results.md"}
 	if len(exits) > 0 {
-		wrote = filepath.Join(o.out, "results.csv") + ", " + filepath.Join(o.out, "results.md") + " and " + filepath.Join(o.out, "vmexit.csv")
+		wrote = append(wrote, "vmexit.csv")
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", wrote)
+	fmt.Fprintf(stdout, "wrote %s in %s\n", strings.Join(wrote, ", "), o.out)
 	if c.Regressions > 0 {
 		fmt.Fprintf(stderr, "conformance: %d tests pass directly but not under Grove (marked !)\n", c.Regressions)
 		return 1

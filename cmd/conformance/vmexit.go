@@ -45,6 +45,9 @@ func extraVMExitTests(cfg []unittest) []unittest {
 	return out
 }
 
+// isVMExit: the cfg names every vmexit.flat test vmexit_KIND.
+func isVMExit(test string) bool { return strings.HasPrefix(test, "vmexit_") }
+
 // figure is one such line.
 type figure struct {
 	Kind    string // NAME, or NAME/ipi, NAME/eoi
@@ -103,7 +106,7 @@ func (e exitRow) ratio() (float64, bool) {
 func vmexitRows(rows []row, kvm map[string]result, peerWhy string) []exitRow {
 	var out []exitRow
 	for _, r := range rows {
-		if !r.Ran || !strings.HasPrefix(r.Test, "vmexit") {
+		if !r.Ran || !isVMExit(r.Test) {
 			continue
 		}
 		k, ok := kvm[r.Test]

@@ -195,7 +195,7 @@ esac
 		in         bool
 	}{
 		{table, "1 tests from", true},
-		{table, "and 3 more vmexit kinds", true},
+		{table, " and 3 more vmexit kinds for the exit table, each", true},
 		{table, "vmexit_cpuid  PASS    PASS", true},
 		{table, "vmexit_inl_from_qemu  PASS", false},
 		{exits, "cpuid            60000  -           -          200         kvm: FAIL KVM peer not run (-kvm-peer=false)", true},
