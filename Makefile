@@ -99,11 +99,14 @@ bench: prereqs image linux
 # kvm-unit-tests' x86 suite directly under QEMU TCG and as Grove domains,
 # side by side (docs/conformance.md). KUT=DIR is a kvm-unit-tests build;
 # the project neither contains nor downloads it. Without KUT the runner says
-# what it needs and exits 2. CONFORMANCE_FLAGS passes more (-run, -j, -all).
+# what it needs and exits 2. CONFORMANCE_FLAGS passes more (-run, -j, -all,
+# -kvm-peer=false). The vmexit tests also run under QEMU/KVM nested in TCG
+# when `make linux` has fetched the kernel and KVM's modules.
 KUT ?=
 conformance:
 	@mkdir -p $(OUT)/bin
 	@$(GO) build -o $(OUT)/bin/conformance ./cmd/conformance
+	@$(KERNEL_ENV) $(GO) build -o $(OUT)/bin/kvminit ./cmd/conformance/kvminit
 	@if [ -n "$(KUT)" ]; then $(MAKE) --no-print-directory image; fi
 	$(OUT)/bin/conformance -kut "$(KUT)" -image $(IMAGE) -out $(OUT)/conformance $(CONFORMANCE_FLAGS)
 

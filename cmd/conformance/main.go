@@ -4,6 +4,7 @@
 // (docs/conformance.md):
 //
 //	conformance -kut DIR [-image out/grove.elf] [-out out/conformance] [-run REGEXP] [-all] [-scale F] [-j N]
+//	            [-kvm-peer=false] [-linux out/linux] [-kvm-init out/bin/kvminit]
 //
 // DIR is a kvm-unit-tests build (./configure --arch=x86_64 && make); the
 // project neither contains nor downloads the suite. For every test of
@@ -11,7 +12,10 @@
 // of progress, then a table (test, result directly, result under Grove,
 // time each way, why a side did not pass) on stdout and as results.csv and
 // results.md in the output directory, with each run's console log in
-// logs/. It exits 1 when a test passes directly but not under Grove and is
+// logs/. The vmexit tests run a third time, under QEMU/KVM nested in the
+// same TCG (the KVM peer, peerrun.go), and a second table puts the cycles
+// per exit they print side by side (vmexit.go), also as vmexit.csv. It
+// exits 1 when a test passes directly but not under Grove and is
 // not on the known list (known.go), 2 when it cannot run (no DIR, no
 // image), 0 otherwise.
 package main
@@ -26,6 +30,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,6 +48,7 @@ type options struct {
 	all                   bool
 	scale                 float64
 	jobs                  int
+	peer                  peerConfig
 }
 
 func main() {
@@ -63,10 +70,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	r := &runner{qemu: o.qemu, image: o.image, logs: filepath.Join(o.out, "logs"), scale: o.scale}
-	fmt.Fprintf(stdout, "conformance: %d tests from %s, each directly under QEMU TCG and under Grove (%s), %d at a time\n",
-		len(tests), filepath.Join(o.kut, "x86", "unittests.cfg"), o.image, o.jobs)
+	extra := len(slices.DeleteFunc(slices.Clone(tests), func(j job) bool { return !j.extra }))
+	more := ""
+	if extra > 0 {
+		more = fmt.Sprintf(" and %d more vmexit kinds for the exit table", extra)
+	}
+	fmt.Fprintf(stdout, "conformance: %d tests from %s%s, each directly under QEMU TCG and under Grove (%s), %d at a time\n",
+		len(tests)-extra, filepath.Join(o.kut, "x86", "unittests.cfg"), more, o.image, o.jobs)
 	rows := runAll(context.Background(), r, tests, o.jobs, stdout)
-	return report(rows, o, stdout, stderr)
+	exits := exitTable(r, o.peer, tests, rows, stdout)
+	cfgRows := slices.DeleteFunc(slices.Clone(rows), func(r row) bool { return r.Extra })
+	return report(cfgRows, exits, o, stdout, stderr)
+}
+
+// exitTable runs the vmexit tests in the KVM peer and builds the exit
+// table (none without vmexit tests).
+func exitTable(r *runner, pc peerConfig, tests []job, rows []row, stdout io.Writer) []exitRow {
+	pj := peerJobs(tests)
+	if len(pj) == 0 {
+		return nil
+	}
+	if pc.on {
+		fmt.Fprintf(stdout, "        KVM peer: %d vmexit tests under QEMU/KVM in Linux in QEMU TCG\n", len(pj))
+	}
+	kvm, why := r.kvmPeer(context.Background(), pc, pj, stdout)
+	return vmexitRows(rows, kvm, why)
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, int) {
@@ -81,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.BoolVar(&o.all, "all", false, "also run the tests the suite marks nodefault")
 	fs.Float64Var(&o.scale, "scale", 2, "Grove's time limit for a test that passed directly is the test's times this (nested paging under TCG is slower)")
 	fs.IntVar(&o.jobs, "j", 1, "tests run at once (more than 1 skews the timings on a small machine)")
+	fs.BoolVar(&o.peer.on, "kvm-peer", true, "run the vmexit tests under QEMU/KVM nested in TCG too, for the exit table")
+	fs.StringVar(&o.peer.linux, "linux", "out/linux", "the KVM peer's kernel and KVM modules (make linux)")
+	fs.StringVar(&o.peer.init, "kvm-init", "out/bin/kvminit", "the KVM peer's /init, cmd/conformance/kvminit built with CGO_ENABLED=0")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return o, 2
 	}
@@ -126,6 +157,13 @@ func loadTests(o options) ([]job, error) {
 			jobs = append(jobs, prepare(u, o.kut, o.all))
 		}
 	}
+	for _, u := range extraVMExitTests(tests) {
+		if o.run.MatchString(u.Name) {
+			j := prepare(u, o.kut, o.all)
+			j.extra = true
+			jobs = append(jobs, j)
+		}
+	}
 	return jobs, nil
 }
 
@@ -162,7 +200,7 @@ func runAll(ctx context.Context, r *runner, jobs []job, n int, out io.Writer) []
 
 // runOne runs j directly, then under Grove.
 func runOne(ctx context.Context, r *runner, j job) row {
-	rw := row{Test: j.Name, Known: known[j.Name], CPU: cpuModel(j.params)}
+	rw := row{Test: j.Name, Known: known[j.Name], CPU: cpuModel(j.params), Extra: j.extra}
 	if j.skip != "" {
 		rw.Direct = result{Status: skip, Why: j.skip}
 		rw.Grove = rw.Direct
@@ -189,18 +227,26 @@ func progress(w io.Writer, i, n int, r row) {
 
 // report prints the table and writes the files; its result is the exit
 // status.
-func report(rows []row, o options, stdout, stderr io.Writer) int {
+func report(rows []row, exits []exitRow, o options, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout)
 	writeTable(stdout, rows)
 	c := count(rows)
 	fmt.Fprintf(stdout, "\n%s\n", c)
+	if len(exits) > 0 {
+		fmt.Fprintln(stdout)
+		writeExitTable(stdout, exits)
+	}
 	header := fmt.Sprintf("Run %s on %d CPUs: QEMU %s; Grove %s; suite %s.", time.Now().Format("2006-01-02 15:04"),
 		runtime.NumCPU(), qemuVersion(o.qemu), o.image, o.kut)
-	if err := writeFiles(rows, o.out, header); err != nil {
+	if err := writeFiles(rows, exits, o.out, header); err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(o.out, "results.csv"), filepath.Join(o.out, "results.md"))
+	wrote := []string{"results.csv", "results.md"}
+	if len(exits) > 0 {
+		wrote = append(wrote, "vmexit.csv")
+	}
+	fmt.Fprintf(stdout, "wrote %s in %s\n", strings.Join(wrote, ", "), o.out)
 	if c.Regressions > 0 {
 		fmt.Fprintf(stderr, "conformance: %d tests pass directly but not under Grove (marked !)\n", c.Regressions)
 		return 1
@@ -208,11 +254,20 @@ func report(rows []row, o options, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func writeFiles(rows []row, dir, header string) error {
-	for name, write := range map[string]func(io.Writer) error{
+func writeFiles(rows []row, exits []exitRow, dir, header string) error {
+	files := map[string]func(io.Writer) error{
 		"results.csv": func(w io.Writer) error { return writeCSV(w, rows) },
-		"results.md":  func(w io.Writer) error { return writeMarkdown(w, rows, header) },
-	} {
+		"results.md": func(w io.Writer) error {
+			if err := writeMarkdown(w, rows, header); err != nil || len(exits) == 0 {
+				return err
+			}
+			return writeExitMarkdown(w, exits)
+		},
+	}
+	if len(exits) > 0 {
+		files["vmexit.csv"] = func(w io.Writer) error { return writeExitCSV(w, exits) }
+	}
+	for name, write := range files {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err

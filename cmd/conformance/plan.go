@@ -23,6 +23,7 @@ type job struct {
 	limit    time.Duration // the cfg's timeout or the default
 	skip     string        // non-empty: not run, and why
 	memoryMB int           // -m in params, or QEMU's default
+	extra    bool          // not in the cfg: for the exit table only (extraExits)
 }
 
 // QEMU's default RAM for -kernel runs without -m, and the most a
@@ -165,10 +166,14 @@ func extraDevices(params []string) []string {
 // the suite's x86/run line (pc-testdev and isa-debug-exit, no default
 // devices, serial on stdout) on Grove's machine type and CPU, then the
 // test's own parameters, which override.
-func directArgs(j job) []string {
-	args := []string{"-machine", "q35", "-accel", "tcg", "-nodefaults", "-display", "none", "-serial", "stdio",
+func directArgs(j job) []string { return qemuArgs(j, "tcg", "max", j.kernel) }
+
+// qemuArgs is the suite's line with the accelerator, CPU and kernel path
+// given; the test's parameters come last.
+func qemuArgs(j job, accel, cpu, kernel string) []string {
+	args := []string{"-machine", "q35", "-accel", accel, "-nodefaults", "-display", "none", "-serial", "stdio",
 		"-no-reboot", "-device", "pc-testdev", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
-		"-cpu", "max", "-kernel", j.kernel, "-smp", strconv.Itoa(j.vcpus)}
+		"-cpu", cpu, "-kernel", kernel, "-smp", strconv.Itoa(j.vcpus)}
 	if len(j.args) > 0 {
 		args = append(args, "-append", strings.Join(j.args, " "))
 	}

@@ -16,6 +16,7 @@ type row struct {
 	Known         string // why Grove is expected not to pass it (known.go)
 	CPU           string // the -cpu the cfg asks for (Grove's domain sees its own CPUID)
 	Ran           bool   // false: skipped before running (both columns say why)
+	Extra         bool   // the runner's, not the cfg's: in the exit table only
 }
 
 // regression: it passes directly and not under Grove, and is not known.

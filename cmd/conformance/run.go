@@ -24,6 +24,8 @@ type result struct {
 	Status string        // PASS, FAIL or SKIP
 	Why    string        // for FAIL and SKIP: the reason, or the suite's summary
 	Time   time.Duration // wall time of the test (under Grove: from domain creation)
+	Out    string        // what the test printed (under Grove: its domain's lines)
+	Retry  string        // the KVM peer's: why a first run was discarded
 }
 
 const (
@@ -77,6 +79,7 @@ func (r *runner) direct(ctx context.Context, j job) result {
 		code = ee.ExitCode()
 	}
 	res.Status, res.Why = classifyDirect(ctx.Err() != nil, code, out.String(), errOut.String(), j.limit)
+	res.Out = out.String()
 	return res
 }
 
@@ -250,7 +253,7 @@ func groveLine(l string, started *time.Time, deadline *<-chan time.Time, limit t
 	}
 	if m := exitedRE.FindStringSubmatch(l); m != nil {
 		code, _ := strconv.ParseUint(m[1], 10, 64)
-		res := result{Time: since(*started), Why: summary(text)}
+		res := result{Time: since(*started), Why: summary(text), Out: domainOutput(text)}
 		switch code {
 		case codePass:
 			res.Status = pass
@@ -268,6 +271,18 @@ func groveLine(l string, started *time.Time, deadline *<-chan time.Time, limit t
 		return result{Status: fail, Why: "refused: " + m[1]}, true
 	}
 	return result{}, false
+}
+
+var domainLineRE = regexp.MustCompile(`(?m)\(d\d+\) (.*)$`)
+
+// domainOutput is what the domain printed: the text after "(dN) " on each
+// line of Grove's console that has it.
+func domainOutput(console string) string {
+	var b strings.Builder
+	for _, m := range domainLineRE.FindAllStringSubmatch(console, -1) {
+		b.WriteString(m[1] + "\n")
+	}
+	return b.String()
 }
 
 func since(t time.Time) time.Duration {
