@@ -54,6 +54,11 @@ func TestFaultsAreReported(t *testing.T) {
 			"rip=0x", "grove/kernel.sysGroveCrashFn+0x", "rflags="}},
 		{"crash=double", "", []string{"kernel: cpu ", ": fault in kernel code: double fault (vector 8)",
 			"grove/kernel.sysGroveCrashDFFn+0x"}},
+		// On an application processor, named, with the same reports.
+		{"crash=kernel-ap", "", []string{"grove: crashing on cpu 1", "kernel: cpu 1: fault in kernel code: page fault (vector 14)",
+			"rip=0x", "grove/kernel.sysGroveCrashFn+0x", "rflags="}},
+		{"crash=nil-ap", "", []string{"grove: crashing on cpu 1", "panic: runtime error: invalid memory address or nil pointer dereference",
+			"[signal SIGSEGV: segmentation violation", "main.crashOnAP("}},
 		{"", "32M", []string{"grove: not enough memory: 31 MiB usable"}},
 	} {
 		t.Run(tc.append+tc.mem, func(t *testing.T) {

@@ -9,6 +9,8 @@
 //	crash=nil          dereference nil in Go code (a Go panic with trace)
 //	crash=kernel       fault in kernel code (register dump, symbolized RIP)
 //	crash=double       double fault in the kernel (handled on its own IST stack)
+//	crash=kernel-ap    crash=kernel on the last CPU (an application processor)
+//	crash=nil-ap       crash=nil there
 //	bench              print in-image micro-benchmarks, power off
 //	bench=exits        time guest exits under Grove's handling, Go's alone
 //	                   and the floor (hv.ExitBench), power off
@@ -28,6 +30,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"grove/kernel"
@@ -53,6 +56,8 @@ func main() {
 			kernel.Shutdown(exitBench())
 		case a == "crash=kernel":
 			kernel.CrashKernel()
+		case a == "crash=kernel-ap" || a == "crash=nil-ap":
+			crashOnAP(strings.TrimSuffix(strings.TrimPrefix(a, "crash="), "-ap"))
 		case a == "crash=double":
 			kernel.DoubleFault()
 		case a == "selftest" || strings.HasPrefix(a, "selftest="):
@@ -96,4 +101,22 @@ func memType(t uint32) string {
 		return "bad"
 	}
 	return "reserved"
+}
+
+// crashOnAP crashes (what: "kernel" or "nil") on the last CPU, so that the
+// report from an application processor is checked: it must name that CPU
+// and look as the boot CPU's does.
+func crashOnAP(what string) {
+	runtime.LockOSThread()
+	cpu := kernel.OnlineCPUs() - 1
+	if err := kernel.PinThread(cpu); err != nil || cpu == 0 {
+		fmt.Printf("grove: crash on an AP: no AP to run on (%d CPUs online, %v)\n", cpu+1, err)
+		kernel.Shutdown(1)
+	}
+	fmt.Printf("grove: crashing on cpu %d\n", kernel.CurrentCPU())
+	if what == "kernel" {
+		kernel.CrashKernel()
+	}
+	var p *[8]int
+	fmt.Println(p[3])
 }
