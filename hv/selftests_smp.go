@@ -16,6 +16,8 @@ import (
 func init() {
 	selftest.Register(selftest.Test{Name: "hv/pause-across-cpus", Run: testPauseAcrossCPUs, Timeout: 2 * time.Minute})
 	selftest.Register(selftest.Test{Name: "hv/loops-on-every-cpu", Run: testLoopsEveryCPU, Timeout: time.Minute})
+	selftest.Register(selftest.Test{Name: "hv/destroy-across-cpus", Run: testDestroyAcrossCPUs, Timeout: time.Minute})
+	selftest.Register(selftest.Test{Name: "hv/group-pause-across-cpus", Run: testGroupPauseAcrossCPUs, Timeout: time.Minute})
 }
 
 // testPauseAcrossCPUs pauses a spinning guest that runs on the last CPU from
