@@ -144,6 +144,12 @@ func (r *Result) Summary() string {
 }
 
 // Patch returns a patched copy of the ELF in. in is not modified.
+// firmwareLimit is where an image that firmware's loaders boot (multiboot,
+// multiboot2: GRUB under BIOS or UEFI) must end: OVMF's ACPI NVS begins at
+// 8 MiB, and GRUB does not check a fixed load address against it. A PVH
+// image (a domain, or QEMU -kernel) has no such neighbour.
+const firmwareLimit = 8 << 20
+
 func Patch(in []byte, opt Options) (*Result, error) {
 	if opt.Entry == "" {
 		opt.Entry = DefaultEntry
@@ -160,6 +166,10 @@ func Patch(in []byte, opt Options) (*Result, error) {
 	lay, err := inspect(in, opt)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Protocols&(Multiboot|Multiboot2) != 0 && lay.bssEnd > firmwareLimit {
+		return nil, fmt.Errorf("%w: the image ends at %#x (bss included), above %#x: a loader booting it from firmware "+
+			"may put it over the firmware's own memory (OVMF keeps ACPI NVS at 8 MiB; docs/kernel.md)", ErrLayout, lay.bssEnd, firmwareLimit)
 	}
 	out := append([]byte(nil), in...)
 	return lay.apply(out, opt.Protocols)

@@ -67,6 +67,7 @@ func TestRefuse(t *testing.T) {
 			le.PutUint64(phdr(b, 1)[24:], 0x3000)
 		}), 0, ErrLayout, "below 1 MiB"},
 		{"no-note-phdr-for-pvh", mini(func(b []byte) { le.PutUint32(phdr(b, 2), 0) }), PVH, ErrLayout, "PT_GNU_STACK"},
+		{"over-OVMF-NVS", mini(func(b []byte) { le.PutUint64(phdr(b, 1)[40:], 0x700000) }), Multiboot2, ErrLayout, "above 0x800000"},
 		{"segment-past-eof", mini(func(b []byte) { le.PutUint64(phdr(b, 1)[32:], 1<<20) }), 0, ErrFormat, "past end of file"},
 		{"already-multiboot", patched, 0, ErrAlreadyPatched, "already has a multiboot header"},
 		{"already-multiboot2", mb2Only, 0, ErrAlreadyPatched, "already has a multiboot2 header"},
@@ -156,5 +157,16 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The 8 MiB limit is for images firmware's loaders boot: a PVH image of
+// the same size (a domain's) is patched.
+func TestBigPVHAccepted(t *testing.T) {
+	in := mini(func(b []byte) { le.PutUint64(phdr(b, 1)[40:], 0x700000) })()
+	opt := probeOpts
+	opt.Protocols = PVH
+	if _, err := Patch(in, opt); err != nil {
+		t.Fatalf("PVH image ending above 8 MiB refused: %v", err)
 	}
 }
