@@ -79,8 +79,11 @@ func must(b testing.TB, err error) {
 func writeGroupPause(b *testing.B, rep *benchRows, rows [][3]float64) {
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 	for _, r := range rows {
-		row := rep.add(fmt.Sprintf("pausing %.0f members one by one", r[0]), "ms", r[2]).
-			vs(fmt.Sprintf("group pause of %.0f", r[0]), r[1])
+		n := fmt.Sprintf("%.0f member", r[0])
+		if r[0] != 1 {
+			n += "s"
+		}
+		row := rep.add("pausing "+n+" one by one", "ms", r[2]).vs("group pause", r[1])
 		if r[0] == 8 {
 			row.want(onRatio(atLeast(4, 6)))
 		}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -179,76 +178,6 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 	r.VM = startVM(tb, name, fns)
 	return r
 }
-
-// startVM is vmtest's StartT with the serial log sent where serialLog
-// says, and the QEMU command line given with it.
-func startVM(tb testing.TB, name string, fns []vmq.Fn) *vmq.VM {
-	tb.Helper()
-	logf, flush := serialLog(tb)
-	tb.Cleanup(flush) // registered first, so it runs last, after any failure below
-	vm, err := vmq.Start(vmq.ArchAMD64, append(fns, vmq.LogSerialByLine(vmq.DefaultPrint(name, logf)))...)
-	if err != nil {
-		tb.Fatalf("starting QEMU VM %s: %v", name, err)
-	}
-	tb.Cleanup(func() { logf("QEMU command line to reproduce %s:\n%s", name, vm.CmdlineQuoted()) })
-	// vmtest relays the console only while someone waits for QEMU.
-	tb.Cleanup(func() {
-		if !vm.Waited() {
-			tb.Errorf("Wait was never called on QEMU VM %s", name)
-		}
-	})
-	return vm
-}
-
-// serialLog returns where a run's serial lines go, and a function to call
-// when the test ends. A test logs them: go test shows a test's log only
-// with -v or when it fails. A benchmark's log, though, go test always
-// prints (its first ten lines), which would bury the figures under
-// firmware output: without -v a benchmark keeps its last maxKeptLines
-// lines and logs them only if it fails.
-func serialLog(tb testing.TB) (logf func(string, ...any), flush func()) {
-	if _, bench := tb.(*testing.B); !bench || testing.Verbose() {
-		return func(f string, a ...any) { tb.Logf("%s", stripEscapes(fmt.Sprintf(f, a...))) }, func() {}
-	}
-	var (
-		mu      sync.Mutex
-		kept    []string
-		dropped int
-	)
-	logf = func(f string, a ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		kept = append(kept, stripEscapes(fmt.Sprintf(f, a...)))
-		if len(kept) > maxKeptLines {
-			dropped += len(kept) - maxKeptLines
-			kept = kept[len(kept)-maxKeptLines:]
-		}
-	}
-	flush = func() {
-		if !tb.Failed() {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if dropped > 0 {
-			tb.Logf("(%d earlier serial lines not kept)", dropped)
-		}
-		for _, s := range kept {
-			tb.Logf("%s", s)
-		}
-	}
-	return logf, flush
-}
-
-// maxKeptLines bounds the serial log a benchmark keeps for its failure
-// report (a benchmark's boots print up to megabytes).
-const maxKeptLines = 2000
-
-// escapes are terminal control sequences (CSI, and ESC c, the reset
-// SeaBIOS sends), which mean nothing in a log.
-var escapes = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-_c])`)
-
-func stripEscapes(s string) string { return escapes.ReplaceAllString(s, "") }
 
 // Expect waits up to d for s on the console; on failure it reports the
 // serial tail and the VM is killed.

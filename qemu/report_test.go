@@ -111,7 +111,7 @@ func newReport(b *testing.B, slug string) *benchRows {
 			b.ReportMetric(r.value, metricUnit(r.unit, r.figure))
 		}
 		if b.Failed() {
-			benchReport.note("%s FAILED: its figures are incomplete (go test -v shows the serial logs)", br.name)
+			benchReport.note("%s FAILED (its log above says why): its figures are incomplete", br.name)
 		}
 		benchReport.replace(br.name, br.rows)
 		if err := writeCSV(filepath.Join(benchDir(), slug+".csv"), br.rows); err != nil {

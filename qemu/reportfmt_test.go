@@ -35,7 +35,7 @@ func (rp *report) summary() string {
 			missed++
 		}
 	}
-	return fmt.Sprintf("%d figures; %d with a target: %d met, %d missed", len(rp.rows), met+missed, met, missed)
+	return fmt.Sprintf("%d figures, %d with a target: %d met, %d missed", len(rp.rows), met+missed, met, missed)
 }
 
 // text is the table printed at the end of the run.
