@@ -161,12 +161,19 @@ func (rp *report) replace(bench string, rows []*row) {
 	rp.rows = append(kept, rows...)
 }
 
-// metricUnit makes a go test metric unit (no spaces) of a row.
+// metricUnit makes a go test metric unit (no spaces) of a row:
+// "ms-list-round-trip", "per-s-dom0-idle-exits".
 func metricUnit(unit, figure string) string {
 	u := strings.NewReplacer("µ", "u", "/", "per-").Replace(unit)
+	if u != unit && !strings.HasPrefix(u, "per-") {
+		u = strings.Replace(u, "per-", "-per-", 1)
+	}
 	f := strings.Map(func(c rune) rune {
-		if c == ' ' || c == ',' || c == '(' || c == ')' {
+		switch c {
+		case ' ', ',', '(', ')':
 			return '-'
+		case '\'':
+			return -1
 		}
 		return c
 	}, figure)

@@ -53,6 +53,38 @@ func TestNum(t *testing.T) {
 	}
 }
 
+func TestQuantity(t *testing.T) {
+	for _, tc := range []struct {
+		v          float64
+		unit, want string
+	}{
+		{9999, "ns", "9999 ns"}, {35553, "ns", "35.6 µs"}, {12951, "µs", "13.0 ms"}, {2.5e7, "µs", "25.0 s"},
+		{12345, "KiB", "12345 KiB"}, {2.5e10, "ms", "25000000 s"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := quantity(tc.v, tc.unit); got != tc.want {
+				t.Errorf("quantity(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMetricUnit(t *testing.T) {
+	for _, tc := range []struct{ unit, figure, want string }{
+		{"ms", "list round trip", "ms-list-round-trip"},
+		{"/s", "dom0 idle exits", "per-s-dom0-idle-exits"},
+		{"work/s", "CPU-bound mix under gang, 2 CPUs", "work-per-s-CPU-bound-mix-under-gang-2-CPUs"},
+		{"s", "two guests' work on 1 CPU", "s-two-guests-work-on-1-CPU"},
+		{"µs", "CPUID exit, Grove", "us-CPUID-exit-Grove"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := metricUnit(tc.unit, tc.figure); got != tc.want {
+				t.Errorf("metricUnit(%q, %q) = %q, want %q", tc.unit, tc.figure, got, tc.want)
+			}
+		})
+	}
+}
+
 const hostBenchOutput = `goos: linux
 goarch: amd64
 pkg: grove/rcu

@@ -18,10 +18,21 @@ var reportHeader = []string{"benchmark", "figure", "value", "baseline", "ratio",
 func (r *row) cells() []string {
 	base, ratio := "-", "-"
 	if r.base != "" {
-		base = r.base + ": " + num(r.baseValue) + " " + r.unit
+		base = r.base + ": " + quantity(r.baseValue, r.unit)
 		ratio = num(r.ratio()) + "x"
 	}
-	return []string{r.bench, r.figure, num(r.value) + " " + r.unit, base, ratio, r.target.String(), r.met()}
+	return []string{r.bench, r.figure, quantity(r.value, r.unit), base, ratio, r.target.String(), r.met()}
+}
+
+// larger is the next larger unit of a time unit.
+var larger = map[string]string{"ns": "µs", "µs": "ms", "ms": "s"}
+
+// quantity shows v in unit, or in a larger time unit from 10,000 on.
+func quantity(v float64, unit string) string {
+	for larger[unit] != "" && (v >= 1e4 || v <= -1e4) {
+		v, unit = v/1e3, larger[unit]
+	}
+	return num(v) + " " + unit
 }
 
 // summary counts the figures and the targets met and missed.
