@@ -96,7 +96,6 @@ var benchReport report
 
 // benchRows are one benchmark's rows.
 type benchRows struct {
-	b    *testing.B
 	name string // the benchmark's name without "Benchmark"
 	rows []*row
 }
@@ -105,7 +104,7 @@ type benchRows struct {
 // they are reported as b's metrics, written to out/bench/SLUG.csv and
 // added to the run's report; a failed benchmark is noted.
 func newReport(b *testing.B, slug string) *benchRows {
-	br := &benchRows{b: b, name: strings.TrimPrefix(b.Name(), "Benchmark")}
+	br := &benchRows{name: strings.TrimPrefix(b.Name(), "Benchmark")}
 	b.Cleanup(func() {
 		for _, r := range br.rows {
 			b.ReportMetric(r.value, metricUnit(r.unit, r.figure))
