@@ -184,6 +184,7 @@ func barPlot(b *testing.B, path, title, unit string, names, series []string, val
 		p.Legend.Add(s, bars)
 	}
 	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 0, p.Y.Max*1.3 // room for the legend above the bars
 	p.NominalX(names...)
 	if err := p.Save(6*vg.Inch, 4*vg.Inch, path); err != nil {
 		b.Fatal(err)
