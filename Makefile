@@ -92,9 +92,18 @@ test-qemu: image guests linux
 	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -timeout 15m -v ./qemu/ 2>&1 | tee $(OUT)/qemu-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; \
 	rc=$${PIPESTATUS[0]}; if [ $$rc -ne 0 ]; then ./scripts/failures.sh $(OUT)/qemu-test.log; fi; exit $$rc
 
+# The host benchmarks first (their output in out/bench/host-bench.txt,
+# shown only if they fail), then the QEMU ones, whose run ends with one
+# table of every figure (out/bench/report.md). BENCHFLAGS=-v shows the
+# guests' serial logs as they come.
+BENCH_DIR := $(OUT)/bench
 bench: prereqs image linux
-	GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./qemu/
-	$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/
+	@mkdir -p $(BENCH_DIR)
+	@echo "host benchmarks (rcu, domgrp) -> $(BENCH_DIR)/host-bench.txt"
+	@$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/ >$(BENCH_DIR)/host-bench.txt 2>&1 || \
+		{ cat $(BENCH_DIR)/host-bench.txt; exit 1; }
+	GROVE_HOST_BENCH=$(CURDIR)/$(BENCH_DIR)/host-bench.txt GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) \
+		$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m $(BENCHFLAGS) ./qemu/
 
 # kvm-unit-tests' x86 suite directly under QEMU TCG and as Grove domains,
 # side by side (docs/conformance.md). KUT=DIR is a kvm-unit-tests build;

@@ -47,6 +47,7 @@ func median(ds []time.Duration) time.Duration {
 // first line (firmware and loader only); the difference is Grove's own boot.
 func BenchmarkBoot(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "boot")
 	probe := buildProbe(b)
 	var base, grove, full []time.Duration
 	for i := 0; i < bootRuns; i++ {
@@ -69,14 +70,12 @@ func BenchmarkBoot(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mb, mg := median(base), median(grove)
-	b.ReportMetric(float64(mb.Milliseconds()), "ms-qemu-baseline")
-	b.ReportMetric(float64(mg.Milliseconds()), "ms-to-selftest-line")
-	b.ReportMetric(float64((mg - mb).Milliseconds()), "ms-grove-own-boot")
-	b.ReportMetric(float64(full[0].Milliseconds()), "ms-full-selftest")
-	b.ReportMetric(float64(st.Size())/(1<<20), "MiB-image")
-	b.Logf("boot (median of %d): QEMU+probe %v, QEMU+Grove to selftest line %v, Grove's own %v; full selftest run %v; image %.2f MiB",
-		bootRuns, mb, mg, mg-mb, full[0], float64(st.Size())/(1<<20))
+	mb, mg := ms(median(base)), ms(median(grove))
+	rep.add("QEMU + boot probe to its line", "ms", mb)
+	rep.add("QEMU + Grove to selftest line", "ms", mg).vs("QEMU + boot probe", mb)
+	rep.add("Grove's own boot (difference)", "ms", mg-mb).want(below(1000, 3))
+	rep.add("full selftest run", "ms", ms(full[0]))
+	rep.add("image size", "MiB", float64(st.Size())/(1<<20)).want(below(8, 3))
 }
 
 var benchLine = regexp.MustCompile(`bench: (\S+) (\d+) ns/op`)
@@ -86,23 +85,23 @@ var benchLine = regexp.MustCompile(`bench: (\S+) (\d+) ns/op`)
 // nanosleep(0).
 func BenchmarkSyscalls(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "syscalls")
 	r := Start(b, "bench", Boot{Kernel: im.Grove, Append: "bench", Timeout: 3 * time.Minute})
 	r.Expect("bench: futex-pingpong", 2*time.Minute)
 	r.Expect("ns/op", 5*time.Second)
 	r.WantStatus(StatusSuccess)
 	got := map[string]float64{}
 	for _, m := range benchLine.FindAllStringSubmatch(r.Serial(), -1) {
-		v, _ := strconv.ParseFloat(m[2], 64)
-		got[m[1]] = v
-		b.ReportMetric(v, "ns-"+m[1])
+		got[m[1]], _ = strconv.ParseFloat(m[2], 64)
 	}
 	for _, k := range []string{"getpid", "nanosleep0", "futex-pingpong"} {
 		if _, ok := got[k]; !ok {
 			b.Fatalf("no %s figure in:\n%s", k, r.Serial())
 		}
 	}
-	b.Logf("in-image: getpid %.0f ns, nanosleep(0) %.0f ns (%.1fx getpid), futex ping-pong %.0f ns/round trip (%.1fx getpid)",
-		got["getpid"], got["nanosleep0"], got["nanosleep0"]/got["getpid"], got["futex-pingpong"], got["futex-pingpong"]/got["getpid"])
+	rep.add("getpid", "ns", got["getpid"])
+	rep.add("nanosleep(0)", "ns", got["nanosleep0"]).vs("getpid", got["getpid"])
+	rep.add("futex ping-pong round trip", "ns", got["futex-pingpong"]).vs("getpid", got["getpid"])
 }
 
 // perRound is the bench guest's exits of each kind per round
@@ -127,6 +126,7 @@ var (
 // user space.
 func BenchmarkExits(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "exits")
 	r := Start(b, "exits", Boot{Kernel: im.Grove, Append: "bench=exits", Timeout: 20 * time.Minute})
 	r.Expect("bench: exits done", 19*time.Minute)
 	r.WantStatus(StatusSuccess)
@@ -139,12 +139,9 @@ func BenchmarkExits(b *testing.B) {
 	best, counts := exitFigures(b, all)
 	for _, path := range []string{"floor", "fast", "go"} {
 		for _, kind := range []string{"cpuid-exit", "null-hypercall"} {
-			v := best[path+"/"+kind]
-			if v == 0 {
+			if best[path+"/"+kind] == 0 {
 				b.Fatalf("no %s figure for path %s in:\n%s", kind, path, r.Serial())
 			}
-			b.ReportMetric(v, "cycles-"+kind+"-"+path)
-			b.ReportMetric(v/mhz*1000, "ns-"+kind+"-"+path)
 		}
 	}
 	// The fast path must have taken nearly all of the bench's exits (the
@@ -155,38 +152,46 @@ func BenchmarkExits(b *testing.B) {
 	if c := counts["go"]; c[1] != 0 {
 		b.Errorf("with the fast path off, %d exits were taken by it", c[1])
 	}
-	floor, fast, slow := best["floor/cpuid-exit"], best["fast/cpuid-exit"], best["go/cpuid-exit"]
-	null := best["fast/null-hypercall"]
-	report := func(name string, v, target float64) {
-		b.ReportMetric(v, "ratio-"+name)
-		met := "met"
-		if target > 0 && v > target {
-			met = "NOT met"
-		}
-		if target > 0 {
-			b.Logf("%-28s %6.2f  (target <= %.2f: %s)", name, v, target, met)
-		} else {
-			b.Logf("%-28s %6.2f", name, v)
-		}
-	}
-	b.Logf("CPUID exit: floor %.1f us, Grove %.1f us, Go alone %.1f us; null hypercall (Grove) %.1f us",
-		floor/mhz, fast/mhz, slow/mhz, null/mhz)
-	report("grove-cpuid/floor", fast/floor, 1.5)
-	report("null-hypercall/cpuid", null/fast, 1.1)
-	report("go-alone-cpuid/floor", slow/floor, 0)
-	report("go-alone/grove-cpuid", slow/fast, 0)
+	us := func(k string) float64 { return best[k] / mhz } // cycles at mhz per µs
+	f := exitCosts{floor: us("floor/cpuid-exit"), floorNull: us("floor/null-hypercall"),
+		fast: us("fast/cpuid-exit"), null: us("fast/null-hypercall"),
+		slow: us("go/cpuid-exit"), slowNull: us("go/null-hypercall")}
+	rep.add("CPUID exit, floor", "µs", f.floor)
+	rep.add("null hypercall, floor", "µs", f.floorNull).vs("CPUID exit, floor", f.floor)
+	rep.add("CPUID exit, Grove", "µs", f.fast).vs("CPUID exit, floor", f.floor).want(onRatio(atMost(1.5, 12)))
+	rep.add("null hypercall, Grove", "µs", f.null).vs("CPUID exit, Grove", f.fast).want(onRatio(atMost(1.1, 12)))
+	rep.add("CPUID exit, Go alone", "µs", f.slow).vs("CPUID exit, Grove", f.fast)
+	rep.add("null hypercall, Go alone", "µs", f.slowNull).vs("null hypercall, Grove", f.null)
 	// The peer, booted next: Linux's KVM in the same QEMU. Its CPUID exit
 	// stays in the kernel as Grove's fast path does; its exit to user space
 	// compares with Grove's exit to Go.
-	kvmCPUID, kvmIO, ok := kvmPeer(b)
-	if !ok {
-		return
+	kvmCPUID, kvmIO, err := kvmPeer(b)
+	if err != nil {
+		rep.note("KVM peer not measured: %v", err)
+	} else {
+		f.kvm, f.kvmUser = kvmCPUID/1000, kvmIO/1000
+		rep.add("CPUID exit, Grove", "µs", f.fast).vs("KVM's CPUID exit (in kernel)", f.kvm).want(onRatio(below(1, 12)))
+		rep.add("CPUID exit, Go alone", "µs", f.slow).vs("KVM's exit to user space", f.kvmUser).want(onRatio(below(1, 12)))
 	}
-	b.ReportMetric(kvmCPUID, "ns-kvm-cpuid-exit")
-	b.ReportMetric(kvmIO, "ns-kvm-io-exit-user")
-	b.Logf("KVM (Linux in the same QEMU): CPUID exit %.1f us, exit to user space %.1f us", kvmCPUID/1000, kvmIO/1000)
-	report("grove-cpuid/kvm-cpuid", fast/mhz*1000/kvmCPUID, 1)
-	report("go-alone-cpuid/kvm-user-exit", slow/mhz*1000/kvmIO, 1)
+	f.plot(b, filepath.Join(benchDir(), "exits.svg"))
+}
+
+// exitCosts are BenchmarkExits' figures, µs per exit.
+type exitCosts struct {
+	floor, floorNull, fast, null, slow, slowNull float64
+	kvm, kvmUser                                 float64 // 0: not measured
+}
+
+// plot draws each path's two exits side by side: the floor, Grove, Go
+// alone and KVM (whose second bar is its exit to user space).
+func (f exitCosts) plot(b *testing.B, path string) {
+	barPlot(b, path, "Guest exit round trip by exit path (QEMU TCG)", "µs per exit",
+		[]string{"floor (asm)", "Grove", "Go alone", "KVM"},
+		[]string{"CPUID exit", "null hypercall (KVM: I/O exit to user)"},
+		map[string][]float64{
+			"CPUID exit":                             {f.floor, f.fast, f.slow, f.kvm},
+			"null hypercall (KVM: I/O exit to user)": {f.floorNull, f.null, f.slowNull, f.kvmUser},
+		})
 }
 
 // exitFigures reads BenchmarkExits' serial log: each path's best round
@@ -228,6 +233,7 @@ func exitFigures(b *testing.B, all string) (map[string]float64, map[string][2]ui
 // first line; and the hypervisor memory each domain costs beyond its RAM.
 func BenchmarkGuestStart(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "guest-start")
 	hb := im.Heartbeat
 	r := Start(b, "start", Boot{Kernel: im.Grove, Initrd: hb + " name=a," + hb + " name=b," + hb + " name=c"})
 	t0 := r.started
@@ -245,10 +251,6 @@ func BenchmarkGuestStart(b *testing.B) {
 	out += r.Expect("KiB", 10*time.Second)
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
-	b.ReportMetric(float64(grove.Milliseconds()), "ms-grove-ready")
-	b.ReportMetric(float64(first.Milliseconds()), "ms-first-guest-output")
-	b.ReportMetric(float64(last.Milliseconds()), "ms-third-guest-output")
-	b.ReportMetric(float64((last - grove).Milliseconds()), "ms-guests-after-grove")
 	kb := regexp.MustCompile(`overhead=(\d+)KiB`).FindAllStringSubmatch(out, -1)
 	if len(kb) == 0 {
 		b.Fatalf("no overhead figures in:\n%s", out)
@@ -258,5 +260,9 @@ func BenchmarkGuestStart(b *testing.B) {
 		v, _ := strconv.Atoi(m[1])
 		worst = max(worst, v)
 	}
-	b.ReportMetric(float64(worst), "KiB-overhead-per-domain")
+	rep.add("QEMU start to Grove ready", "ms", ms(grove))
+	rep.add("QEMU start to first guest output", "ms", ms(first))
+	rep.add("first guest output after Grove ready", "ms", ms(first-grove)).want(atMost(1000, 5))
+	rep.add("QEMU start to third guest output", "ms", ms(last))
+	rep.add("hypervisor memory per domain beyond its RAM", "KiB", float64(worst)).want(atMost(256, 5))
 }

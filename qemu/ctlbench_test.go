@@ -37,34 +37,18 @@ const (
 )
 
 // BenchmarkControlChannel reports the medians of a `list` round trip, of a
-// group pause of 8 members and of a whole `grovectl list` process, and
-// dom0's idle exit rate, for both modes, with the ratios.
+// tiny request, of a group pause of 8 members and of a whole `grovectl
+// list` process, and dom0's idle exit rate, interrupt-driven against the
+// poll mode.
 func BenchmarkControlChannel(b *testing.B) {
+	rep := newReport(b, "control-channel")
 	poll := measureChannel(b, "poll")
 	irq := measureChannel(b, "")
-	rows := []struct {
-		name      string
-		poll, irq float64
-		unit      string
-		target    float64
-	}{
-		{"list round trip", ms(poll.list), ms(irq.list), "ms", ms(targetRTT)},
-		{"events.subscribe (tiny)", ms(poll.tiny), ms(irq.tiny), "ms", 0},
-		{"group pause (8 members)", ms(poll.groupPause), ms(irq.groupPause), "ms", ms(targetRTT)},
-		{"grovectl list (process)", ms(poll.grovectl), ms(irq.grovectl), "ms", 0},
-		{"dom0 idle exits", poll.idleExits, irq.idleExits, "/s", targetExits},
-	}
-	fmt.Printf("%-26s %12s %12s %8s %10s\n", "control channel", "poll", "interrupt", "ratio", "target")
-	for _, r := range rows {
-		target := "-"
-		if r.target > 0 {
-			target = fmt.Sprintf("<= %g %s", r.target, map[bool]string{true: "met", false: "MISSED"}[r.irq <= r.target])
-		}
-		fmt.Printf("%-26s %9.2f %-2s %9.2f %-2s %7.1fx %10s\n", r.name, r.poll, r.unit, r.irq, r.unit, r.poll/r.irq, target)
-		key := strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(r.name)
-		b.ReportMetric(r.irq, r.unit+"-"+key)
-		b.ReportMetric(r.poll/r.irq, "x-faster-"+key)
-	}
+	rep.add("list round trip", "ms", ms(irq.list)).vs("poll mode", ms(poll.list)).want(atMost(ms(targetRTT), 12))
+	rep.add("events.subscribe (tiny request)", "ms", ms(irq.tiny)).vs("poll mode", ms(poll.tiny))
+	rep.add("group pause, 8 members", "ms", ms(irq.groupPause)).vs("poll mode", ms(poll.groupPause)).want(atMost(ms(targetRTT), 12))
+	rep.add("grovectl list (whole process)", "ms", ms(irq.grovectl)).vs("poll mode", ms(poll.grovectl))
+	rep.add("dom0 idle exits", "/s", irq.idleExits).vs("poll mode", poll.idleExits).want(atMost(targetExits, 12))
 }
 
 // measureChannel boots Grove with the agent given args and 8 heartbeat

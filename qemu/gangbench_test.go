@@ -3,11 +3,9 @@ package qemu
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,18 +29,17 @@ import (
 // under QEMU.
 func BenchmarkGang(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "gang")
 	var rows []gangRow
 	for _, cpus := range []int{2, 4} {
-		rows = append(rows, benchGang(b, im, cpus))
-	}
-	for _, r := range rows {
-		n := strconv.Itoa(r.cpus)
-		b.ReportMetric(r.p50, "us-skew-p50-smp"+n)
-		b.ReportMetric(r.p99, "us-skew-p99-smp"+n)
-		b.ReportMetric(r.max, "us-skew-max-smp"+n)
-		b.ReportMetric(r.gang/r.none, "x-throughput-gang/none-smp"+n)
-		b.Logf("gang on %d CPUs: start skew p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d turns (targets 50/500 µs); work/s none %.0f, gang %.0f: gang/none %.2f",
-			r.cpus, r.p50, r.p99, r.max, r.turns, r.none, r.gang, r.gang/r.none)
+		r := benchGang(b, im, cpus)
+		rows = append(rows, r)
+		on := fmt.Sprintf(", %d CPUs", cpus)
+		rep.add("gang start skew p50"+on, "µs", r.p50).want(below(50, 11))
+		rep.add("gang start skew p99"+on, "µs", r.p99).want(below(500, 11))
+		rep.add("gang start skew max"+on, "µs", r.max)
+		rep.add("gang turns measured"+on, "turns", float64(r.turns))
+		rep.add("CPU-bound mix under gang"+on, "work/s", r.gang).vs("under none", r.none)
 	}
 	writeGangBench(b, rows)
 }
@@ -90,7 +87,7 @@ func benchGang(b *testing.B, im Images, cpus int) gangRow {
 	call(proto.OpGroupPolicy, proto.PolicyArgs{Group: 7, Policy: "none"}, nil)
 	n2 := tallyRate(b, l)
 	row.none, row.gang = (n1+n2)/2, (g1+g2)/2
-	b.Logf("%d CPUs: work/s none %.0f, gang %.0f, gang %.0f, none %.0f", cpus, n1, g1, g2, n2)
+	verbosef(b, "%d CPUs: work/s none %.0f, gang %.0f, gang %.0f, none %.0f", cpus, n1, g1, g2, n2)
 	row.p50, row.p99, row.max = float64(st.SkewP50NS)/1e3, float64(st.SkewP99NS)/1e3, float64(st.SkewMaxNS)/1e3
 	row.turns = st.SkewSamples
 	l.halt()
@@ -154,20 +151,9 @@ func tallyRate(b *testing.B, l *lineLog) float64 {
 	return rate
 }
 
-// writeGangBench writes out/bench/gang.csv and the two plots.
+// writeGangBench draws the skew and the throughput by CPU count.
 func writeGangBench(b *testing.B, rows []gangRow) {
-	dir := filepath.Join("..", "out", "bench")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	var csv strings.Builder
-	csv.WriteString("cpus,skew_p50_us,skew_p99_us,skew_max_us,turns,work_per_s_none,work_per_s_gang,gang_over_none\n")
-	for _, r := range rows {
-		fmt.Fprintf(&csv, "%d,%.1f,%.1f,%.1f,%d,%.0f,%.0f,%.3f\n", r.cpus, r.p50, r.p99, r.max, r.turns, r.none, r.gang, r.gang/r.none)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "gang.csv"), []byte(csv.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	dir := benchDir()
 	skew := map[string][]float64{}
 	work := map[string][]float64{}
 	var names []string
@@ -198,6 +184,7 @@ func barPlot(b *testing.B, path, title, unit string, names, series []string, val
 		p.Legend.Add(s, bars)
 	}
 	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 0, p.Y.Max*1.3 // room for the legend above the bars
 	p.NominalX(names...)
 	if err := p.Save(6*vg.Inch, 4*vg.Inch, path); err != nil {
 		b.Fatal(err)

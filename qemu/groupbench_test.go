@@ -3,7 +3,6 @@ package qemu
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,10 +20,11 @@ import (
 // BenchmarkGroupPause: from the host, over the control agent's serial line,
 // the time from sending a group pause to its answer (all members
 // descheduled), for groups of 1, 2, 4 and 8 heartbeat guests, against
-// pausing the same members one by one in the same run. Writes a table,
+// pausing the same members one by one in the same run. Writes
 // out/bench/group-pause.csv and out/bench/group-pause.svg.
 func BenchmarkGroupPause(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "group-pause")
 	sock := filepath.Join(b.TempDir(), "grove.sock")
 	guests := strings.Repeat("guest=heartbeat ", 8)
 	r := Start(b, "grouppause", Boot{Kernel: im.Grove, Control: sock, Append: guests,
@@ -62,7 +62,7 @@ func BenchmarkGroupPause(b *testing.B) {
 	}
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
-	report(b, rows)
+	writeGroupPause(b, rep, rows)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -74,26 +74,19 @@ func must(b testing.TB, err error) {
 	}
 }
 
-// report prints the table, and writes the CSV and the plot.
-func report(b *testing.B, rows [][3]float64) {
+// writeGroupPause reports the rows (the speed-up of a group pause over
+// single pauses is the ratio) and draws them.
+func writeGroupPause(b *testing.B, rep *benchRows, rows [][3]float64) {
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
-	var csv strings.Builder
-	csv.WriteString("members,group_pause_ms,single_pauses_ms,speedup\n")
-	fmt.Printf("%-8s %16s %18s %8s\n", "members", "group pause ms", "single pauses ms", "speedup")
 	for _, r := range rows {
-		fmt.Printf("%-8.0f %16.2f %18.2f %7.1fx\n", r[0], r[1], r[2], r[2]/r[1])
-		fmt.Fprintf(&csv, "%.0f,%.3f,%.3f,%.2f\n", r[0], r[1], r[2], r[2]/r[1])
-		b.ReportMetric(r[1], fmt.Sprintf("ms-group-%.0f", r[0]))
-		b.ReportMetric(r[2], fmt.Sprintf("ms-singles-%.0f", r[0]))
-	}
-	last := rows[len(rows)-1]
-	b.ReportMetric(last[2]/last[1], "speedup-8")
-	dir := filepath.Join("..", "out", "bench")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "group-pause.csv"), []byte(csv.String()), 0o644); err != nil {
-		b.Fatal(err)
+		n := fmt.Sprintf("%.0f member", r[0])
+		if r[0] != 1 {
+			n += "s"
+		}
+		row := rep.add("pausing "+n+" one by one", "ms", r[2]).vs("group pause", r[1])
+		if r[0] == 8 {
+			row.want(onRatio(atLeast(4, 6)))
+		}
 	}
 	p := plot.New()
 	p.Title.Text = "Group pause vs pausing members one by one (QEMU TCG)"
@@ -106,7 +99,7 @@ func report(b *testing.B, rows [][3]float64) {
 	if err := plotutil.AddLinePoints(p, "group pause", group, "single pauses", single); err != nil {
 		b.Fatal(err)
 	}
-	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, "group-pause.svg")); err != nil {
+	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(benchDir(), "group-pause.svg")); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -175,7 +175,7 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 	t := &tail{}
 	fns = append(fns, vmq.WithSerialOutput(t))
 	r := &Run{tail: t, started: time.Now(), tb: tb}
-	r.VM = vmq.StartT(tb, name, vmq.ArchAMD64, fns...)
+	r.VM = startVM(tb, name, fns)
 	return r
 }
 

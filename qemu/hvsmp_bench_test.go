@@ -14,8 +14,10 @@ import (
 // -smp 1, in the same run. QEMU runs with -accel tcg,thread=multi, one host
 // thread per virtual CPU, so on a host with two free cores the speed-up
 // approaches 2; well below that means QEMU or the host serialised them.
+// The ratio is the speed-up.
 func BenchmarkGuestScaling(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "guest-scaling")
 	var took [3]time.Duration
 	for _, n := range []int{1, 2} {
 		r := Start(b, "scaling", Boot{Kernel: im.Grove, Append: "guest=work guest=work",
@@ -27,12 +29,8 @@ func BenchmarkGuestScaling(b *testing.B) {
 		r.Send("halt\r")
 		r.WantStatus(StatusSuccess)
 	}
-	speedup := float64(took[1]) / float64(took[2])
-	b.ReportMetric(took[1].Seconds(), "s-two-guests-1cpu")
-	b.ReportMetric(took[2].Seconds(), "s-two-guests-2cpu")
-	b.ReportMetric(speedup, "x-speedup-2cpu")
-	b.Logf("two CPU-bound guests: %v on 1 CPU, %v on 2 CPUs: %.2fx (target >= 1.7x; multi-threaded TCG)",
-		took[1].Round(time.Millisecond), took[2].Round(time.Millisecond), speedup)
+	rep.add("two guests' work on 1 CPU", "s", took[1].Seconds()).
+		vs("on 2 CPUs", took[2].Seconds()).want(onRatio(atLeast(1.7, 10)))
 }
 
 // BenchmarkPauseAcrossCPUs: hv/pause-across-cpus's medians, a pause of a
@@ -40,6 +38,7 @@ func BenchmarkGuestScaling(b *testing.B) {
 // the caller's own CPU (no kick needed).
 func BenchmarkPauseAcrossCPUs(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "pause-across-cpus")
 	r := Start(b, "pausebench", Boot{Accel: MultiAccel, Kernel: im.Grove, Args: []string{"-smp", "2"},
 		Append: "selftest=hv/pause-across-cpus"})
 	line := r.Expect("(same CPU: ", 90*time.Second)
@@ -50,9 +49,6 @@ func BenchmarkPauseAcrossCPUs(b *testing.B) {
 	}
 	cross, _ := time.ParseDuration(m[1])
 	same, _ := time.ParseDuration(m[2])
-	b.ReportMetric(float64(cross.Microseconds()), "us-pause-cross-cpu")
-	b.ReportMetric(float64(same.Microseconds()), "us-pause-same-cpu")
-	b.ReportMetric(float64(cross)/float64(same), "x-cross/same")
-	b.Logf("pause: cross-CPU %v, same CPU %v (%.1fx); without the kick a cross-CPU pause waits for the 2 s slice",
-		cross, same, float64(cross)/float64(same))
+	rep.add("pause of a vCPU on another CPU", "µs", float64(cross.Nanoseconds())/1e3).
+		vs("on the caller's CPU", float64(same.Nanoseconds())/1e3)
 }

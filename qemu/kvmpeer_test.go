@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,10 +22,10 @@ import (
 
 var kvmLine = regexp.MustCompile(`kvm: (cpuid-exit|io-exit-user) (\d+) ns\n`)
 
-// kvmPeer returns KVM's CPUID exit and its exit to user space, in ns. It
-// skips (returns ok false) without `make linux`'s files, unless
-// GROVE_REQUIRE_LINUX is set.
-func kvmPeer(b *testing.B) (cpuid, io float64, ok bool) {
+// kvmPeer returns KVM's CPUID exit and its exit to user space, in ns.
+// Without `make linux`'s files it returns an error saying so, unless
+// GROVE_REQUIRE_LINUX is set: then the benchmark fails.
+func kvmPeer(b *testing.B) (cpuid, io float64, err error) {
 	dir := filepath.Join("..", "out", "linux")
 	files := map[string][]byte{}
 	for _, f := range []string{"vmlinuz", "kvm/irqbypass.ko", "kvm/kvm.ko", "kvm/kvm-amd.ko"} {
@@ -33,8 +34,7 @@ func kvmPeer(b *testing.B) (cpuid, io float64, ok bool) {
 			b.Fatalf("KVM peer: %v: `make linux` fetches Debian's kernel and KVM's modules", err)
 		}
 		if err != nil {
-			b.Logf("KVM peer not measured: %v (`make linux` fetches Debian's kernel and KVM's modules)", err)
-			return 0, 0, false
+			return 0, 0, fmt.Errorf("%w (`make linux` fetches Debian's kernel and KVM's modules)", err)
 		}
 		files[f] = data
 	}
@@ -55,7 +55,7 @@ func kvmPeer(b *testing.B) (cpuid, io float64, ok bool) {
 	if got["cpuid-exit"] == 0 || got["io-exit-user"] == 0 {
 		b.Fatalf("KVM peer printed no figures:\n%s", r.Serial())
 	}
-	return got["cpuid-exit"], got["io-exit-user"], true
+	return got["cpuid-exit"], got["io-exit-user"], nil
 }
 
 // kvmPeerInitrd builds testdata/kvmpeer as a static Linux binary and packs

@@ -2,11 +2,17 @@ package qemu
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
 )
 
 // SMP benchmarks (make bench): boot time by CPU count, and the in-image
@@ -15,17 +21,12 @@ import (
 
 var smpCounts = []int{1, 2, 4}
 
-// note prints a benchmark's summary line on stdout: b.Logf's output would be
-// cut to its first lines, which the QEMU runs' serial logs fill.
-func note(b *testing.B, format string, args ...any) {
-	fmt.Printf("%s: %s\n", b.Name(), fmt.Sprintf(format, args...))
-}
-
 // BenchmarkSMPBoot: QEMU start to Grove's first line ("grove: kernel
 // starting"), to the CPU line (the APs are up), and to the prompt, on 1, 2
 // and 4 CPUs (medians of bootRuns boots), with ratios against one CPU.
 func BenchmarkSMPBoot(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "smp-boot")
 	first, online, prompt := map[int]time.Duration{}, map[int]time.Duration{}, map[int]time.Duration{}
 	for _, n := range smpCounts {
 		var f, o, p []time.Duration
@@ -42,19 +43,41 @@ func BenchmarkSMPBoot(b *testing.B) {
 		}
 		first[n], online[n], prompt[n] = median(f), median(o), median(p)
 	}
-	var log strings.Builder
 	for _, n := range smpCounts {
-		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-		b.ReportMetric(ms(first[n]), fmt.Sprintf("ms-first-line-%dcpu", n))
-		b.ReportMetric(ms(online[n]-first[n]), fmt.Sprintf("ms-cpu-startup-%dcpu", n))
-		b.ReportMetric(ms(prompt[n]), fmt.Sprintf("ms-to-prompt-%dcpu", n))
-		ratio := float64(prompt[n]) / float64(prompt[1])
-		b.ReportMetric(ratio, fmt.Sprintf("ratio-prompt-%dcpu/1cpu", n))
-		fmt.Fprintf(&log, "\n  %d CPU(s): first line %v, CPUs up %v later, prompt %v (%.2fx one CPU's)",
-			n, first[n].Round(time.Millisecond), (online[n] - first[n]).Round(time.Millisecond),
-			prompt[n].Round(time.Millisecond), ratio)
+		on := fmt.Sprintf(", %d CPU", n)
+		if n > 1 {
+			on += "s"
+		}
+		rep.add("QEMU start to Grove's first line"+on, "ms", ms(first[n]))
+		rep.add("CPUs up after the first line"+on, "ms", ms(online[n]-first[n]))
+		row := rep.add("QEMU start to prompt"+on, "ms", ms(prompt[n]))
+		if n > 1 {
+			row.vs("1 CPU", ms(prompt[1]))
+		}
 	}
-	note(b, "boot by CPU count (median of %d, QEMU -accel %s):%s", bootRuns, MultiAccel, log.String())
+	plotSMPBoot(b, first, online, prompt)
+}
+
+// plotSMPBoot draws the boot milestones against the CPU count.
+func plotSMPBoot(b *testing.B, first, online, prompt map[int]time.Duration) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Boot time by CPU count (median of %d boots, -accel %s)", bootRuns, MultiAccel)
+	p.X.Label.Text, p.Y.Label.Text = "CPUs", "ms from QEMU start"
+	line := func(m map[int]time.Duration) plotter.XYs {
+		var xy plotter.XYs
+		for _, n := range smpCounts {
+			xy = append(xy, plotter.XY{X: float64(n), Y: ms(m[n])})
+		}
+		return xy
+	}
+	if err := plotutil.AddLinePoints(p, "first line", line(first), "CPUs online", line(online),
+		"prompt", line(prompt)); err != nil {
+		b.Fatal(err)
+	}
+	p.Y.Min = 0 // the legend goes below the lines, bottom right
+	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(benchDir(), "smp-boot.svg")); err != nil {
+		b.Fatal(err)
+	}
 }
 
 var smpBenchLine = regexp.MustCompile(`bench: (\S+) (\d+) ns/op`)
@@ -91,11 +114,12 @@ func smpFigures(b *testing.B, im Images, cpus int, accel string) (map[string]flo
 // BenchmarkSMPKernel: wake-up round trips across CPUs against the same
 // CPU, the TLB shoot-down an unmap costs and a membarrier on two CPUs
 // against one, and the speed-up of a fixed CPU-bound job from one CPU to
-// two. The same pair of boots under single-threaded TCG is the control for
-// the speed-up: it shows that the speed-up comes from QEMU running both
-// CPUs at once.
+// two (the ratio of its row). The same pair of boots under single-threaded
+// TCG is the control for the speed-up: it shows that the speed-up comes
+// from QEMU running both CPUs at once.
 func BenchmarkSMPKernel(b *testing.B) {
 	im := Build(b)
+	rep := newReport(b, "smp-kernel")
 	one, _ := smpFigures(b, im, 1, MultiAccel)
 	two, cmdline := smpFigures(b, im, 2, MultiAccel)
 	singleOne, _ := smpFigures(b, im, 1, "tcg,thread=single")
@@ -104,35 +128,21 @@ func BenchmarkSMPKernel(b *testing.B) {
 		b.Fatalf("QEMU did not run with multi-threaded TCG: %s", cmdline)
 	}
 	for _, k := range []string{"chan-pingpong", "futex-pingpong"} {
-		same, cross := two[k+"-same-cpu"], two[k+"-cross-cpu"]
-		b.ReportMetric(same, "ns-"+k+"-same-cpu")
-		b.ReportMetric(cross, "ns-"+k+"-cross-cpu")
-		b.ReportMetric(cross/same, "ratio-"+k+"-cross/same")
-		note(b, "%s round trip: same CPU %.1f µs, across CPUs %.1f µs (%.2fx); under single-threaded TCG %.1f / %.1f µs (%.2fx)",
-			k, same/1e3, cross/1e3, cross/same, single[k+"-same-cpu"]/1e3, single[k+"-cross-cpu"]/1e3,
-			single[k+"-cross-cpu"]/single[k+"-same-cpu"])
+		same, cross := two[k+"-same-cpu"]/1e3, two[k+"-cross-cpu"]/1e3
+		rep.add(k+" round trip across CPUs", "µs", cross).vs("same CPU", same)
+		rep.add(k+" across CPUs, tcg,thread=single", "µs", single[k+"-cross-cpu"]/1e3).
+			vs("same CPU", single[k+"-same-cpu"]/1e3)
 	}
-	idle, busy := two["unmap-page"]-one["unmap-page"], two["unmap-page-other-cpu-busy"]-one["unmap-page"]
-	b.ReportMetric(one["unmap-page"], "ns-unmap-1cpu")
-	b.ReportMetric(two["unmap-page"], "ns-unmap-2cpu")
-	b.ReportMetric(idle, "ns-shootdown-other-idle")
-	b.ReportMetric(busy, "ns-shootdown-other-busy")
-	note(b, "unmap of one page: %.1f µs on 1 CPU, %.1f µs on 2 (TLB shoot-down IPI round trip ≈ %.1f µs to a halted CPU, %.1f µs to a busy one)",
-		one["unmap-page"]/1e3, two["unmap-page"]/1e3, idle/1e3, busy/1e3)
-	b.ReportMetric(one["membarrier"], "ns-membarrier-1cpu")
-	b.ReportMetric(two["membarrier"], "ns-membarrier-2cpu")
-	b.ReportMetric(two["membarrier-other-cpu-busy"], "ns-membarrier-2cpu-other-busy")
-	note(b, "membarrier (what an RCU grace period adds in the image): %.1f µs on 1 CPU, %.1f µs on 2 (%.1f µs with the other CPU busy)",
-		one["membarrier"]/1e3, two["membarrier"]/1e3, two["membarrier-other-cpu-busy"]/1e3)
-	speedup, control := one["spin-work"]/two["spin-work"], singleOne["spin-work"]/single["spin-work"]
-	b.ReportMetric(one["spin-work"]/1e6, "ms-spin-work-1cpu")
-	b.ReportMetric(two["spin-work"]/1e6, "ms-spin-work-2cpu")
-	b.ReportMetric(speedup, "speedup-2cpu/1cpu")
-	b.ReportMetric(control, "speedup-2cpu-single-thread-tcg")
-	verdict := "QEMU ran both CPUs at once (multi-threaded TCG in use)"
+	rep.add("unmap of one page, 2 CPUs", "µs", two["unmap-page"]/1e3).vs("1 CPU", one["unmap-page"]/1e3)
+	rep.add("TLB shoot-down to a halted CPU (difference)", "µs", (two["unmap-page"]-one["unmap-page"])/1e3)
+	rep.add("TLB shoot-down to a busy CPU (difference)", "µs", (two["unmap-page-other-cpu-busy"]-one["unmap-page"])/1e3)
+	rep.add("membarrier, 2 CPUs", "µs", two["membarrier"]/1e3).vs("1 CPU", one["membarrier"]/1e3)
+	rep.add("membarrier, 2 CPUs, the other busy", "µs", two["membarrier-other-cpu-busy"]/1e3).vs("1 CPU", one["membarrier"]/1e3)
+	speedup := one["spin-work"] / two["spin-work"]
+	rep.add("CPU-bound job (8 goroutines) on 1 CPU", "ms", one["spin-work"]/1e6).vs("on 2 CPUs", two["spin-work"]/1e6)
+	rep.add("the same job under tcg,thread=single, 1 CPU", "ms", singleOne["spin-work"]/1e6).
+		vs("on 2 CPUs", single["spin-work"]/1e6)
 	if speedup < 1.5 {
-		verdict = "below 1.5x: the host's cores were busy with other work, or TCG ran one CPU at a time"
+		rep.note("the CPU-bound job gained only %.2fx from a second CPU: the host's cores were busy with other work, or TCG ran one CPU at a time", speedup)
 	}
-	note(b, "CPU-bound job (8 goroutines): %.0f ms on 1 CPU, %.0f ms on 2: speed-up %.2fx with -accel %s; %.2fx under tcg,thread=single; %s",
-		one["spin-work"]/1e6, two["spin-work"]/1e6, speedup, MultiAccel, control, verdict)
 }
