@@ -114,6 +114,7 @@ type UART struct {
 	rxHead     int
 	rxN        int // bytes waiting; the first min(rxN, depth) are the FIFO
 	dropped    uint64
+	lowSeen    bool // the interrupt output was low after a change since the last sync
 }
 
 // NewUART returns a UART whose transmitted bytes go to out and whose
@@ -178,6 +179,7 @@ func (u *UART) Write(off uint64, size int, val uint64) {
 func (u *UART) readReg(off uint64) uint8 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	defer u.noteLevelLocked() // after the read's effect, before the unlock
 	dlab := u.lcr&lcrDLAB != 0
 	switch off {
 	case uartRBR:
@@ -232,6 +234,7 @@ func (u *UART) writeReg(off uint64, v uint8) {
 	case uartSCR:
 		u.scr = v
 	} // LSR and MSR writes are factory-test only: ignored
+	u.noteLevelLocked()
 	u.mu.Unlock()
 	u.sync()
 }
@@ -247,6 +250,7 @@ func (u *UART) transmit(v uint8) {
 	if loop {
 		u.receiveLocked([]byte{v})
 	}
+	u.noteLevelLocked()
 	u.mu.Unlock()
 	u.sync()
 	if !loop && u.out != nil {
@@ -374,16 +378,36 @@ func (u *UART) levelLocked() bool {
 	return u.mcr&(mcrOUT2|mcrLOOP) == mcrOUT2 && u.intIDLocked() != iirNoInt
 }
 
+// noteLevelLocked records that the output went low with the change just
+// made, for sync.
+func (u *UART) noteLevelLocked() {
+	if !u.levelLocked() {
+		u.lowSeen = true
+	}
+}
+
 // sync brings the IRQ line to the current state. It runs after the state
 // change with mu released (IRQ callbacks may reach other devices), under
 // irqMu so that racing callers cannot leave a stale level behind.
+//
+// A line that went low and is high again by the time sync looks (the guest
+// drained the FIFO, or read IIR and saw no interrupt, and a byte came from
+// the console before the guest's sync ran) is pulsed: on a real UART the
+// pin dropped and rose, and an edge-triggered I/O APIC pin, as ISA IRQ 4
+// is, needs that edge, or the interrupt for the new byte is never sent and
+// the guest's driver, which saw none pending, waits for it forever.
 func (u *UART) sync() {
 	u.irqMu.Lock()
 	defer u.irqMu.Unlock()
 	u.mu.Lock()
-	want := u.levelLocked()
+	want, low := u.levelLocked(), u.lowSeen
+	u.lowSeen = false
 	u.mu.Unlock()
-	if want != u.line {
+	switch {
+	case u.line && want && low:
+		u.irq.SetLevel(false)
+		u.irq.SetLevel(true)
+	case want != u.line:
 		u.line = want
 		u.irq.SetLevel(want)
 	}

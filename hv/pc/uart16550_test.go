@@ -360,3 +360,31 @@ func checkUART(t *testing.T, r *uartRig) {
 		t.Fatalf("line %v, state says %v", high, want)
 	}
 }
+
+// A byte that arrives between the guest's read that empties the FIFO and
+// that read's level update must still make an edge: the line was low for
+// an instant (the guest saw no data), and an edge-triggered pin that never
+// sees it drop never sends the interrupt for the new byte.
+func TestUARTEdgeAfterDrainRace(t *testing.T) {
+	r := newUARTRig()
+	r.outb(uartIER, ierERBFI)
+	r.outb(uartMCR, mcrOUT2)
+	r.u.Receive([]byte("a"))
+	if high, rises := r.line.state(); !high || rises != 1 {
+		t.Fatalf("after one byte: high %v, %d rises", high, rises)
+	}
+	// The guest's RBR read, without the sync that Read does after it...
+	if b := r.u.readReg(uartRBR); b != 'a' {
+		t.Fatalf("read %q", b)
+	}
+	// ...the console's byte, with its sync...
+	r.u.Receive([]byte("\r"))
+	// ...then the guest's sync.
+	r.u.sync()
+	if high, rises := r.line.state(); !high || rises != 2 {
+		t.Errorf("high %v, %d rises; want the line high with a second rising edge", high, rises)
+	}
+	if got := r.in(uartRBR); got != '\r' {
+		t.Errorf("read %q, want CR", got)
+	}
+}
