@@ -145,8 +145,9 @@ func runAll(ctx context.Context, r *runner, jobs []job, n int, out io.Writer) []
 			defer func() { <-sem }()
 			if j.skip == "" {
 				mu.Lock()
-				fmt.Fprintf(out, "        %s: running (%d vCPUs, limit %v directly, %v under Grove if it passes directly)\n",
-					j.Name, j.vcpus, j.limit, time.Duration(float64(j.limit)*r.scale))
+				fmt.Fprintf(out, "        %s: running (%d vCPUs, limit %v directly, %v under Grove if it passes directly, else %v; "+
+					"hung after %v without output)\n", j.Name, j.vcpus, j.limit, time.Duration(float64(j.limit)*r.scale),
+					min(j.limit, maxUncounted), quietFor(j.limit))
 				mu.Unlock()
 			}
 			rows[i] = runOne(ctx, r, j)
