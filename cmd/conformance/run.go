@@ -142,9 +142,9 @@ const groveBoot = 60 * time.Second
 // classifies the status the domain wrote to its exit port: 0 passes, 38
 // skips (the suite's 77 before QEMU's shift), anything else fails, as do
 // a crash, a refusal, a timeout and a hung run (quiet.go). The test's
-// limit is scaled when it passed directly (counts): nested paging under
-// TCG is slower; a test that did not pass directly does not count, and
-// gets its own limit, at most maxUncounted.
+// limit is scaled when the test counts (it passed directly and is not on
+// the known list): nested paging under TCG is slower; one that does not
+// count gets its own limit, at most maxUncounted.
 func (r *runner) grove(ctx context.Context, j job, counts bool) result {
 	limit := min(j.limit, maxUncounted)
 	if counts {
