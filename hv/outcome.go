@@ -81,11 +81,13 @@ func (v *VCPU) readExit(code uint64, now int64, x *exitState) {
 
 // writeExit stores what a handler changed back into v's VMCB. A handler
 // that moved RIP completed the instruction, which ends an interrupt shadow
-// it ran in (svm.VMCB.ClearInterruptShadow).
+// it ran in (svm.VMCB.ClearInterruptShadow) and, for a guest that
+// single-steps, raises its #DB trap (singlestep.go).
 func (v *VCPU) writeExit(x *exitState) {
 	m := v.vmcb
 	if x.rip != m.RIP() {
 		m.ClearInterruptShadow()
+		v.stepTrap(x)
 	}
 	m.SetRIP(x.rip)
 	m.SetRAX(x.rax)

@@ -183,8 +183,9 @@ func runAll(ctx context.Context, r *runner, jobs []job, n int, out io.Writer) []
 			defer func() { <-sem }()
 			if j.skip == "" {
 				mu.Lock()
-				fmt.Fprintf(out, "        %s: running (%d vCPUs, limit %v directly, %v under Grove if it passes directly)\n",
-					j.Name, j.vcpus, j.limit, time.Duration(float64(j.limit)*r.scale))
+				fmt.Fprintf(out, "        %s: running (%d vCPUs, limit %v directly, %v under Grove if it passes directly and is not known, else %v; "+
+					"hung after %v without output)\n", j.Name, j.vcpus, j.limit, time.Duration(float64(j.limit)*r.scale),
+					min(j.limit, maxUncounted), quietFor(j.limit))
 				mu.Unlock()
 			}
 			rows[i] = runOne(ctx, r, j)
@@ -208,7 +209,7 @@ func runOne(ctx context.Context, r *runner, j job) row {
 	}
 	rw.Ran = true
 	rw.Direct = r.direct(ctx, j)
-	rw.Grove = r.grove(ctx, j, rw.Direct.Status == pass)
+	rw.Grove = r.grove(ctx, j, rw.Direct.Status == pass && rw.Known == "")
 	return rw
 }
 

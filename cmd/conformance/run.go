@@ -65,11 +65,17 @@ func (r *runner) direct(ctx context.Context, j job) result {
 	args := directArgs(j)
 	fmt.Fprintf(log, "# %s %s\n", r.qemu, strings.Join(args, " "))
 	var out, errOut bytes.Buffer
+	act := make(activity, 1)
 	cmd := exec.CommandContext(ctx, r.qemu, args...)
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(log, &out), io.MultiWriter(log, &errOut)
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(log, &out, act), io.MultiWriter(log, &errOut)
 	start := time.Now()
-	err = cmd.Run()
+	quiet := quietFor(j.limit)
+	hung, err := runQuiet(cmd, act, quiet)
 	res := result{Time: time.Since(start)}
+	if hung {
+		res.Status, res.Why = fail, hungWhy(quiet)
+		return res
+	}
 	code := -1
 	var ee *exec.ExitError
 	switch {
@@ -138,12 +144,13 @@ const groveBoot = 60 * time.Second
 // grove runs j as the only domain of a bundle under Grove in QEMU and
 // classifies the status the domain wrote to its exit port: 0 passes, 38
 // skips (the suite's 77 before QEMU's shift), anything else fails, as do
-// a crash, a refusal and a timeout. The test's limit is scaled when it
-// passed directly (scaled): nested paging under TCG is slower; a test
-// that did not pass directly does not count, and gets its own limit.
-func (r *runner) grove(ctx context.Context, j job, scaled bool) result {
-	limit := j.limit
-	if scaled {
+// a crash, a refusal, a timeout and a hung run (quiet.go). The test's
+// limit is scaled when the test counts (it passed directly and is not on
+// the known list): nested paging under TCG is slower; one that does not
+// count gets its own limit, at most maxUncounted.
+func (r *runner) grove(ctx context.Context, j job, counts bool) result {
+	limit := min(j.limit, maxUncounted)
+	if counts {
 		limit = time.Duration(float64(j.limit) * r.scale)
 	}
 	ctx, cancel := context.WithTimeout(ctx, groveBoot+limit)
@@ -173,7 +180,7 @@ func (r *runner) grove(ctx context.Context, j job, scaled bool) result {
 	if err := cmd.Start(); err != nil {
 		return result{Status: fail, Why: err.Error()}
 	}
-	res := watchGrove(io.TeeReader(stdout, log), limit)
+	res := watchGrove(io.TeeReader(stdout, log), limit, quietFor(limit))
 	cmd.Process.Kill()
 	cmd.Wait()
 	return res
@@ -201,9 +208,10 @@ func groveArgs(image, cpio string, memoryMB int) []string {
 		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", image, "-initrd", cpio}
 }
 
-// watchGrove reads Grove's console until the domain ends or limit passes
-// after it was created (the reader runs until QEMU is killed).
-func watchGrove(out io.Reader, limit time.Duration) result {
+// watchGrove reads Grove's console until the domain ends, or limit
+// passes after it was created, or it prints nothing for quiet (the reader
+// runs until QEMU is killed).
+func watchGrove(out io.Reader, limit, quiet time.Duration) result {
 	lines := make(chan string)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -216,7 +224,7 @@ func watchGrove(out io.Reader, limit time.Duration) result {
 			lines <- strings.TrimRight(sc.Text(), "\r")
 		}
 	}()
-	res := watchLines(lines, limit)
+	res := watchLines(lines, limit, quiet)
 	go func() { // drain until QEMU dies
 		for range lines {
 		}
@@ -224,9 +232,11 @@ func watchGrove(out io.Reader, limit time.Duration) result {
 	return res
 }
 
-func watchLines(lines <-chan string, limit time.Duration) result {
+func watchLines(lines <-chan string, limit, quiet time.Duration) result {
 	var started time.Time
 	var deadline <-chan time.Time
+	silence := time.NewTimer(quiet)
+	defer silence.Stop()
 	var text strings.Builder
 	for {
 		select {
@@ -234,12 +244,15 @@ func watchLines(lines <-chan string, limit time.Duration) result {
 			if !ok {
 				return result{Status: fail, Why: "QEMU ended before the domain did", Time: since(started)}
 			}
+			silence.Reset(quiet)
 			text.WriteString(l + "\n")
 			if res, done := groveLine(l, &started, &deadline, limit, text.String()); done {
 				return res
 			}
 		case <-deadline:
 			return result{Status: fail, Why: fmt.Sprintf("timeout; duration=%v", limit), Time: since(started)}
+		case <-silence.C:
+			return result{Status: fail, Why: hungWhy(quiet), Time: since(started)}
 		}
 	}
 }

@@ -56,7 +56,7 @@ func TestWatchGrove(t *testing.T) {
 		{"qemu-died", boot, time.Minute, fail, "QEMU ended before the domain did"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := watchGrove(strings.NewReader(tc.console), tc.limit)
+			res := watchGrove(strings.NewReader(tc.console), tc.limit, time.Minute)
 			if res.Status != tc.status || res.Why != tc.because {
 				t.Errorf("got %s %q, want %s %q", res.Status, res.Why, tc.status, tc.because)
 			}
@@ -73,7 +73,7 @@ func TestWatchGroveTimeout(t *testing.T) {
 	defer w.Close()
 	w.WriteString("grove: created d1 (t)\n(d1) working\n")
 	start := time.Now()
-	res := watchGrove(r, 200*time.Millisecond)
+	res := watchGrove(r, 200*time.Millisecond, time.Minute)
 	if res.Status != fail || res.Why != "timeout; duration=200ms" || time.Since(start) < 200*time.Millisecond {
 		t.Errorf("got %+v after %v", res, time.Since(start))
 	}

@@ -25,8 +25,9 @@ import (
 //
 // Everything else returns, and so does every exit after Stop, after the
 // offered interrupt was taken, once the guest's RFLAGS.IF no longer matches
-// the offer prepared at entry (the offer must be rethought in Go), and when
-// EXITINTINFO holds an event to deliver again. The slice deadline is the
+// the offer prepared at entry (the offer must be rethought in Go), when
+// EXITINTINFO holds an event to deliver again, and while the guest
+// single-steps (RFLAGS.TF: the instruction's #DB is hv's to inject). The slice deadline is the
 // long call's timer: its interrupt ends the run with an INTR exit, which
 // returns. Without NRIPS (docs/qemu-tcg.md) RIP advances by the known
 // lengths: CPUID 2, VMMCALL 3, HLT 1; OUT from EXITINFO2, the next RIP.
@@ -47,6 +48,7 @@ const (
 	slotN       = slotExt + cpuidExtN
 	consoleNL   = '\n'
 	rflagsIF    = x86.RFLAGSIF
+	rflagsTF    = x86.RFLAGSTF
 	eventVBit   = 31 // EventV
 )
 

@@ -36,6 +36,9 @@ notoffered:
 	TESTQ	CX, CX
 	JNE	out			// interrupts on: hv offers what waits
 dispatch:
+	MOVQ	const_offRFLAGS(SI), AX
+	TESTQ	$const_rflagsTF, AX
+	JNE	out			// single-stepping: hv injects the #DB after the instruction
 	MOVQ	const_offExitCode(SI), AX
 	CMPQ	AX, $const_ExitCPUID
 	JEQ	cpuid

@@ -118,6 +118,9 @@ func TestFastExit(t *testing.T) {
 			func(f *Fast) { f.Entry(false, true) }, noChange},
 		{"held-if-off", fakeExit{code: ExitCPUID},
 			func(f *Fast) { f.Entry(false, true) }, want{true, 0x1002, 0xd, 1, 2, 3, ""}},
+		{"cpuid-single-step", fakeExit{code: ExitCPUID, rflags: x86.RFLAGSTF}, nil, noChange},
+		{"out-e9-single-step", fakeExit{code: ExitIOIO, info1: ioOut(0xe9, 1), info2: 0x1002, rax: 'x', rflags: x86.RFLAGSTF},
+			nil, noChange},
 		{"intr", fakeExit{code: ExitINTR}, nil, noChange},
 		{"msr", fakeExit{code: ExitMSR}, nil, noChange},
 	} {
