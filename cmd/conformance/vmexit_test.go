@@ -128,7 +128,7 @@ func TestDomainOutput(t *testing.T) {
 	if got, want := domainOutput(console), "enabling apic\ncpuid 806839\r\nexited with status 0\n"; got != want {
 		t.Errorf("domainOutput = %q, want %q", got, want)
 	}
-	res := watchGrove(strings.NewReader(console), time.Minute)
+	res := watchGrove(strings.NewReader(console), time.Minute, time.Minute)
 	if figs := parseFigures(res.Out); len(figs) != 1 || figs[0] != (figure{Kind: "cpuid", Cycles: 806839}) {
 		t.Errorf("figures %+v from %q", figs, res.Out)
 	}
