@@ -25,10 +25,14 @@ func startVM(tb testing.TB, name string, fns []vmq.Fn) *vmq.VM {
 		tb.Fatalf("starting QEMU VM %s: %v", name, err)
 	}
 	tb.Cleanup(func() { logf("QEMU command line to reproduce %s:\n%s", name, vm.CmdlineQuoted()) })
-	// Wait reaps QEMU and passes on the last of its serial output.
+	// Wait reaps QEMU and passes on the last of its serial output. A test
+	// that never called it fails, and its QEMU is killed rather than left
+	// running on the host.
 	tb.Cleanup(func() {
 		if !vm.Waited() {
-			tb.Errorf("Wait was never called on QEMU VM %s", name)
+			tb.Errorf("Wait was never called on QEMU VM %s (killed)", name)
+			vm.Kill()
+			vm.Wait()
 		}
 	})
 	return vm
