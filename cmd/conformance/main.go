@@ -11,9 +11,10 @@
 // of progress, then a table (test, result directly, result under Grove,
 // time each way, why a side did not pass) on stdout and as results.csv and
 // results.md in the output directory, with each run's console log in
-// logs/. It exits 1 when a test passes directly but not under Grove and is
-// not on the known list (known.go), 2 when it cannot run (no DIR, no
-// image), 0 otherwise.
+// logs/. A run that prints nothing for a third of its limit has hung and
+// fails (quiet.go). It exits 1 when a test passes directly but not under
+// Grove and is not on the known list (known.go), 2 when it cannot run (no
+// DIR, no image), 0 otherwise.
 package main
 
 import (
