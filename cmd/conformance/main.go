@@ -12,12 +12,13 @@
 // of progress, then a table (test, result directly, result under Grove,
 // time each way, why a side did not pass) on stdout and as results.csv and
 // results.md in the output directory, with each run's console log in
-// logs/. The vmexit tests run a third time, under QEMU/KVM nested in the
-// same TCG (the KVM peer, peerrun.go), and a second table puts the cycles
-// per exit they print side by side (vmexit.go), also as vmexit.csv. It
-// exits 1 when a test passes directly but not under Grove and is
-// not on the known list (known.go), 2 when it cannot run (no DIR, no
-// image), 0 otherwise.
+// logs/. A run that prints nothing for a third of its limit has hung and
+// fails (quiet.go). The vmexit tests run a third time, under QEMU/KVM
+// nested in the same TCG (the KVM peer, peerrun.go), and a second table
+// puts the cycles per exit they print side by side (vmexit.go), also as
+// vmexit.csv. It exits 1 when a test passes directly but not under Grove
+// and is not on the known list (known.go), 2 when it cannot run (no DIR,
+// no image), 0 otherwise.
 package main
 
 import (

@@ -232,11 +232,12 @@ func watchGrove(out io.Reader, limit, quiet time.Duration) result {
 	return res
 }
 
+// watchLines is watchGrove's loop. Both clocks start at the domain's
+// creation: before it, Grove's boot (and the domain's memory being
+// cleared, slow for gigabytes under a loaded host) has groveBoot.
 func watchLines(lines <-chan string, limit, quiet time.Duration) result {
 	var started time.Time
-	var deadline <-chan time.Time
-	silence := time.NewTimer(quiet)
-	defer silence.Stop()
+	var deadline, silence <-chan time.Time
 	var text strings.Builder
 	for {
 		select {
@@ -244,14 +245,16 @@ func watchLines(lines <-chan string, limit, quiet time.Duration) result {
 			if !ok {
 				return result{Status: fail, Why: "QEMU ended before the domain did", Time: since(started)}
 			}
-			silence.Reset(quiet)
 			text.WriteString(l + "\n")
 			if res, done := groveLine(l, &started, &deadline, limit, text.String()); done {
 				return res
 			}
+			if !started.IsZero() {
+				silence = time.After(quiet)
+			}
 		case <-deadline:
 			return result{Status: fail, Why: fmt.Sprintf("timeout; duration=%v", limit), Time: since(started)}
-		case <-silence.C:
+		case <-silence:
 			return result{Status: fail, Why: hungWhy(quiet), Time: since(started)}
 		}
 	}

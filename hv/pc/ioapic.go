@@ -14,10 +14,13 @@ import "sync"
 // wires each device to match the polarity its ACPI tables declare.
 //
 // Edge pins send on a rising edge. A rising edge while the pin is masked
-// is latched and sent when it is unmasked, as QEMU does; the 82093AA drops
-// it instead, but a dropped edge from a level-like source (a UART whose
-// line stays up) would hang that device, and a spare interrupt costs Linux
-// nothing. Level pins send while asserted and unmasked and set Remote IRR,
+// is latched and sent when it is unmasked if the line is still up then,
+// as KVM's I/O APIC does (ioapic_set_irq clears a pin's request when its
+// line falls): the 82093AA and QEMU drop it, but a dropped edge from a
+// level-like source (a UART whose line stays up) would hang that device,
+// and a spare interrupt costs Linux nothing. A pulse that ended while the
+// pin was masked is gone (kvm-unit-tests' ioapic test, "masked level
+// interrupt" then "unmasked level interrupt", counts it). Level pins send while asserted and unmasked and set Remote IRR,
 // which an EOI for the pin's vector (broadcast by a local APIC, or written
 // to the EOI register) clears, sending again if the pin is still asserted.
 // Delivery status is never set: messages leave at once.
@@ -89,7 +92,10 @@ func (a *IOAPIC) setPin(n int, high bool) {
 	a.mu.Lock()
 	was := a.asserted[n]
 	a.asserted[n] = high
-	if high && !was && !waitsEOI(a.red[n]) {
+	switch {
+	case !high:
+		a.latched[n] = false
+	case !was && !waitsEOI(a.red[n]):
 		a.latched[n] = true
 	}
 	m, ok := a.serviceLocked(n)

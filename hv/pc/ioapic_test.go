@@ -77,23 +77,41 @@ func TestIOAPICEdge(t *testing.T) {
 	}
 }
 
-// TestIOAPICMaskedEdge: an edge while masked is latched, sent once on
-// unmask.
+// TestIOAPICMaskedEdge: an edge while masked is latched and sent once on
+// unmask if its line is still up then; a pulse that ended while masked
+// is dropped.
 func TestIOAPICMaskedEdge(t *testing.T) {
-	sink := &msgLog{}
-	a := NewIOAPIC(0, sink)
-	pin := a.Pin(2)
-	route(a, 2, redMask|0x30)
-	pin.SetLevel(true)
-	pin.SetLevel(false)
-	pin.SetLevel(true)
-	if got := sink.take(); len(got) != 0 {
-		t.Fatalf("masked pin sent %+v", got)
-	}
-	route(a, 2, 0x30)
-	route(a, 2, 0x30)
-	if got := sink.take(); len(got) != 1 || got[0].Vector != 0x30 {
-		t.Fatalf("on unmask sent %+v, want one 0x30", got)
+	for _, tc := range []struct {
+		name   string
+		levels []bool // the line while masked
+		sent   int
+	}{
+		{"line-up", []bool{true, false, true}, 1},
+		{"pulse-ended", []bool{true, false}, 0},
+		{"never-rose", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &msgLog{}
+			a := NewIOAPIC(0, sink)
+			pin := a.Pin(2)
+			route(a, 2, redMask|0x30)
+			for _, l := range tc.levels {
+				pin.SetLevel(l)
+			}
+			if got := sink.take(); len(got) != 0 {
+				t.Fatalf("masked pin sent %+v", got)
+			}
+			route(a, 2, 0x30)
+			route(a, 2, 0x30)
+			if got := sink.take(); len(got) != tc.sent || tc.sent > 0 && got[0].Vector != 0x30 {
+				t.Fatalf("on unmask sent %+v, want %d of 0x30", got, tc.sent)
+			}
+			pin.SetLevel(false)
+			pin.SetLevel(true) // a new edge, unmasked, goes at once
+			if got := sink.take(); len(got) != 1 {
+				t.Fatalf("edge after unmask sent %+v, want one", got)
+			}
+		})
 	}
 }
 

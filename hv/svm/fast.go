@@ -21,7 +21,9 @@ import (
 //     byte is appended to Console, which hv drains after each Run (a
 //     newline returns, so a finished line is printed at once);
 //   - HLT while the interrupt offered at entry is still pending and the
-//     guest has interrupts on (it is taken as soon as the guest resumes).
+//     guest has interrupts on, when AnswerHLT allows (the guest takes the
+//     offer once it resumes; under QEMU only when it next leaves its
+//     chained translation blocks, docs/qemu-tcg.md).
 //
 // Everything else returns, and so does every exit after Stop, after the
 // offered interrupt was taken, once the guest's RFLAGS.IF no longer matches
@@ -68,6 +70,7 @@ type Fast struct {
 	offered uint32 // an interrupt was offered (V_IRQ) at entry
 	held    uint32 // an interrupt waits that was not offered at entry
 	stop    uint32 // Stop was called: return at the next exit
+	hlt     uint32 // HLT with the offered interrupt pending may be answered
 
 	goCalls uint64 // bit n: hypercall n has a Go handler
 	nullRet uint64 // RAX after any other hypercall
@@ -89,6 +92,11 @@ func (f *Fast) Policy(on bool, goCalls, nullRet uint64, debugPort uint16) {
 	f.on = b32(on)
 	f.goCalls, f.nullRet, f.conPort = goCalls, nullRet, uint64(debugPort)
 }
+
+// AnswerHLT says whether a HLT with the offered interrupt still pending
+// may be answered here (the guest re-enters with the offer, V_IRQ), or
+// must return (the hypervisor injects the interrupt itself).
+func (f *Fast) AnswerHLT(on bool) { f.hlt = b32(on) }
 
 // SetCPUID replaces the CPUID table. Entries of one leaf must be adjacent;
 // leaves outside the indexed ranges and entries past MaxCPUID are dropped

@@ -143,6 +143,8 @@ ioio:
 	JMP	taken
 
 hlt:
+	CMPL	Fast_hlt(BX), $0
+	JEQ	out
 	CMPL	Fast_offered(BX), $0	// still pending, interrupts on: checked above
 	JEQ	out
 	ADDQ	$1, const_offRIP(SI)		// hlt is f4

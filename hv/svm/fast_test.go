@@ -44,6 +44,7 @@ var enosys = ^uint64(37) // -38 as a register holds it
 func testFast() *Fast {
 	f := &Fast{}
 	f.Policy(true, 1<<1|1<<29, enosys, 0xe9)
+	f.AnswerHLT(true)
 	f.SetCPUID([]CPUIDEntry{
 		{Leaf: 0, AnySub: 1, EAX: 0xd, EBX: 1, ECX: 2, EDX: 3},
 		{Leaf: 7, Sub: 0, EAX: 70, EBX: 71, ECX: 72, EDX: 73},
@@ -108,6 +109,8 @@ func TestFastExit(t *testing.T) {
 		{"hlt-idle", fakeExit{code: ExitHLT, rflags: x86.RFLAGSIF}, nil, noChange},
 		{"hlt-offered", fakeExit{code: ExitHLT, rflags: x86.RFLAGSIF, vintr: vIRQ},
 			func(f *Fast) { f.Entry(true, false) }, want{true, 0x1001, 0, 0xbbbb, 0, 0xdddd, ""}},
+		{"hlt-offered-not-answered", fakeExit{code: ExitHLT, rflags: x86.RFLAGSIF, vintr: vIRQ},
+			func(f *Fast) { f.Entry(true, false); f.AnswerHLT(false) }, noChange},
 		{"offered-taken", fakeExit{code: ExitCPUID, rflags: x86.RFLAGSIF},
 			func(f *Fast) { f.Entry(true, false) }, noChange},
 		{"offered-if-off", fakeExit{code: ExitCPUID, vintr: vIRQ},
