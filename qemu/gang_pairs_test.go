@@ -135,10 +135,14 @@ func TestGangPair(t *testing.T) {
 	// The window's start is the host's clock mapped to T from ticks it read
 	// late on a loaded host: judge from no earlier than y's own record of
 	// being taken off its CPU (its break that covers the window's end).
+	// Judge only x's runs that end before y comes back: x's last start
+	// before the unpause may run on past it.
+	xs := *logs.domains[x]
 	if g, ok := logs.domains[y].breakAt(p[1]); ok {
 		p[0] = max(p[0], g.from)
+		xs.horizon = min(xs.horizon, g.to)
 	}
-	alone := startsAgainst(logs.domains[x], logs.domains[y], p[0], p[1], b)
+	alone := startsAgainst(&xs, logs.domains[y], p[0], p[1], b)
 	ranX, ranY := logs.domains[x].runTime(p[0], p[1]), logs.domains[y].runTime(p[0], p[1])
 	t.Logf("y paused: x %v; x ran %.0f%% of the time, y %.0f%%", alone,
 		100*float64(ranX)/float64(p[1]-p[0]), 100*float64(ranY)/float64(p[1]-p[0]))
