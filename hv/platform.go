@@ -124,6 +124,18 @@ func (d *Domain) ConsoleInput(b []byte) error {
 	return d.pc.input(b)
 }
 
+// ConsoleBreak sends a break condition and then b to the domain's serial
+// port: for Linux, a magic SysRq key (b is the command letter).
+func (d *Domain) ConsoleBreak(b []byte) error {
+	if d.pc == nil {
+		return errNoSerial
+	}
+	if n := d.pc.uart.Break(b); n < len(b) {
+		return fmt.Errorf("serial input: the break or %d of %d bytes dropped (the guest is not reading)", len(b)-n, len(b))
+	}
+	return nil
+}
+
 func (p *platform) input(b []byte) error {
 	if n := p.uart.Receive(b); n < len(b) {
 		return fmt.Errorf("serial input: %d of %d bytes dropped (the guest is not reading)", len(b)-n, len(b))

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,9 +60,12 @@ cmdline = "console=ttyS0"
 // a Grove domain and uses its shell through Grove's console: Linux finds
 // its UART, interrupt controllers and timer through the ACPI tables and
 // the PC platform (hv/pc), its shell reads what is typed at "console 1"
-// (an arithmetic expansion proves the shell ran it) and its output comes
-// back tagged. With two vCPUs Linux starts its second CPU itself
+// (arithmetic expansions prove the shell ran each line) and its output
+// comes back tagged. With two vCPUs Linux starts its second CPU itself
 // (INIT-SIPI-SIPI through the local APIC model) and says both are up.
+// Back at Grove's prompt, "state 1" shows the domain's vCPUs and interrupt
+// lines, and "sysrq 1 h" sends a break and a key that Linux's serial
+// driver takes as a magic SysRq request.
 func TestLinuxShell(t *testing.T) {
 	for _, n := range []int{1, 2} {
 		t.Run(fmt.Sprintf("vcpus=%d", n), func(t *testing.T) {
@@ -74,21 +78,21 @@ func TestLinuxShell(t *testing.T) {
 			r.Expect("serial8250: ttyS0 at I/O 0x3f8 (irq = 4", 120*time.Second)
 			r.Expect("(d1) init: ", 120*time.Second) // u-root's init, then its shell
 			r.Expect("[?25l> ", 60*time.Second)      // the shell's line editor shows its prompt
-			if n > 1 {
-				// Known bug (docs/linux.md, "Known problems"): with two
-				// vCPUs the shell hangs at Enter in some runs, so the
-				// round trip is checked with one; two must boot to the
-				// shell's prompt and power off.
-				r.Send("halt\r")
-				r.WantStatus(StatusSuccess)
-				return
-			}
 			r.Send("console 1\r")
 			r.Expect("[console: d1; Ctrl-] returns to the prompt]", 10*time.Second)
-			// Short: the line editor redraws the whole line at every key,
-			// one UART exit per byte.
-			r.Send("echo g-$((6*7))\r")
-			r.Expect("g-42", 120*time.Second)
+			// Short lines: the line editor redraws the whole line at every
+			// key, one UART exit per byte. Each Enter quits the editor, the
+			// step that hung with u-root's Bubble Tea (scripts/linux.sh).
+			for i, line := range []struct{ cmd, want string }{
+				{"echo g-$((6*7))\r", "g-42"},
+				{"echo h-$((6*8))\r", "h-48"},
+				{"echo i-$((6*9))\r", "i-54"},
+			} {
+				r.Send(line.cmd)
+				if out := r.Expect(line.want, 60*time.Second); i > 0 && !strings.Contains(out, "\n") {
+					t.Errorf("line %d: %q came with no new line before it", i, line.want)
+				}
+			}
 			r.Send("\x1d")
 			r.Expect("[console: back at the prompt]", 10*time.Second)
 			r.Send("list\r")
@@ -97,6 +101,20 @@ func TestLinuxShell(t *testing.T) {
 			if !regexp.MustCompile(`linux +running .*unmodelled=[1-9]`).MatchString(out) {
 				t.Errorf("list does not count Linux's unmodelled accesses:\n%s", out)
 			}
+			r.Send("state 1\r")
+			out = r.Expect("d1 com1 ", 10*time.Second) + r.Expect("\n", 10*time.Second)
+			for i := 0; i < n; i++ {
+				if !regexp.MustCompile(fmt.Sprintf(`d1 v%d (running|runnable|blocked) cpu=\d rip=0x`, i)).MatchString(out) ||
+					!regexp.MustCompile(fmt.Sprintf(`d1 v%d lapic enabled=true`, i)).MatchString(out) {
+					t.Errorf("state 1 does not show vCPU %d and its enabled local APIC:\n%s", i, out)
+				}
+			}
+			if !regexp.MustCompile(`ioapic pin4 vector=0x[0-9a-f]+ .*masked=false`).MatchString(out) ||
+				!regexp.MustCompile(`com1 ier=0x[0-9a-f]+ `).MatchString(out) {
+				t.Errorf("state 1 does not show COM1 and its unmasked IOAPIC pin:\n%s", out)
+			}
+			r.Send("sysrq 1 h\r")
+			r.Expect("sysrq: HELP", 30*time.Second)
 			r.Send("halt\r")
 			r.WantStatus(StatusSuccess)
 		})

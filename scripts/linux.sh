@@ -6,12 +6,14 @@
 #                            the bzImage exactly as Debian ships it
 #   OUTDIR/initramfs.cpio    a u-root initramfs (newc cpio) with u-root's core
 #                            commands, built by u-root at the version in go.mod
+#                            (with the Bubble Tea fix below)
 #   OUTDIR/kvm/*.ko          KVM's modules from the same package (irqbypass,
 #                            kvm, kvm-amd), for make bench's KVM peer
 #
 # Nothing comes from anywhere but Debian's package archive (apt-get) and the
-# Go module proxy. Each file is skipped when present, so a second run does
-# nothing; delete a file to fetch or build it again.
+# Go module proxy. Each file is skipped when present (the initramfs when
+# built by the same recipe), so a second run does nothing; delete a file to
+# fetch or build it again.
 set -eu
 out=${1:-out/linux}
 mkdir -p "$out"
@@ -50,13 +52,28 @@ get_kernel() {
 	echo "linux: wrote $out/vmlinuz ($(basename "$1"))"
 }
 
+# Bubble Tea v0.24.1, which u-root v0.16.0 requires, can deadlock as its
+# program quits (charmbracelet/bubbletea#741, fixed in v0.24.2: the
+# renderer's stop waited for its ticker while holding the lock the ticker
+# needed). u-root's shell quits a Bubble Tea line editor at every Enter, so
+# a line sometimes never ran; under Grove one line in three hung (docs/
+# linux.md, "The shell that hung at Enter"). The initramfs is built with
+# this release instead, keeping the bubbles version u-root has: the one
+# v0.24.2's go.mod asks for no longer builds with u-root's line editor.
+BUBBLETEA=v0.24.2
+
 # get_initramfs installs u-root (the version go.mod requires) into a GOBIN
 # under OUTDIR and builds the core commands, with a shell, into a cpio.
+# initramfs.recipe names what it was built from; another recipe rebuilds it.
 get_initramfs() {
-	[ -s "$out/initramfs.cpio" ] && { echo "linux: $out/initramfs.cpio present, skipped"; return; }
 	command -v go >/dev/null 2>&1 || fail "go not found: u-root is built with Go"
 	ver=$(go list -m -f '{{.Version}}' github.com/u-root/u-root) ||
 		fail "go.mod does not require github.com/u-root/u-root"
+	recipe="u-root $ver, bubbletea $BUBBLETEA"
+	if [ -s "$out/initramfs.cpio" ] && [ "$(cat "$out/initramfs.recipe" 2>/dev/null)" = "$recipe" ]; then
+		echo "linux: $out/initramfs.cpio present ($recipe), skipped"
+		return
+	fi
 	bin="$out/bin"
 	if [ ! -x "$bin/u-root" ] || [ "$(cat "$bin/u-root.version" 2>/dev/null)" != "$ver" ]; then
 		echo "linux: go install github.com/u-root/u-root@$ver"
@@ -64,15 +81,25 @@ get_initramfs() {
 			fail "go install github.com/u-root/u-root@$ver failed (is the Go module proxy reachable?)"
 		echo "$ver" >"$bin/u-root.version"
 	fi
-	# u-root builds its commands from its own module, which it finds in
-	# the module cache when run outside it.
+	# u-root builds its commands from its own module, found in the module
+	# cache; a writable copy of it takes the Bubble Tea fix.
 	src=$(go mod download -json "github.com/u-root/u-root@$ver" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 	[ -d "$src" ] || fail "u-root $ver is not in the module cache (go mod download github.com/u-root/u-root@$ver)"
-	echo "linux: u-root -o initramfs.cpio core (about half a minute)"
-	(cd "$src" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 "$bin/u-root" -o "$out/initramfs.cpio.tmp" core) ||
-		fail "u-root failed to build the initramfs"
+	work=$(mktemp -d)
+	cp -R "$src" "$work/u-root" && chmod -R u+w "$work/u-root" || { rm -rf "$work"; fail "cannot copy u-root's source to $work"; }
+	echo "linux: u-root with bubbletea $BUBBLETEA"
+	(cd "$work/u-root" &&
+		bubbles=$(go list -m -f '{{.Version}}' github.com/charmbracelet/bubbles) &&
+		go mod edit -replace "github.com/charmbracelet/bubbles=github.com/charmbracelet/bubbles@$bubbles" &&
+		go get "github.com/charmbracelet/bubbletea@$BUBBLETEA") ||
+		{ rm -rf "$work"; fail "cannot move u-root $ver to bubbletea $BUBBLETEA (is the Go module proxy reachable?)"; }
+	echo "linux: u-root -o initramfs.cpio core (about a minute)"
+	(cd "$work/u-root" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 "$bin/u-root" -o "$out/initramfs.cpio.tmp" core) ||
+		{ rm -rf "$work"; fail "u-root failed to build the initramfs"; }
+	rm -rf "$work"
 	mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
-	echo "linux: wrote $out/initramfs.cpio"
+	echo "$recipe" >"$out/initramfs.recipe"
+	echo "linux: wrote $out/initramfs.cpio ($recipe)"
 }
 
 # get_kvm_modules unpacks the kernel's package again for KVM's modules.

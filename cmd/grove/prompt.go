@@ -30,7 +30,7 @@ func prompt() {
 		switch cmd {
 		case "":
 		case "help":
-			fmt.Println("commands: mem, uptime, gc, list, pause ID, unpause ID, console ID, halt")
+			fmt.Println("commands: mem, uptime, gc, list, pause ID, unpause ID, console ID, state ID, sysrq ID KEY, halt")
 		case "mem":
 			m := kernel.ReadMemInfo()
 			var s runtime.MemStats
@@ -53,7 +53,7 @@ func prompt() {
 // domainCommand handles the prompt's domain commands; false if cmd is not one.
 func domainCommand(cmd string) bool {
 	f := strings.Fields(cmd)
-	if len(f) == 0 || (f[0] != "list" && f[0] != "pause" && f[0] != "unpause") {
+	if len(f) == 0 || (f[0] != "list" && f[0] != "pause" && f[0] != "unpause" && f[0] != "state" && f[0] != "sysrq") {
 		return false
 	}
 	if hyp == nil {
@@ -73,7 +73,11 @@ func domainCommand(cmd string) bool {
 		return true
 	}
 	var id int
-	if len(f) != 2 {
+	if f[0] == "sysrq" && len(f) != 3 {
+		fmt.Println("usage: sysrq ID KEY (a break, then KEY, on the domain's serial port)")
+		return true
+	}
+	if f[0] != "sysrq" && len(f) != 2 {
 		fmt.Printf("usage: %s ID\n", f[0])
 		return true
 	}
@@ -84,6 +88,16 @@ func domainCommand(cmd string) bool {
 	d, ok := hyp.Domain(hv.DomID(id))
 	if !ok {
 		fmt.Printf("%s: d%d: no such domain\n", f[0], id)
+		return true
+	}
+	switch f[0] {
+	case "state":
+		fmt.Print(d.State())
+		return true
+	case "sysrq":
+		if err := d.ConsoleBreak([]byte(f[2])); err != nil {
+			fmt.Printf("sysrq d%d: %v\n", id, err)
+		}
 		return true
 	}
 	err := d.Pause

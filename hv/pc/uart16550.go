@@ -71,6 +71,7 @@ const (
 	lsrDR     = 1 << 0
 	lsrOE     = 1 << 1
 	lsrErrors = 0x1e // OE, PE, FE, BI
+	lsrBI     = 1 << 4
 	lsrTHRE   = 1 << 5
 	lsrTEMT   = 1 << 6
 
@@ -111,6 +112,7 @@ type UART struct {
 	msr        uint8 // modem input lines (bits 7-4) and deltas (3-0)
 	thrPending bool  // the THRE interrupt condition
 	rx         [UARTInputBuffer]byte
+	rxBreak    [UARTInputBuffer]bool // the byte at this slot is a break's
 	rxHead     int
 	rxN        int // bytes waiting; the first min(rxN, depth) are the FIFO
 	dropped    uint64
@@ -152,15 +154,37 @@ func (u *UART) Dropped() uint64 {
 func (u *UART) receiveLocked(p []byte) int {
 	n := 0
 	for _, b := range p {
-		if u.rxN == len(u.rx) {
-			u.dropped++
-			u.lsrErr |= lsrOE
-			continue
+		if u.queueLocked(b, false) {
+			n++
 		}
-		u.rx[(u.rxHead+u.rxN)%len(u.rx)] = b
-		u.rxN++
-		n++
 	}
+	return n
+}
+
+// queueLocked puts one received character behind the others: a byte, or
+// a break (a zero character with BI, as the datasheet has it).
+func (u *UART) queueLocked(b byte, brk bool) bool {
+	if u.rxN == len(u.rx) {
+		u.dropped++
+		u.lsrErr |= lsrOE
+		return false
+	}
+	i := (u.rxHead + u.rxN) % len(u.rx)
+	u.rx[i], u.rxBreak[i] = b, brk
+	u.rxN++
+	return true
+}
+
+// Break receives a break condition, then the bytes in p: Linux's 8250
+// driver takes a break followed by a key as a magic SysRq request.
+func (u *UART) Break(p []byte) int {
+	u.mu.Lock()
+	n := 0
+	if u.queueLocked(0, true) {
+		n = u.receiveLocked(p)
+	}
+	u.mu.Unlock()
+	u.sync()
 	return n
 }
 
@@ -324,6 +348,7 @@ func (u *UART) popLocked() uint8 {
 		return 0
 	}
 	b := u.rx[u.rxHead]
+	u.rxBreak[u.rxHead] = false
 	u.rxHead = (u.rxHead + 1) % len(u.rx)
 	u.rxN--
 	return b
@@ -333,6 +358,10 @@ func (u *UART) readLSRLocked() uint8 {
 	v := uint8(lsrTHRE|lsrTEMT) | u.lsrErr
 	if u.rxN > 0 {
 		v |= lsrDR
+		if u.rxBreak[u.rxHead] {
+			v |= lsrBI // of the character at the FIFO's head; a read clears it
+			u.rxBreak[u.rxHead] = false
+		}
 	}
 	u.lsrErr = 0
 	return v
@@ -357,7 +386,7 @@ func (u *UART) readIIRLocked() uint8 {
 // the FIFO the same way for both.
 func (u *UART) intIDLocked() uint8 {
 	switch {
-	case u.ier&ierELSI != 0 && u.lsrErr != 0:
+	case u.ier&ierELSI != 0 && (u.lsrErr != 0 || u.rxN > 0 && u.rxBreak[u.rxHead]):
 		return iirRLS
 	case u.ier&ierERBFI != 0 && u.rxN > 0:
 		if u.fifoOn && min(u.rxN, uartFIFODepth) < u.trigger {

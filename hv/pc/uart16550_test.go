@@ -235,6 +235,45 @@ func TestUARTOverrun(t *testing.T) {
 	}
 }
 
+// A break arrives as a zero character with LSR.BI, which the next LSR
+// read clears, behind the bytes already waiting and before the ones sent
+// with it; it raises the line status interrupt, as Linux's 8250 driver
+// expects of a magic SysRq request.
+func TestUARTBreak(t *testing.T) {
+	r := newUARTRig()
+	r.outb(uartFCR, fcrEnable)
+	r.outb(uartIER, ierERBFI|ierELSI)
+	r.outb(uartMCR, mcrOUT2)
+	r.u.Receive([]byte("a"))
+	if n := r.u.Break([]byte("h")); n != 1 {
+		t.Fatalf("Break took %d bytes, want 1", n)
+	}
+	if lsr := r.in(uartLSR); lsr&lsrBI != 0 || lsr&lsrDR == 0 {
+		t.Errorf("LSR %#x before the break's character, want DR without BI", lsr)
+	}
+	if b := r.in(uartRBR); b != 'a' {
+		t.Errorf("first byte %q, want 'a'", b)
+	}
+	if id := r.in(uartIIR) & 0x0f; id != iirRLS {
+		t.Errorf("IIR %#x with the break at the head, want line status", id)
+	}
+	if lsr := r.in(uartLSR); lsr&(lsrBI|lsrDR) != lsrBI|lsrDR {
+		t.Errorf("LSR %#x at the break, want BI and DR", lsr)
+	}
+	if lsr := r.in(uartLSR); lsr&lsrBI != 0 {
+		t.Errorf("LSR %#x: BI not cleared by the read before", lsr)
+	}
+	if b := r.in(uartRBR); b != 0 {
+		t.Errorf("break character %#x, want 0", b)
+	}
+	if b := r.in(uartRBR); b != 'h' {
+		t.Errorf("byte after the break %q, want 'h'", b)
+	}
+	if high, _ := r.line.state(); high || r.in(uartLSR)&(lsrBI|lsrDR) != 0 {
+		t.Errorf("interrupt or data left after the break was read")
+	}
+}
+
 func TestUARTFIFOReset(t *testing.T) {
 	r := newUARTRig()
 	r.outb(uartFCR, fcrEnable)
@@ -334,6 +373,8 @@ func FuzzUART(f *testing.F) {
 			switch {
 			case op&0x80 != 0:
 				r.outb(uint64(op&7), v)
+			case op == 0x40:
+				r.u.Break([]byte{v})
 			case op&0x40 != 0:
 				r.u.Receive(bytes.Repeat([]byte{v}, int(op&0x3f)))
 			default:
