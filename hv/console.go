@@ -33,8 +33,38 @@ func (d *Domain) consoleBytes(b []byte) {
 
 // flushLocked prints the pending line. Caller holds d.mu.
 func (d *Domain) flushLocked() {
-	fmt.Fprintf(os.Stdout, "(d%d) %s\n", d.ID, d.console.String())
+	line := d.console.String()
+	fmt.Fprintf(os.Stdout, "(d%d) %s\n", d.ID, line)
+	d.lastLines.add(line)
 	d.console.Reset()
+}
+
+// tailLines is how many console lines a crash report repeats: enough for
+// a Linux panic from its "Kernel panic" line to the end of its trace.
+const tailLines = 16
+
+// consoleTail keeps a domain's last tailLines console lines: a crash
+// report repeats them together, since on a busy console the domain's own
+// last words are interleaved with everyone else's.
+type consoleTail struct {
+	lines [tailLines]string
+	next  int // where the next line goes
+	n     int // lines kept
+}
+
+func (t *consoleTail) add(line string) {
+	t.lines[t.next] = line
+	t.next = (t.next + 1) % tailLines
+	t.n = min(t.n+1, tailLines)
+}
+
+// list returns the kept lines, oldest first.
+func (t *consoleTail) list() []string {
+	out := make([]string, 0, t.n)
+	for i := t.n; i > 0; i-- {
+		out = append(out, t.lines[(t.next-i+tailLines)%tailLines])
+	}
+	return out
 }
 
 // logf prints a hypervisor message about the domain.

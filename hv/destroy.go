@@ -30,10 +30,17 @@ func (d *Domain) endLocked(st domState, why string) {
 	if d.console.Len() > 0 {
 		d.flushLocked()
 	}
+	last := d.lastLines.list()
 	d.mu.Unlock()
 	switch {
 	case st == domCrashed:
 		d.logf("crashed: %s", why)
+		if len(last) > 0 {
+			d.logf("its last console lines:")
+			for _, l := range last {
+				d.logf("| %s", l)
+			}
+		}
 		d.hv.queueEventLocked(event{abi.EventCrashed, d.ID, why})
 	case st == domDying:
 		d.logf("destroyed")

@@ -62,7 +62,10 @@ func newPlatform(d *Domain) (*platform, error) {
 	ports = append(ports, p.pit.Ranges()...)
 	ports = append(ports, pc.NewRTC(time.Now).Ranges()...)
 	ports = append(ports, pm.Ranges()...)
-	ports = append(ports, pc.NewLegacyPorts(end("reset: reboot is not supported")).Ranges()...)
+	// A reset request (Linux's reboot, or its panic=N) cannot be met:
+	// the domain ends as crashed, so that a crash reaction sees it.
+	reset := func() { d.hv.sched.endDomain(d, domCrashed, "the guest reset its machine (reboot is not supported)") }
+	ports = append(ports, pc.NewLegacyPorts(reset).Ranges()...)
 	ports = append(ports, qemuDevices(d, p.ioapic)...)
 	for _, r := range ports {
 		if err := d.bus.register(SpacePort, uint64(r.Base), uint64(r.Size), r.Name, r.Dev); err != nil {

@@ -62,9 +62,9 @@ func TestHostControlOverSerial(t *testing.T) {
 		t.Fatalf("group.pause: %+v, %v", n, err)
 	}
 	settle()
-	mark := len(r.All())
+	mark := r.Mark()
 	time.Sleep(1200 * time.Millisecond)
-	during := r.All()[mark:]
+	during := r.Since(mark)
 	if strings.Contains(during, "(d1) beat") || strings.Contains(during, "(d2) beat") || !strings.Contains(during, "(d3) beat") {
 		t.Fatalf("during the group pause:\n%s", during)
 	}

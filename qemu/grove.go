@@ -300,15 +300,35 @@ func (r *Run) All() string {
 	return strings.ReplaceAll(string(r.tail.buf), "\r", "")
 }
 
-// tail keeps the last 64 KiB written to it.
+// Mark is a point in the console output, for Since.
+func (r *Run) Mark() int64 {
+	r.tail.mu.Lock()
+	defer r.tail.mu.Unlock()
+	return r.tail.total
+}
+
+// Since returns the console output after mark, CRs removed: all of it,
+// unlike slicing All, whose 64 KiB window slides under a chatty guest
+// (what fell out of the window is gone; Since then starts at the window).
+func (r *Run) Since(mark int64) string {
+	r.tail.mu.Lock()
+	defer r.tail.mu.Unlock()
+	kept := int64(len(r.tail.buf))
+	skip := max(0, kept-(r.tail.total-mark))
+	return strings.ReplaceAll(string(r.tail.buf[skip:]), "\r", "")
+}
+
+// tail keeps the last 64 KiB written to it, and counts all of it.
 type tail struct {
-	mu  sync.Mutex
-	buf []byte
+	mu    sync.Mutex
+	buf   []byte
+	total int64 // bytes ever written
 }
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.total += int64(len(p))
 	t.buf = append(t.buf, p...)
 	if over := len(t.buf) - 64<<10; over > 0 {
 		t.buf = append(t.buf[:0], t.buf[over:]...)

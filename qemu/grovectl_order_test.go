@@ -57,13 +57,13 @@ func TestGrovectlOrderedPauseAndNames(t *testing.T) {
 	r.ExpectAll(90*time.Second, "(d0) agent: control domain up", "grove: created d4 (db1)")
 	ctlOK(t, sock, "apply", cfg)
 
-	mark := len(r.All())
+	mark := r.Mark()
 	out := ctlOK(t, sock, "--config", cfg, "group", "pause", "web")
 	if !strings.Contains(out, "group web (1): paused (3 members) in order webdm(3) web1(1) web2(2)") {
 		t.Fatalf("ordered pause:\n%s", out)
 	}
 	r.ExpectAll(30*time.Second, "(d3) paused", "(d1) paused", "(d2) paused")
-	inOrder(t, r, r.All()[mark:], "(d3) paused", "(d1) paused", "(d2) paused")
+	inOrder(t, r, r.Since(mark), "(d3) paused", "(d1) paused", "(d2) paused")
 
 	list := ctlOK(t, sock, "group", "list")
 	if !lineHas(list, "web", "yes (count 1)") || !lineHas(list, "null", "no") {
@@ -82,19 +82,19 @@ func TestGrovectlOrderedPauseAndNames(t *testing.T) {
 	}
 	beats := time.Now()
 	time.Sleep(1500 * time.Millisecond)
-	during := r.All()[mark:]
+	during := r.Since(mark)
 	if strings.Contains(during[strings.LastIndex(during, "(d2) paused"):], "(d1) beat") ||
 		!strings.Contains(during, "(d4) beat") {
 		t.Fatalf("during the pause (%v):\n%s", time.Since(beats), during)
 	}
 
-	mark = len(r.All())
+	mark = r.Mark()
 	out = ctlOK(t, sock, "group", "unpause", "web") // no config: the order the pause recorded
 	if !strings.Contains(out, "group web (1): unpaused (3 members)") {
 		t.Fatalf("unpause by name:\n%s", out)
 	}
 	r.ExpectAll(30*time.Second, "(d2) unpaused", "(d1) unpaused", "(d3) unpaused")
-	inOrder(t, r, r.All()[mark:], "(d2) unpaused", "(d1) unpaused", "(d3) unpaused")
+	inOrder(t, r, r.Since(mark), "(d2) unpaused", "(d1) unpaused", "(d3) unpaused")
 	if list := ctlOK(t, sock, "group", "list"); !lineHas(list, "web", " no ") {
 		t.Fatalf("group list after the unpause:\n%s", list)
 	}

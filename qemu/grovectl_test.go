@@ -115,9 +115,9 @@ func TestGrovectl(t *testing.T) {
 	if p1 < 0 || p3 < 0 || p1 > p3 {
 		t.Fatalf("ordering rule: web1 (d1) must be paused before webdm (d3):\n%s\n%s", out, r.Serial())
 	}
-	mark := len(r.All())
+	mark := r.Mark()
 	time.Sleep(1200 * time.Millisecond)
-	during := r.All()[mark:]
+	during := r.Since(mark)
 	if strings.Contains(during, "(d1) beat") || strings.Contains(during, "(d2) beat") ||
 		strings.Contains(during, "(d3) beat") || !strings.Contains(during, "(d5) beat") {
 		t.Fatalf("during the web pause:\n%s", during)

@@ -6,7 +6,8 @@
 #                            the bzImage exactly as Debian ships it
 #   OUTDIR/initramfs.cpio    a u-root initramfs (newc cpio) with u-root's core
 #                            commands, built by u-root at the version in go.mod
-#                            (with the Bubble Tea fix below)
+#                            (with the Bubble Tea fix below), and Grove's
+#                            /bin/grove-probe (guests/probe)
 #   OUTDIR/kvm/*.ko          KVM's modules from the same package (irqbypass,
 #                            kvm, kvm-amd), for make bench's KVM peer
 #
@@ -18,6 +19,7 @@ set -eu
 out=${1:-out/linux}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd) # the repository, for guests/probe
 
 fail() { echo "linux: $*" >&2; exit 1; }
 
@@ -69,8 +71,15 @@ get_initramfs() {
 	command -v go >/dev/null 2>&1 || fail "go not found: u-root is built with Go"
 	ver=$(go list -m -f '{{.Version}}' github.com/u-root/u-root) ||
 		fail "go.mod does not require github.com/u-root/u-root"
-	recipe="u-root $ver, bubbletea $BUBBLETEA"
+	# Grove's own command, /bin/grove-probe (guests/probe), built first:
+	# the recipe names its hash, so a changed probe rebuilds the initramfs.
+	work=$(mktemp -d)
+	(cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -o "$work/grove-probe" ./guests/probe) ||
+		{ rm -rf "$work"; fail "building guests/probe failed"; }
+	probe=$(sha256sum "$work/grove-probe" | cut -c1-16)
+	recipe="u-root $ver, bubbletea $BUBBLETEA, grove-probe $probe"
 	if [ -s "$out/initramfs.cpio" ] && [ "$(cat "$out/initramfs.recipe" 2>/dev/null)" = "$recipe" ]; then
+		rm -rf "$work"
 		echo "linux: $out/initramfs.cpio present ($recipe), skipped"
 		return
 	fi
@@ -85,7 +94,6 @@ get_initramfs() {
 	# cache; a writable copy of it takes the Bubble Tea fix.
 	src=$(go mod download -json "github.com/u-root/u-root@$ver" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 	[ -d "$src" ] || fail "u-root $ver is not in the module cache (go mod download github.com/u-root/u-root@$ver)"
-	work=$(mktemp -d)
 	cp -R "$src" "$work/u-root" && chmod -R u+w "$work/u-root" || { rm -rf "$work"; fail "cannot copy u-root's source to $work"; }
 	echo "linux: u-root with bubbletea $BUBBLETEA"
 	(cd "$work/u-root" &&
@@ -94,7 +102,8 @@ get_initramfs() {
 		go get "github.com/charmbracelet/bubbletea@$BUBBLETEA") ||
 		{ rm -rf "$work"; fail "cannot move u-root $ver to bubbletea $BUBBLETEA (is the Go module proxy reachable?)"; }
 	echo "linux: u-root -o initramfs.cpio core (about a minute)"
-	(cd "$work/u-root" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 "$bin/u-root" -o "$out/initramfs.cpio.tmp" core) ||
+	(cd "$work/u-root" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 "$bin/u-root" -o "$out/initramfs.cpio.tmp" \
+		-files "$work/grove-probe:bin/grove-probe" core) ||
 		{ rm -rf "$work"; fail "u-root failed to build the initramfs"; }
 	rm -rf "$work"
 	mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"

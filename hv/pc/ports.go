@@ -5,7 +5,8 @@ import "sync"
 // The PC's small legacy ports that a stock kernel touches and expects to
 // be harmless: POST codes, port 92, PCI configuration mechanism #1 (with
 // its reset control register) answering that there is no device, and the
-// 8259's edge/level control registers. Register and bit names follow the
+// 8259's edge/level control registers, and the keyboard controller's reset
+// command. Register and bit names follow the
 // Intel ICH9 datasheet (13.7 "Processor Interface Registers", 13.1 "PCI
 // to LPC bridge", 13.4 "8259 Interrupt Controller") and the PCI Local Bus
 // Specification 3.0, 3.2.2.3.2 (CONFIG_ADDRESS).
@@ -19,17 +20,19 @@ const (
 )
 
 // LegacyPorts is the set; reset is called (nil: ignored) when the guest
-// asks for a reset through port 92 or RST_CNT.
+// asks for a reset through port 92, RST_CNT or the keyboard controller.
 type LegacyPorts struct {
 	POST   *POST
 	Port92 *Port92
 	PCI    *PCIConf
 	ELCR   *ELCR
+	KBC    *KBCReset
 }
 
 // NewLegacyPorts returns the set with the reset callback.
 func NewLegacyPorts(reset func()) *LegacyPorts {
-	return &LegacyPorts{POST: &POST{}, Port92: &Port92{reset: reset}, PCI: &PCIConf{reset: reset}, ELCR: &ELCR{}}
+	return &LegacyPorts{POST: &POST{}, Port92: &Port92{reset: reset}, PCI: &PCIConf{reset: reset}, ELCR: &ELCR{},
+		KBC: &KBCReset{reset: reset}}
 }
 
 // Ranges is the set's claim.
@@ -39,6 +42,34 @@ func (l *LegacyPorts) Ranges() []PortRange {
 		{Base: Port92Port, Size: 1, Name: "port92", Dev: l.Port92},
 		{Base: PCIConfPort, Size: 8, Name: "pci_conf1", Dev: l.PCI},
 		{Base: ELCRPort, Size: 2, Name: "elcr", Dev: l.ELCR},
+		{Base: KBCPort, Size: 1, Name: "kbc-reset", Dev: l.KBC},
+	}
+}
+
+// KBCPort is the 8042 keyboard controller's status and command port.
+const KBCPort = 0x64
+
+// KBCReset is the one thing of the 8042 keyboard controller that a guest
+// without a keyboard uses: command 0xFE pulses the reset line, Linux's
+// usual way to reboot (and, with panic=N, to end a panic). The status
+// reads "input buffer empty, self-test passed" so that the wait before a
+// command ends at once; there is no data port, and Linux finds no PS/2
+// controller (the ACPI tables list none).
+type KBCReset struct{ reset func() }
+
+const (
+	kbcStatusSys   = 1 << 2 // system flag: self-test passed
+	kbcStatusUnInh = 1 << 4 // keyboard not inhibited
+	kbcPulseReset  = 0xfe   // pulse output port bit 0, the CPU reset line
+)
+
+func (k *KBCReset) Read(off uint64, size int) uint64 {
+	return readBytes(off, size, 1, func(uint64) uint8 { return kbcStatusSys | kbcStatusUnInh })
+}
+
+func (k *KBCReset) Write(off uint64, size int, val uint64) {
+	if off == 0 && uint8(val) == kbcPulseReset && k.reset != nil {
+		k.reset()
 	}
 }
 

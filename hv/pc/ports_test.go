@@ -125,3 +125,24 @@ func FuzzLegacyPorts(f *testing.F) {
 		}
 	})
 }
+
+// Linux's keyboard-controller reboot: wait for the input buffer to empty
+// (it always is), then command 0xFE resets; other commands do nothing.
+func TestKBCReset(t *testing.T) {
+	resets := 0
+	l := NewLegacyPorts(func() { resets++ })
+	if st := l.KBC.Read(0, 1); st&0x02 != 0 || st&kbcStatusSys == 0 {
+		t.Errorf("status %#x: input buffer full or self-test not passed", st)
+	}
+	l.KBC.Write(0, 1, 0xd1) // write output port: not modelled
+	if resets != 0 {
+		t.Fatalf("command 0xd1 reset the machine")
+	}
+	l.KBC.Write(0, 1, kbcPulseReset)
+	if resets != 1 {
+		t.Errorf("command 0xFE: %d resets, want 1", resets)
+	}
+	if r := l.Ranges(); r[len(r)-1].Base != KBCPort {
+		t.Errorf("the ranges do not claim port %#x", KBCPort)
+	}
+}
