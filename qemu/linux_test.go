@@ -17,7 +17,7 @@ import (
 // out/linux (`make linux`) with the domains toml describes, and the Go
 // guests it names from im, skipping the test when the kernel was never
 // fetched.
-func linuxBundle(t *testing.T, im Images, toml string) string {
+func linuxBundle(t testing.TB, im Images, toml string) string {
 	t.Helper()
 	dir := filepath.Join("..", "out", "linux")
 	files := map[string][]byte{}
