@@ -120,6 +120,7 @@ func (s *Scheduler) runSlice(c *pcpu, v *VCPU, deadline int64) {
 		s.mu.Lock()
 		fast := v.fast.TakeExits()
 		v.exits += 1 + fast
+		v.byKind[kindOf(code)]++
 		v.fastExits += fast
 		v.guestIF = v.vmcb.RFLAGS()&x86.RFLAGSIF != 0
 		v.accountLocked(entered, now)

@@ -34,6 +34,7 @@ func (d *Domain) State() string {
 		fmt.Fprintf(&b, "d%d v%d %s cpu=%d rip=%#x if=%v shadow=%v eventinj=%#x virq=%v offered=%#x exits=%d wake-at=%s timer-at=%s\n",
 			d.ID, v.id, v.state, v.cpu, m.RIP(), m.RFLAGS()&x86.RFLAGSIF != 0, m.InterruptShadow(),
 			uint64(m.EventInj()), m.VIRQPending(), v.offered, v.exits, inNS(v.wakeAt, now), inNS(v.timerAt, now))
+		fmt.Fprintf(&b, "d%d v%d exits %s\n", d.ID, v.id, v.byKind.String(v.fastExits))
 	}
 	s.mu.Unlock()
 	if p := d.pc; p != nil {

@@ -46,6 +46,7 @@ type VCPU struct {
 	irq       irqState    // pending virtual interrupts (irq.go)
 	exits     uint64      // all of them, the fast path's included
 	fastExits uint64      // those the fast path took
+	byKind    exitCounts  // the others by kind (exitkinds.go)
 	cpu       int         // the CPU it runs or is queued on
 	lastCPU   int         // the CPU it last ran on (-1: never ran)
 	affinity  uint64      // CPUs it may run on, bit per CPU; 0 = any
