@@ -74,17 +74,30 @@ func (d *Domain) logf(format string, args ...any) {
 
 // logOnce prints a hypervisor message about the domain the first time key
 // is seen, so a guest cannot flood the console with one complaint.
+//
+// At most maxLogged keys are kept: a guest that pokes every port or page
+// would otherwise flood the console and grow the map without bound. The
+// first key past the limit says so; list still counts the accesses.
 func (d *Domain) logOnce(key, format string, args ...any) {
 	d.mu.Lock()
 	_, seen := d.logged[key]
-	if !seen {
+	full := len(d.logged) >= maxLogged
+	if !seen && !full {
 		if d.logged == nil {
 			d.logged = map[string]struct{}{}
 		}
 		d.logged[key] = struct{}{}
 	}
+	first := full && !d.loggedFull
+	d.loggedFull = d.loggedFull || full
 	d.mu.Unlock()
-	if !seen {
+	switch {
+	case first:
+		d.logf("more than %d kinds of unusual access: no more are logged", maxLogged)
+	case !seen && !full:
 		d.logf(format, args...)
 	}
 }
+
+// maxLogged bounds the messages logOnce prints for one domain.
+const maxLogged = 64

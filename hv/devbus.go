@@ -42,9 +42,10 @@ type busRange struct {
 type bus struct {
 	spaces [2][]busRange // by Space, sorted by base
 
-	logf   func(format string, args ...any) // the domain's console log
-	mu     sync.Mutex                       // guards logged; a leaf lock (doc.go)
-	logged map[uint16]struct{}              // unknown ports reported once each
+	logf    func(format string, args ...any) // the domain's console log
+	mu      sync.Mutex                       // guards logged; a leaf lock (doc.go)
+	logged  map[uint16]struct{}              // unknown ports reported once each
+	logFull bool                             // maxLogged reached: no more are
 
 	unknown atomic.Uint64 // accesses to unknown ports and unmodelled MSRs
 }
@@ -112,12 +113,19 @@ func (b *bus) out(port uint16, size int, val uint32, rip uint64) {
 
 // unknownPort is the policy for ports no device claims, as on a PC with
 // nothing at the address: reads return all ones, writes vanish. The first
-// access to each such port is logged with the instruction that made it.
+// access to each such port is logged with the instruction that made it,
+// for the first maxLogged ports: a guest sweeping every port would flood
+// the console (list counts them all).
 func (b *bus) unknownPort(port uint16, rip uint64) {
 	b.unknown.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, seen := b.logged[port]; seen {
+	if _, seen := b.logged[port]; seen || b.logFull {
+		return
+	}
+	if len(b.logged) == maxLogged {
+		b.logFull = true
+		b.logf("more than %d unmodelled ports: no more are logged", maxLogged)
 		return
 	}
 	if b.logged == nil {

@@ -220,3 +220,18 @@ func TestPCUnmodelledMMIO(t *testing.T) {
 		})
 	}
 }
+
+// A sweep of every port logs maxLogged of them, then says it stops.
+func TestBusUnknownPortsBounded(t *testing.T) {
+	var logged []string
+	b := &bus{logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}
+	for port := 0; port < 0x10000; port++ {
+		b.in(uint16(port), 1, 0x1000)
+	}
+	if len(logged) != maxLogged+1 || !strings.Contains(logged[maxLogged], "no more are logged") {
+		t.Fatalf("%d messages (want %d), the last %q", len(logged), maxLogged+1, logged[len(logged)-1])
+	}
+	if n := b.unknown.Load(); n != 0x10000 {
+		t.Errorf("counted %d accesses, want 65536", n)
+	}
+}

@@ -3,6 +3,8 @@ package qemu
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,63 @@ cmdline = "period=200ms"
 	r.Send("list\r")
 	r.Expect("shutdown pause=0 mem=16MiB", 10*time.Second)
 	r.Expect("status=67", 10*time.Second)
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}
+
+// TestBadInputIsolated: a PC-platform guest reads and writes back every
+// I/O port, writes nonsense to the UART, PIT, RTC, PIC, I/O APIC and local
+// APIC, reads memory across the 4 GiB space, writes all ones above 1 GiB
+// and sends IPIs to an APIC id it does not have (guests/asm
+// MultibootPoker). It finishes and exits with status 0; its unmodelled
+// accesses are counted, their messages stop at a bound; the heartbeat
+// beside it beats throughout and Grove's prompt still answers.
+func TestBadInputIsolated(t *testing.T) {
+	im := Build(t)
+	poker, err := asm.MultibootPoker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, err := os.ReadFile(im.Heartbeat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := bundle.Write([]byte(`
+[[domain]]
+name = "poker"
+kernel = "x86/poker.flat"
+memory_mb = 32
+[[domain]]
+name = "beat"
+image = "guests/heartbeat.elf"
+memory_mb = 32
+cmdline = "period=200ms"
+`), map[string][]byte{"x86/poker.flat": poker, "guests/heartbeat.elf": hb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bundle.cpio")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Start(t, "poker", Boot{Kernel: im.Grove, Initrd: path, Timeout: 5 * time.Minute})
+	r.Expect("grove: created d1 (poker)", 30*time.Second)
+	start := r.Mark()
+	r.Expect("(d1) poke done", 4*time.Minute)
+	r.Expect("(d1) exited with status 0", 30*time.Second)
+	during := r.Since(start)
+	if n := beats(during, 2); n < 5 {
+		t.Errorf("the heartbeat beat %d times while the poker ran:\n%s", n, r.Serial())
+	}
+	if !strings.Contains(during, "no more are logged") || strings.Count(during, "(d1) no device at gpa") > 64 {
+		t.Errorf("the poker's unmodelled accesses were not logged with a bound:\n%s", r.Serial())
+	}
+	r.Expect("(d2) beat", 10*time.Second)
+	r.Send("list\r")
+	out := r.Expect("status=0", 10*time.Second)
+	if !regexp.MustCompile(`poker +shutdown .*unmodelled=[1-9][0-9]{3,}`).MatchString(out) {
+		t.Errorf("list does not count the poker's unmodelled accesses in thousands:\n%s", out)
+	}
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
 }

@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"grove/boot/guest"
@@ -28,5 +29,15 @@ func TestMultibootProbeLoads(t *testing.T) {
 	}
 	if _, err := guest.NewMultibootPlan(mb, guest.MultibootConfig{MemBytes: 16 << 20, Cmdline: "x", VCPUs: 2}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestMultibootPokerAssembles(t *testing.T) {
+	img, err := MultibootPoker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(img) < mbHeaderLen || binary.LittleEndian.Uint32(img) != mbMagic {
+		t.Fatalf("no multiboot header")
 	}
 }
