@@ -147,16 +147,29 @@ func (p *platform) input(b []byte) error {
 }
 
 // linuxCmdline adds to a Linux guest's command line what Linux cannot
-// measure on this platform: the TSC rate. Linux calibrates the TSC against
-// the PIT or the ACPI PM timer and gives up when a read of the reference
-// takes over 50,000 TSC cycles (tsc_read_refs), which a port exit under
-// QEMU always does; it then marks the TSC unstable. A rate already on the
-// command line is kept.
+// find out on this platform, each unless the line already sets it:
+//
+//   - tsc_early_khz, the TSC rate. Linux calibrates the TSC against the
+//     PIT or the ACPI PM timer and gives up when a read of the reference
+//     takes over 50,000 TSC cycles (tsc_read_refs), which a port exit under
+//     QEMU always does; it then marks the TSC unstable.
+//   - tsc=reliable. Every vCPU reads one TSC at a constant rate (each
+//     entry sets the vCPU's offset to its CPU's, pcClock), but Linux
+//     cannot check it: its clocksource watchdog skips every check when a
+//     PM-timer read takes that long, so the TSC is never verified, and
+//     without a verified clocksource Linux never leaves its periodic tick
+//     for high-resolution timers and NOHZ (hres_active 0 in
+//     /proc/timer_list; ticks that come late are then dropped, and its
+//     jiffies fell 12 s behind its clock in 30 s).
 func linuxCmdline(cmdline string) string {
-	if strings.Contains(" "+cmdline, " tsc_early_khz=") {
-		return cmdline
+	line := " " + cmdline
+	if !strings.Contains(line, " tsc=") {
+		cmdline += " tsc=reliable"
 	}
-	return strings.TrimSpace(fmt.Sprintf("%s tsc_early_khz=%d", cmdline, kernel.TSCHz()/1000))
+	if !strings.Contains(line, " tsc_early_khz=") {
+		cmdline += fmt.Sprintf(" tsc_early_khz=%d", kernel.TSCHz()/1000)
+	}
+	return strings.TrimSpace(cmdline)
 }
 
 // pcClock is the platform's time: the kernel's clock, and the TSC as every

@@ -173,6 +173,11 @@ func TestLinuxShell(t *testing.T) {
 			} {
 				shellLine(r, line.cmd, line.want)
 			}
+			// Linux trusts the TSC (hv/platform.go linuxCmdline) and so runs
+			// high-resolution timers (the typed pattern cannot match itself).
+			if out := shellLine(r, "grep hres_act[i]ve /proc/timer_list", "hres_active"); !regexp.MustCompile(`hres_active\s+: 1`).MatchString(out) {
+				t.Errorf("Linux is not using high-resolution timers: %q", out)
+			}
 			out := shellLine(r, "grove-probe", "grove-probe: ")
 			if m := regexp.MustCompile(`grove-probe: cpus=(\d+) uptime=[0-9.]+s work=sha256:([0-9a-f]+)`).FindStringSubmatch(out); m == nil ||
 				m[1] != fmt.Sprint(n) || m[2] != work {
