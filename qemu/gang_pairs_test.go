@@ -3,6 +3,7 @@ package qemu
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,37 @@ func startPair(t *testing.T, name, affX, affSpin string) (*lineLog, string) {
 // vCPU is kicked off its CPU at once.
 const effect = 300 * time.Millisecond
 
+// dumpRecords pauses x and y (domains 1 and 2) long enough to make them
+// dump their records, and waits for each dump's end. A pause that lands
+// while a guest prints is not a break to it (it cannot tell the pause
+// from the print: "busy"), so a domain that did not dump is paused again,
+// up to three times.
+func dumpRecords(t *testing.T, l *lineLog, sock string) {
+	n := l.len()
+	pending := []string{"1", "2"}
+	for try := 1; len(pending) > 0; try++ {
+		if try > 3 {
+			t.Fatalf("domains %v did not dump their records after 3 pauses\nserial tail:\n%s", pending, l.r.tail.String())
+		}
+		for _, d := range pending {
+			ctlOK(t, sock, "pause", d)
+		}
+		time.Sleep(dumpMS*time.Millisecond + time.Second)
+		for _, d := range pending {
+			ctlOK(t, sock, "unpause", d)
+		}
+		for deadline := time.Now().Add(20 * time.Second); len(pending) > 0 && time.Now().Before(deadline); {
+			lines := l.since(n)
+			pending = slices.DeleteFunc(pending, func(d string) bool {
+				return slices.ContainsFunc(lines, func(s string) bool {
+					return strings.HasPrefix(s, "(d"+d+") ") && strings.HasSuffix(s, ") end")
+				})
+			})
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
 // step is something a test does, then how long it lets the guests run.
 type step struct {
 	do   func()
@@ -98,13 +130,7 @@ func phases(t *testing.T, l *lineLog, sock string, steps ...step) (sliceLogs, []
 	}
 	_, end := logsNow(l)
 	to = append(to[1:], end)
-	n := l.len()
-	ctlOK(t, sock, "pause", "1")
-	ctlOK(t, sock, "pause", "2")
-	time.Sleep(dumpMS*time.Millisecond + time.Second)
-	ctlOK(t, sock, "unpause", "1")
-	ctlOK(t, sock, "unpause", "2")
-	l.wait(t, n, 2, time.Minute, func(s string) bool { return strings.HasSuffix(s, ") end") })
+	dumpRecords(t, l, sock)
 	logs, _ := logsNow(l)
 	w := make([][2]int64, len(from))
 	for i := range w {
