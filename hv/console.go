@@ -73,31 +73,45 @@ func (d *Domain) logf(format string, args ...any) {
 }
 
 // logOnce prints a hypervisor message about the domain the first time key
-// is seen, so a guest cannot flood the console with one complaint.
-//
-// At most maxLogged keys are kept: a guest that pokes every port or page
-// would otherwise flood the console and grow the map without bound. The
-// first key past the limit says so; list still counts the accesses.
+// is seen, so a guest cannot flood the console with one complaint, for at
+// most maxLogged keys (onceLog); list still counts the accesses.
 func (d *Domain) logOnce(key, format string, args ...any) {
 	d.mu.Lock()
-	_, seen := d.logged[key]
-	full := len(d.logged) >= maxLogged
-	if !seen && !full {
-		if d.logged == nil {
-			d.logged = map[string]struct{}{}
-		}
-		d.logged[key] = struct{}{}
-	}
-	first := full && !d.loggedFull
-	d.loggedFull = d.loggedFull || full
+	first, notice := d.logged.note(key)
 	d.mu.Unlock()
 	switch {
-	case first:
+	case notice:
 		d.logf("more than %d kinds of unusual access: no more are logged", maxLogged)
-	case !seen && !full:
+	case first:
 		d.logf(format, args...)
 	}
 }
 
-// maxLogged bounds the messages logOnce prints for one domain.
+// maxLogged bounds the keys one onceLog logs.
 const maxLogged = 64
+
+// onceLog decides which of a domain's complaints get a console line: each
+// key once, and no more than maxLogged keys. A guest that pokes every port
+// or page would otherwise flood the console and grow the set without
+// bound. Its user serialises calls.
+type onceLog[K comparable] struct {
+	seen map[K]struct{}
+	full bool // maxLogged keys were logged and the notice given
+}
+
+// note records key: first says to log it, notice that it is the first key
+// past the bound, for which to say that no more are logged.
+func (o *onceLog[K]) note(key K) (first, notice bool) {
+	if _, ok := o.seen[key]; ok || o.full {
+		return false, false
+	}
+	if len(o.seen) == maxLogged {
+		o.full = true
+		return false, true
+	}
+	if o.seen == nil {
+		o.seen = map[K]struct{}{}
+	}
+	o.seen[key] = struct{}{}
+	return true, false
+}

@@ -42,10 +42,9 @@ type busRange struct {
 type bus struct {
 	spaces [2][]busRange // by Space, sorted by base
 
-	logf    func(format string, args ...any) // the domain's console log
-	mu      sync.Mutex                       // guards logged; a leaf lock (doc.go)
-	logged  map[uint16]struct{}              // unknown ports reported once each
-	logFull bool                             // maxLogged reached: no more are
+	logf   func(format string, args ...any) // the domain's console log
+	mu     sync.Mutex                       // guards logged; a leaf lock (doc.go)
+	logged onceLog[uint16]                  // unknown ports reported once each (console.go)
 
 	unknown atomic.Uint64 // accesses to unknown ports and unmodelled MSRs
 }
@@ -120,19 +119,12 @@ func (b *bus) unknownPort(port uint16, rip uint64) {
 	b.unknown.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, seen := b.logged[port]; seen || b.logFull {
-		return
-	}
-	if len(b.logged) == maxLogged {
-		b.logFull = true
+	switch first, notice := b.logged.note(port); {
+	case notice:
 		b.logf("more than %d unmodelled ports: no more are logged", maxLogged)
-		return
+	case first:
+		b.logf("no device at port %#x (rip=%#x): reads all ones, writes ignored", port, rip)
 	}
-	if b.logged == nil {
-		b.logged = map[uint16]struct{}{}
-	}
-	b.logged[port] = struct{}{}
-	b.logf("no device at port %#x (rip=%#x): reads all ones, writes ignored", port, rip)
 }
 
 // mmioOwner names the device holding guest-physical address gpa.

@@ -43,11 +43,10 @@ type Domain struct {
 	ended atomic.Bool
 	path  exitPath // how its exits are handled (fastexit.go); set before it first runs
 
-	mu         sync.Mutex // guards console, lastLines and logged; lock order in doc.go
-	console    strings.Builder
-	lastLines  consoleTail         // its last console lines, for a crash report
-	logged     map[string]struct{} // logOnce's keys
-	loggedFull bool                // logOnce stopped at maxLogged
+	mu        sync.Mutex // guards console, lastLines and logged; lock order in doc.go
+	console   strings.Builder
+	lastLines consoleTail     // its last console lines, for a crash report
+	logged    onceLog[string] // logOnce's keys
 
 	// Guarded by the scheduler's mu.
 	state       domState

@@ -13,23 +13,7 @@ import (
 // writeBundle builds a boot bundle from a grove.toml and the Go guests.
 func writeBundle(t *testing.T, im Images, toml string) string {
 	t.Helper()
-	files := map[string][]byte{}
-	for name, path := range map[string]string{"guests/agent.elf": im.Agent, "guests/heartbeat.elf": im.Heartbeat} {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = b
-	}
-	data, err := bundle.Write([]byte(toml), files)
-	if err != nil {
-		t.Fatalf("bundle.Write: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "bundle.cpio")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return bundleFile(t, toml, goGuests(t, im, "guests/agent.elf guests/heartbeat.elf"))
 }
 
 func TestBootBundle(t *testing.T) {

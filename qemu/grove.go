@@ -294,11 +294,7 @@ func (r *Run) WantStatus(want int) time.Duration {
 func (r *Run) Serial() string { return r.tail.String() }
 
 // All returns all console output kept (the last 64 KiB), CRs removed.
-func (r *Run) All() string {
-	r.tail.mu.Lock()
-	defer r.tail.mu.Unlock()
-	return strings.ReplaceAll(string(r.tail.buf), "\r", "")
-}
+func (r *Run) All() string { return r.Since(0) }
 
 // Mark is a point in the console output, for Since.
 func (r *Run) Mark() int64 {

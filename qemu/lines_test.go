@@ -175,17 +175,42 @@ func (l *lineLog) halt() {
 // (guests/agent.elf) and the given images (guests/NAME.elf).
 func guestBundle(tb testing.TB, im Images, toml string, images map[string][]byte) string {
 	tb.Helper()
-	agent, err := os.ReadFile(im.Agent)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	files := map[string][]byte{"guests/agent.elf": agent}
+	files := goGuests(tb, im, "guests/agent.elf")
 	for name, img := range images {
 		files["guests/"+name+".elf"] = img
 	}
+	return bundleFile(tb, toml, files)
+}
+
+// goGuests reads the Go guests of im that text names by bundle path
+// (guests/agent.elf, guests/heartbeat.elf), for a bundle's files.
+func goGuests(tb testing.TB, im Images, text string) map[string][]byte {
+	tb.Helper()
+	files := map[string][]byte{}
+	for name, file := range map[string]string{"guests/heartbeat.elf": im.Heartbeat, "guests/agent.elf": im.Agent} {
+		if !strings.Contains(text, name) {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files[name] = b
+	}
+	return files
+}
+
+// bundleFile writes a boot bundle of grove.toml text toml and files (by
+// bundle path), checked by Grove's own parser, to a temporary file and
+// returns its path.
+func bundleFile(tb testing.TB, toml string, files map[string][]byte) string {
+	tb.Helper()
 	data, err := bundle.Write([]byte(toml), files)
 	if err != nil {
 		tb.Fatalf("bundle.Write: %v", err)
+	}
+	if _, err := bundle.Parse(data); err != nil {
+		tb.Fatalf("bundle.Parse: %v", err)
 	}
 	path := filepath.Join(tb.TempDir(), "bundle.cpio")
 	if err := os.WriteFile(path, data, 0o644); err != nil {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"grove/boot/bundle"
 )
 
 // linuxBundle bundles Debian's kernel and the u-root initramfs from
@@ -20,17 +18,7 @@ import (
 func linuxBundle(t testing.TB, im Images, toml string) string {
 	t.Helper()
 	dir := filepath.Join("..", "out", "linux")
-	files := map[string][]byte{}
-	for name, file := range map[string]string{"guests/heartbeat.elf": im.Heartbeat, "guests/agent.elf": im.Agent} {
-		if !strings.Contains(toml, name) {
-			continue
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = b
-	}
+	files := goGuests(t, im, toml)
 	for name, file := range map[string]string{"linux/vmlinuz": "vmlinuz", "linux/initramfs.cpio": "initramfs.cpio"} {
 		b, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil && os.Getenv("GROVE_REQUIRE_LINUX") != "" { // make test: never skip
@@ -41,18 +29,7 @@ func linuxBundle(t testing.TB, im Images, toml string) string {
 		}
 		files[name] = b
 	}
-	data, err := bundle.Write([]byte(toml), files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bundle.Parse(data); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "linux.cpio")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return bundleFile(t, toml, files)
 }
 
 // linuxDomain is a Linux domain's grove.toml entry with n vCPUs.

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"grove/boot/bundle"
 	gt "grove/boot/guest/guesttest"
 	"grove/guests/asm"
 )
@@ -27,11 +26,7 @@ func TestMultibootDomain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb, err := os.ReadFile(im.Heartbeat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := bundle.Write([]byte(`
+	toml := `
 [[domain]]
 name = "probe"
 kernel = "x86/probe.flat"
@@ -43,14 +38,10 @@ name = "web1"
 image = "guests/heartbeat.elf"
 memory_mb = 32
 cmdline = "period=200ms"
-`), map[string][]byte{"x86/probe.flat": probe, "guests/heartbeat.elf": hb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "bundle.cpio")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+`
+	files := goGuests(t, im, toml)
+	files["x86/probe.flat"] = probe
+	path := bundleFile(t, toml, files)
 	bad := filepath.Join(t.TempDir(), "bad.flat")
 	if err := os.WriteFile(bad, gt.MultibootAoutImage(0x2000000), 0o644); err != nil { // at 32 MiB
 		t.Fatal(err)
@@ -81,11 +72,7 @@ func TestBadInputIsolated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb, err := os.ReadFile(im.Heartbeat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := bundle.Write([]byte(`
+	toml := `
 [[domain]]
 name = "poker"
 kernel = "x86/poker.flat"
@@ -95,14 +82,10 @@ name = "beat"
 image = "guests/heartbeat.elf"
 memory_mb = 32
 cmdline = "period=200ms"
-`), map[string][]byte{"x86/poker.flat": poker, "guests/heartbeat.elf": hb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "bundle.cpio")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+`
+	files := goGuests(t, im, toml)
+	files["x86/poker.flat"] = poker
+	path := bundleFile(t, toml, files)
 	r := Start(t, "poker", Boot{Kernel: im.Grove, Initrd: path, Timeout: 5 * time.Minute})
 	r.Expect("grove: created d1 (poker)", 30*time.Second)
 	start := r.Mark()
