@@ -55,18 +55,24 @@ linux: guests
 
 # Like run, with the Linux bundle and room for its 256 MiB domain.
 run-linux: prereqs image linux
-	$(subst -m 512M,-m 1G,$(QEMU)) -nographic -serial mon:stdio -serial unix:$(OUT)/grove.sock,server=on,wait=off \
+	$(subst -m 512M,-m 1G,$(QEMU)) -nographic $(CONTROL) \
 		-kernel $(IMAGE) -append "$(APPEND)" -initrd $(LINUX_BUNDLE) || [ $$? -eq 33 ]
 
 iso: prereqs image
 	./boot/mkiso.sh $(IMAGE) $(OUT)/grove.iso "$(APPEND)"
 	@echo "wrote $(OUT)/grove.iso, for BIOS and UEFI (boot it: $(QEMU) -nographic -cdrom $(OUT)/grove.iso; for UEFI add -bios /usr/share/OVMF/OVMF_CODE.fd)"
 
+# The host channel: COM2 on a socket, and its shared memory (an ivshmem
+# device backed by a file beside the socket; grovectl maps it, docs/grovectl.md).
+CONTROL := -serial mon:stdio -serial unix:$(OUT)/grove.sock,server=on,wait=off \
+	-object memory-backend-file,id=ctlshm,share=on,mem-path=$(OUT)/grove.sock.shm,size=1M \
+	-device ivshmem-plain,memdev=ctlshm
+
 # The console is this terminal; Ctrl-A X quits QEMU, 'halt' powers off.
 run: prereqs image bundle
 	@echo "Booting Grove in QEMU (console on this terminal; quit with Ctrl-A X or 'halt')"
 	@echo "grovectl reaches dom0's agent through $(OUT)/grove.sock (see README)"
-	$(QEMU) -nographic -serial mon:stdio -serial unix:$(OUT)/grove.sock,server=on,wait=off \
+	$(QEMU) -nographic $(CONTROL) \
 		-kernel $(IMAGE) -append "$(APPEND)" -initrd $(BUNDLE) || [ $$? -eq 33 ]
 
 # The image links the built-in guests prebuilt (guests/builtin), never the

@@ -55,13 +55,11 @@ func (b *bus) register(s Space, base, size uint64, name string, dev Device) erro
 		return fmt.Errorf("device %s: bad %s range %#x+%#x", name, s, base, size)
 	}
 	rs := b.spaces[s]
-	i := search(rs, base)
-	for _, j := range []int{i - 1, i} { // only the neighbours can overlap
-		if j >= 0 && j < len(rs) && rs[j].base < base+size && base < rs[j].end {
-			return fmt.Errorf("device %s: %s range %#x-%#x overlaps %s's %#x-%#x",
-				name, s, base, base+size-1, rs[j].name, rs[j].base, rs[j].end-1)
-		}
+	if o, ok := overlap(rs, base, base+size); ok {
+		return fmt.Errorf("device %s: %s range %#x-%#x overlaps %s's %#x-%#x",
+			name, s, base, base+size-1, o.name, o.base, o.end-1)
 	}
+	i := search(rs, base)
 	rs = append(rs, busRange{})
 	copy(rs[i+1:], rs[i:])
 	rs[i] = busRange{base: base, end: base + size, name: name, dev: dev}
@@ -133,4 +131,21 @@ func (b *bus) mmioOwner(gpa uint64) (string, bool) {
 		return r.name, true
 	}
 	return "", false
+}
+
+// overlap returns a range of rs (sorted, disjoint) that meets [base, end).
+func overlap(rs []busRange, base, end uint64) (busRange, bool) {
+	i := search(rs, base)
+	for _, j := range []int{i - 1, i} { // only the neighbours can overlap
+		if j >= 0 && j < len(rs) && rs[j].base < end && base < rs[j].end {
+			return rs[j], true
+		}
+	}
+	return busRange{}, false
+}
+
+// mmioOverlap names a device whose MMIO range meets [base, end).
+func (b *bus) mmioOverlap(base, end uint64) (string, bool) {
+	r, ok := overlap(b.spaces[SpaceMMIO], base, end)
+	return r.name, ok
 }

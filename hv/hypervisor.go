@@ -29,6 +29,7 @@ type Hypervisor struct {
 	events eventQueue
 	virqs  [abi.NumVIRQs]virqBinding // where VIRQs go (virq.go); guarded by sched.mu
 	serial serialIRQ                 // COM2's interrupt for VIRQSerial (serialirq.go)
+	shm    shmRegion                 // the host channel's shared memory (ctlring.go)
 
 	mu      sync.Mutex // guards domains and ids; lock order in doc.go
 	domains map[DomID]*Domain

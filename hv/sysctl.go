@@ -22,6 +22,8 @@ func sysctl(v *VCPU, c *abi.Ctl) error {
 		return nil
 	case abi.SysctlGetInfoList:
 		return sysctlGetInfoList(v, c)
+	case abi.SysctlCtlRing:
+		return sysctlCtlRing(v, c)
 	}
 	return errno.EINVAL
 }

@@ -130,6 +130,12 @@ func ModuleBytes(m Module) []byte {
 func PortIn8(port uint16) uint8     { return inb(port) }
 func PortOut8(port uint16, v uint8) { outb(port, v) }
 
+// PortIn32 and PortOut32 are the 32-bit accesses, for PCI configuration
+// space (0xcf8/0xcfc), where the hypervisor finds the host channel's
+// shared memory.
+func PortIn32(port uint16) uint32     { return inl(port) }
+func PortOut32(port uint16, v uint32) { outl(port, v) }
+
 // ReadMSR and WriteMSR access a model-specific register of this CPU.
 func ReadMSR(msr uint32) uint64     { return rdmsr(msr) }
 func WriteMSR(msr uint32, v uint64) { wrmsr(msr, v) }

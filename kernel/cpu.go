@@ -7,6 +7,8 @@ package kernel
 
 func outb(port uint16, val uint8)
 func inb(port uint16) uint8
+func outl(port uint16, val uint32)
+func inl(port uint16) uint32
 func rdmsr(msr uint32) uint64
 func wrmsr(msr uint32, val uint64)
 func rdtsc() uint64

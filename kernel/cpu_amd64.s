@@ -15,6 +15,20 @@ TEXT ·inb(SB),NOSPLIT,$0-9
 	MOVB	AX, ret+8(FP)
 	RET
 
+// func outl(port uint16, val uint32)
+TEXT ·outl(SB),NOSPLIT,$0-8
+	MOVW	port+0(FP), DX
+	MOVL	val+4(FP), AX
+	OUTL
+	RET
+
+// func inl(port uint16) uint32
+TEXT ·inl(SB),NOSPLIT,$0-12
+	MOVW	port+0(FP), DX
+	INL
+	MOVL	AX, ret+8(FP)
+	RET
+
 // func rdmsr(msr uint32) uint64
 TEXT ·rdmsr(SB),NOSPLIT,$0-16
 	MOVL	msr+0(FP), CX

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/Netflix/go-expect"
+
 	vmq "github.com/hugelgupf/vmtest/qemu"
+	"grove/ctl/proto"
 )
 
 // Exit statuses QEMU reports for Grove's power-off codes.
@@ -127,7 +129,8 @@ type Boot struct {
 	Accel  string
 	Initrd string // -initrd (multiboot modules: "FILE ARGS,FILE ARGS")
 	// Control is a unix socket path for the second serial port (COM2, the
-	// control agent's host channel); empty = none.
+	// control agent's host channel), with the channel's shared memory in a
+	// file beside it (proto.ShmPath); empty = none.
 	Control string
 	Args    []string // more QEMU arguments (firmware drives, another -smp)
 	Timeout time.Duration
@@ -167,7 +170,9 @@ func Start(tb testing.TB, name string, b Boot) *Run {
 		}
 	}
 	if b.Control != "" {
-		fns = append(fns, vmq.WithQEMUArgs("-serial", "mon:stdio", "-serial", "unix:"+b.Control+",server=on,wait=off"))
+		fns = append(fns, vmq.WithQEMUArgs("-serial", "mon:stdio", "-serial", "unix:"+b.Control+",server=on,wait=off",
+			"-object", "memory-backend-file,id=ctlshm,share=on,mem-path="+proto.ShmPath(b.Control)+",size=1M",
+			"-device", "ivshmem-plain,memdev=ctlshm"))
 	}
 	if len(b.Args) > 0 {
 		fns = append(fns, vmq.WithQEMUArgs(b.Args...))

@@ -45,8 +45,19 @@ type Client struct {
 }
 
 // Dial connects to the agent's socket at path. timeout bounds the connect
-// and is the default deadline of every call (0 = DefaultTimeout).
-func Dial(path string, timeout time.Duration) (*Client, error) {
+// and is the default deadline of every call (0 = DefaultTimeout). Where the
+// host channel's shared memory is beside the socket (ShmPath), Dial asks
+// the agent for its rings (ring.go), and uses the serial line alone if the
+// agent has none.
+func Dial(path string, timeout time.Duration) (*Client, error) { return dial(path, timeout, true) }
+
+// DialSerial is Dial keeping to the serial line even where there are rings:
+// the baseline of make bench, and a way round a broken ring.
+func DialSerial(path string, timeout time.Duration) (*Client, error) {
+	return dial(path, timeout, false)
+}
+
+func dial(path string, timeout time.Duration, rings bool) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
@@ -54,7 +65,17 @@ func Dial(path string, timeout time.Duration) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot connect (is Grove running?): %w", path, dialCause(err))
 	}
-	return NewClient(conn, path, timeout), nil
+	if _, err := os.Stat(ShmPath(path)); rings && err == nil {
+		rc, err := upgrade(conn, ShmPath(path), timeout)
+		switch {
+		case err == nil:
+			return NewClient(rc, path, timeout), nil
+		case !errors.Is(err, errNoRing):
+			conn.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return NewClient(serialConn{conn}, path, timeout), nil
 }
 
 // dialCause is why a dial failed without the "dial unix PATH:" that

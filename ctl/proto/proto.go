@@ -41,6 +41,7 @@ const (
 	OpGroupStats     = "group.stats"      // StatsArgs -> GroupStats
 	OpEventSubscribe = "events.subscribe" // no args; events follow
 	OpReactionsSet   = "reactions.set"    // ReactionsArgs: the agent's standing policy
+	OpChannelRing    = "channel.ring"     // no args -> RingInfo: move this client to the shared-memory rings (ring.go)
 )
 
 // Event kinds, the "event" of an event.

@@ -103,6 +103,11 @@ type GroupList struct {
 	Next   int   `json:"next"`
 }
 
+// RingInfo is the result of channel.ring: the rings' size in bytes.
+type RingInfo struct {
+	Size int `json:"size"`
+}
+
 // GroupID is the result of group.create.
 type GroupID struct {
 	Group int `json:"group"`

@@ -18,7 +18,7 @@ import (
 // them to the host once it subscribed. event_op never blocks (a blocked
 // vCPU would stop the whole agent): the agent drains it whenever VIRQDomExc
 // interrupts, or, with poll (or if the binding fails), every 50 ms.
-func watchEvents(enc *proto.Encoder, poll bool) {
+func watchEvents(poll bool) {
 	if !poll {
 		if err := bindVIRQ(abi.VIRQDomExc, eventVec); err != nil {
 			fmt.Printf("agent: events: %v; polling\n", err)
@@ -31,7 +31,7 @@ func watchEvents(enc *proto.Encoder, poll bool) {
 		r := kernel.Hypercall(abi.EventOp, abi.EventPoll, uintptr(gva(buf)), 0)
 		switch {
 		case r == 1:
-			forward(enc, buf)
+			forward(buf)
 		case poll:
 			time.Sleep(50 * time.Millisecond)
 		default: // drained: raised again by the next event, or already
@@ -42,14 +42,14 @@ func watchEvents(enc *proto.Encoder, poll bool) {
 
 // forward reports the event in buf on the console and to the host, and
 // carries out the reactions it triggers.
-func forward(enc *proto.Encoder, buf []byte) {
+func forward(buf []byte) {
 	e, _ := abi.DecodeEvent(buf)
 	ev := decodeEvent(e)
 	if e.Lost > 0 {
 		fmt.Printf("agent: %d events lost before this one\n", e.Lost)
 	}
 	fmt.Printf("agent: event %s d%d %s\n", ev.Kind, ev.Domain, ev.Reason)
-	if subscribed.Load() {
+	if enc := subscriber.Load(); enc != nil {
 		enc.Encode(ev)
 	}
 	react(ev)

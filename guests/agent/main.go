@@ -27,6 +27,9 @@ import (
 
 func main() {
 	in := openSerial(slices.Contains(os.Args[1:], "poll"))
+	if !in.poll {
+		in.shm = openRing()
+	}
 	fmt.Println("agent: control domain up")
 	if slices.Contains(os.Args[1:], "bootact") {
 		bootAct()
@@ -43,7 +46,7 @@ func main() {
 	}
 	spawn()
 	in.timing = slices.Contains(os.Args[1:], "timing")
-	go serve(in)
+	go serve(in, in.shm)
 	last := ""
 	for {
 		time.Sleep(2 * time.Second)

@@ -4,10 +4,12 @@ package main
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/usbarmory/tamago/soc/intel/uart"
 
+	"grove/ctl/ring"
 	"grove/errno"
 	"grove/hv/abi"
 	"grove/kernel"
@@ -78,8 +80,9 @@ func openSerial(poll bool) *serialReader {
 type serialReader struct {
 	poll    bool
 	midLine bool
-	timing  bool  // serve prints each request's times
-	lineAt  int64 // kernel.Nanotime when the current line's first bytes were read
+	timing  bool      // serve prints each request's times
+	lineAt  int64     // kernel.Nanotime when the current line's first bytes were read
+	shm     *hostRing // the ring, whose doorbells come this way; nil: none
 }
 
 // lineSpin is how long a reader in the middle of a request watches the
@@ -90,7 +93,7 @@ const lineSpin = 2 * time.Millisecond
 
 func (r *serialReader) Read(p []byte) (int, error) {
 	for {
-		if n := drain(p); n > 0 {
+		if n := r.withoutDoorbells(p[:drain(p)]); n > 0 {
 			if !r.midLine && r.lineAt == 0 {
 				r.lineAt = kernel.Nanotime()
 			}
@@ -111,6 +114,21 @@ func (r *serialReader) Read(p []byte) (int, error) {
 	}
 }
 
+// withoutDoorbells takes the ring's Doorbell bytes out of p, passing each
+// on, and returns how many bytes are left at its start.
+func (r *serialReader) withoutDoorbells(p []byte) int {
+	n := 0
+	for _, c := range p {
+		if c == ring.Doorbell && r.shm != nil {
+			r.shm.doorbell()
+			continue
+		}
+		p[n] = c
+		n++
+	}
+	return n
+}
+
 // spinFor watches LSR for received data for up to d; false if none came.
 func spinFor(d time.Duration) bool {
 	for end := kernel.Nanotime() + int64(d); kernel.Nanotime() < end; {
@@ -127,7 +145,15 @@ func spinFor(d time.Duration) bool {
 // a trip to the hypervisor.
 type serialWriter struct{ fifo bool }
 
+// txMu keeps a ring's doorbell out of the middle of a serial line.
+var txMu sync.Mutex
+
+// ringDoorbell tells the host its ring has something.
+func ringDoorbell() { serialWriter{fifo: true}.Write([]byte{ring.Doorbell}) }
+
 func (w serialWriter) Write(b []byte) (int, error) {
+	txMu.Lock()
+	defer txMu.Unlock()
 	burst := 1
 	if w.fifo {
 		burst = fifoSize

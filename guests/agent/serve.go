@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 
 	"grove/ctl/proto"
@@ -19,13 +20,28 @@ import (
 // QEMU exposes as a socket; serial.go); responses and events go back the
 // same way.
 
-var subscribed atomic.Bool
+// subscriber is where events go: the encoder of the channel (serial line
+// or ring) whose host subscribed; nil: nowhere.
+var subscriber atomic.Pointer[proto.Encoder]
 
-// serve answers requests from in forever; events go out with them.
-func serve(in *serialReader) {
-	enc := proto.NewEncoder(serialWriter{fifo: !in.poll})
-	dec := proto.NewDecoder(in)
-	go watchEvents(enc, in.poll)
+// answerMu lets one request at a time through, whichever channel it came
+// by (a ring reset must not meet an answer half-written to the ring).
+var answerMu sync.Mutex
+
+// serve answers requests from in, and from the ring when there is one,
+// forever; events go out with them.
+func serve(in *serialReader, shm *hostRing) {
+	go watchEvents(in.poll)
+	if shm != nil {
+		go shm.serve(in.timing)
+	}
+	serveFrom(proto.NewDecoder(in), proto.NewEncoder(serialWriter{fifo: !in.poll}), in.timing, in, shm)
+}
+
+// serveFrom answers the requests dec reads with enc until dec fails. in is
+// the serial line's reader (for its timing), nil for the ring; shm is the
+// ring a serial host may ask for.
+func serveFrom(dec *proto.Decoder, enc *proto.Encoder, timing bool, in *serialReader, shm *hostRing) {
 	for {
 		m, err := dec.Decode()
 		var se *proto.SyntaxError
@@ -33,42 +49,63 @@ func serve(in *serialReader) {
 		case errors.As(err, &se):
 			fmt.Println("agent: bad request line:", err)
 			continue
+		case errors.Is(err, errReset):
+			return
 		case err != nil:
 			fmt.Println("agent: host channel:", err)
 			return
 		case m.Request == nil:
 			continue
 		}
-		if !in.timing {
-			enc.Encode(answer(m.Request))
-			continue
-		}
+		answerMu.Lock()
 		t1 := kernel.Nanotime()
-		resp := answer(m.Request)
+		var resp *proto.Response
+		switch m.Request.Op {
+		case proto.OpEventSubscribe:
+			subscriber.Store(enc)
+			resp = answer(m.Request)
+		case proto.OpChannelRing:
+			if in == nil {
+				resp = proto.Fail(m.Request.ID, fmt.Errorf("%s: ask on the serial line: %w", m.Request.Op, errno.EINVAL))
+				break
+			}
+			info, err := shm.reset()
+			resp = respond(m.Request.ID, info, err)
+		default:
+			resp = answer(m.Request)
+		}
 		t2 := kernel.Nanotime()
 		enc.Encode(resp)
 		t3 := kernel.Nanotime()
+		answerMu.Unlock()
+		if !timing {
+			continue
+		}
 		// The request's line from its first bytes read to its end (0: it
-		// came in one read with the line before), the answer, and its
-		// writing to the UART; printed after, so not counted.
+		// came in one read with the line before, or by the ring), the
+		// answer, and its writing out; printed after, so not counted.
 		var recv int64
-		if in.lineAt != 0 {
+		if in != nil && in.lineAt != 0 {
 			recv = t1 - in.lineAt
+			in.lineAt = 0
 		}
 		fmt.Printf("agent: timing %s: receive %d µs, answer %d µs, send %d µs\n",
 			m.Request.Op, recv/1000, (t2-t1)/1000, (t3-t2)/1000)
-		in.lineAt = 0
 	}
 }
 
 func answer(req *proto.Request) *proto.Response {
 	result, err := handle(req)
+	return respond(req.ID, result, err)
+}
+
+func respond(id uint64, result any, err error) *proto.Response {
 	if err != nil {
-		return proto.Fail(req.ID, err)
+		return proto.Fail(id, err)
 	}
-	resp, err := proto.OK(req.ID, result)
+	resp, err := proto.OK(id, result)
 	if err != nil {
-		return proto.Fail(req.ID, err)
+		return proto.Fail(id, err)
 	}
 	return resp
 }
@@ -154,8 +191,7 @@ func handleMore(req *proto.Request) (any, error) {
 			}
 		}
 		return out, err
-	case proto.OpEventSubscribe:
-		subscribed.Store(true)
+	case proto.OpEventSubscribe: // serveFrom noted the channel
 		return nil, nil
 	case proto.OpReactionsSet:
 		var ra proto.ReactionsArgs

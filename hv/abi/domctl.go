@@ -40,7 +40,8 @@ import "encoding/binary"
 //	90   group           IN/OUT GroupArgs (group.go)      see group.go
 //
 // sysctl commands (sysctl.go): 3 physinfo (OUT PhysInfo), 6
-// getdomaininfolist (IN/OUT InfoList; entries are DomainInfo).
+// getdomaininfolist (IN/OUT InfoList; entries are DomainInfo), 91 ctlring
+// (OUT CtlRing; Grove's own).
 const (
 	DomctlVersion = 1
 	SysctlVersion = 1
@@ -55,6 +56,7 @@ const (
 
 	SysctlPhysInfo    = 3
 	SysctlGetInfoList = 6
+	SysctlCtlRing     = 91
 
 	InfoSize  = 64
 	UnionSize = CtlSize - UnionOff

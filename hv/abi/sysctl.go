@@ -22,7 +22,20 @@ import "encoding/binary"
 //	4      4    max_domains  IN
 //	8      8    buffer_gva   IN   (max_domains * InfoSize bytes)
 //	16     4    num_domains  OUT  (entries written)
+//
+// ctlring (cmd 91, Grove's): OUT CtlRing, 16 bytes: the host channel's
+// shared memory (package ctl/ring), now mapped into the caller at
+// guest-physical addr:
+//
+//	offset size field
+//	0      8    addr  (guest-physical, page-aligned; the same as host-physical)
+//	8      8    size  (bytes, a power of two)
+//
+// Errors: ENODEV (no such memory on this machine, or it cannot be mapped
+// into the caller; the hypervisor's log says why), EBUSY (mapped into
+// another domain), ENOMEM.
 const (
+	CtlRingSize  = 16
 	PhysInfoSize = 24
 	InfoListSize = 20
 	PageSize     = 4096 // the unit of PhysInfo's page counts
@@ -78,4 +91,21 @@ func DecodeInfoList(u []byte) (InfoList, bool) {
 	}
 	le := binary.LittleEndian
 	return InfoList{le.Uint16(u), le.Uint32(u[4:]), le.Uint64(u[8:]), le.Uint32(u[16:])}, true
+}
+
+// CtlRing is ctlring's result.
+type CtlRing struct{ Addr, Size uint64 }
+
+// Encode writes r into the union u (at least CtlRingSize bytes).
+func (r CtlRing) Encode(u []byte) {
+	binary.LittleEndian.PutUint64(u, r.Addr)
+	binary.LittleEndian.PutUint64(u[8:], r.Size)
+}
+
+// DecodeCtlRing reads ctlring's union.
+func DecodeCtlRing(u []byte) (CtlRing, bool) {
+	if len(u) < CtlRingSize {
+		return CtlRing{}, false
+	}
+	return CtlRing{binary.LittleEndian.Uint64(u), binary.LittleEndian.Uint64(u[8:])}, true
 }
