@@ -41,7 +41,10 @@ func kvmPeer(b *testing.B) (cpuid, io float64, err error) {
 	if err := kvmhost.WriteInitrd(initrd, kvmPeerInit(b)); err != nil {
 		b.Fatal(err)
 	}
-	all := bootKVMPeer(b, "kvm-peer", initrd, "", "512M", 10*time.Minute)
+	all, err := bootKVMPeer(b, "kvm-peer", initrd, "", "512M", 10*time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
 	got := map[string]float64{}
 	for _, m := range kvmLine.FindAllStringSubmatch(all, -1) {
 		got[m[1]], _ = strconv.ParseFloat(m[2], 64)
@@ -71,7 +74,9 @@ var kvmBootLine = regexp.MustCompile(`kvm: linux-boot (\S+) (\d+) ms\n`)
 // the peer, linuxBootRuns times with each variant's command line, and
 // returns the median times from QEMU's start to line by variant name.
 // Without `make linux`'s files it returns an error, unless
-// GROVE_REQUIRE_LINUX is set: then the benchmark fails.
+// GROVE_REQUIRE_LINUX is set: then the benchmark fails. A peer that fails
+// (docs/linux.md: on QEMU 7.2's TCG its guest has hung early in boot) is
+// an error too, its console logged: the benchmark's other rows stand.
 func kvmLinuxBoots(b *testing.B, variants []linuxBootVariant, line string) (map[string]time.Duration, error) {
 	if err := kvmPeerFiles(b, "initramfs.cpio"); err != nil {
 		return nil, err
@@ -97,7 +102,7 @@ func kvmLinuxBoots(b *testing.B, variants []linuxBootVariant, line string) (map[
 		Runs    int           `json:"runs"`
 		Timeout time.Duration `json:"timeout"`
 		Boots   []boot        `json:"boots"`
-	}{Args: kvmLinuxArgs, Line: line, Runs: linuxBootRuns, Timeout: 2 * time.Minute}
+	}{Args: kvmLinuxArgs, Line: line, Runs: linuxBootRuns, Timeout: time.Minute}
 	for _, v := range variants {
 		cfg.Boots = append(cfg.Boots, boot{Name: kvmBootName(v.name), Cmdline: v.cmdline})
 	}
@@ -112,11 +117,13 @@ func kvmLinuxBoots(b *testing.B, variants []linuxBootVariant, line string) (map[
 	verbosef(b, "QEMU/KVM peer: /%s %s -append CMDLINE", kvmhost.QEMU, strings.Join(kvmLinuxArgs, " "))
 	timeout := time.Duration(len(variants)*linuxBootRuns)*cfg.Timeout + 5*time.Minute
 	// tsc=reliable: TCG's CPU has no constant_tsc, so with 2 vCPUs an AMD
-	// host kernel marks its TSC unstable, and KVM then restarts the
-	// guest's TSC from where it stopped at every KVM_RUN, losing the time
-	// spent in QEMU's user space (the guest's clock lagged wall time
-	// several times over). Grove's Linux guests get it for the same reason.
-	all := bootKVMPeer(b, "kvm-peer-linux", initrd, "tsc=reliable -- linux-boot", "1G", timeout)
+	// host kernel marks its TSC unstable ("TSCs unsynchronized"), and KVM
+	// then restarts a guest's TSC where it stopped at each vcpu_load. A
+	// real host's TSC is constant; Grove's Linux guests get it too.
+	all, err := bootKVMPeer(b, "kvm-peer-linux", initrd, "tsc=reliable -- linux-boot", "1G", timeout)
+	if err != nil {
+		return nil, err
+	}
 	times := map[string][]time.Duration{}
 	for _, m := range kvmBootLine.FindAllStringSubmatch(all, -1) {
 		ms, _ := strconv.Atoi(m[2])
@@ -169,22 +176,32 @@ func kvmPeerInit(b *testing.B) []kvmhost.File {
 
 // bootKVMPeer boots Debian's kernel with initrd and mem, args appended to
 // its command line, until the peer says "kvm: done" and powers off, and
-// returns its console. A "kvm: failed" line fails the benchmark at once.
-func bootKVMPeer(b *testing.B, name, initrd, args, mem string, timeout time.Duration) string {
+// returns its console. A "kvm: failed" line ends it at once; that, no
+// "kvm: done" in time or another exit status is an error, with the
+// console's tail logged.
+func bootKVMPeer(b *testing.B, name, initrd, args, mem string, timeout time.Duration) (string, error) {
 	kernel, _ := filepath.Abs(filepath.Join("..", "out", "linux", "vmlinuz"))
 	r := Start(b, name, Boot{Kernel: kernel, Initrd: initrd, Append: strings.TrimSpace("console=ttyS0 quiet panic=-1 " + args),
 		Mem: mem, Timeout: timeout + time.Minute})
-	if _, err := r.expect(timeout, expect.String("kvm: done", "kvm: failed")); err != nil {
-		b.Fatalf("%s: waiting %v for kvm: done: %v\nserial tail:\n%s", name, timeout, err, r.Serial())
+	_, err := r.expect(timeout, expect.String("kvm: done", "kvm: failed"))
+	if err == nil {
+		_, err = r.expect(10*time.Second, expect.String("\n"))
 	}
-	if _, err := r.expect(10*time.Second, expect.String("\n")); err != nil {
-		b.Fatalf("%s: %v\nserial tail:\n%s", name, err, r.Serial())
+	if err != nil {
+		b.Logf("%s: serial tail:\n%s", name, r.Serial())
+		return "", fmt.Errorf("%s: waiting %v for kvm: done: %v", name, timeout, err)
 	}
 	all := r.All()
 	if m := regexp.MustCompile(`kvm: failed: .*`).FindString(all); m != "" {
 		r.kill()
-		b.Fatalf("%s: %s\nserial tail:\n%s", name, m, r.Serial())
+		b.Logf("%s: serial tail:\n%s", name, r.Serial())
+		if len(m) > 300 {
+			m = m[:300] + "..." // the whole line is in the log
+		}
+		return "", fmt.Errorf("%s: %s", name, m)
 	}
-	r.WantStatus(0) // Linux powered off
-	return all
+	if status, _ := r.Wait(); status != 0 { // Linux powers off
+		return "", fmt.Errorf("%s: QEMU's exit status %d after kvm: done, want 0", name, status)
+	}
+	return all, nil
 }
