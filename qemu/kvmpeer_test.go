@@ -117,9 +117,9 @@ func kvmLinuxBoots(b *testing.B, variants []linuxBootVariant, line string) (map[
 	verbosef(b, "QEMU/KVM peer: /%s %s -append CMDLINE", kvmhost.QEMU, strings.Join(kvmLinuxArgs, " "))
 	timeout := time.Duration(len(variants)*linuxBootRuns)*cfg.Timeout + 5*time.Minute
 	// tsc=reliable: TCG's CPU has no constant_tsc, so with 2 vCPUs an AMD
-	// host kernel marks its TSC unstable ("TSCs unsynchronized"), and KVM
-	// then restarts a guest's TSC where it stopped at each vcpu_load. A
-	// real host's TSC is constant; Grove's Linux guests get it too.
+	// host kernel marks its TSC unstable ("TSCs unsynchronized"), which
+	// KVM then works around at every vCPU load. A real host's TSC is
+	// constant; Grove's Linux guests get tsc=reliable too.
 	all, err := bootKVMPeer(b, "kvm-peer-linux", initrd, "tsc=reliable -- linux-boot", "1G", timeout)
 	if err != nil {
 		return nil, err
