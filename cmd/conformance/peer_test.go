@@ -15,39 +15,8 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 
 	"grove/cmd/conformance/peer"
+	"grove/internal/kvmhost"
 )
-
-func TestParseLdd(t *testing.T) {
-	for _, tc := range []struct {
-		name, out string
-		want      []string
-		err       string
-	}{
-		{"qemu", "\tlinux-vdso.so.1 (0x00007ffd1d3f2000)\n" +
-			"\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f0a907e8000)\n" +
-			"\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f0a8e24b000)\n" +
-			"\t/lib64/ld-linux-x86-64.so.2 (0x00007f0a90853000)\n",
-			[]string{"/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"}, ""},
-		{"no-address", "\tlibfoo.so => /usr/lib/libfoo.so\n", []string{"/usr/lib/libfoo.so"}, ""},
-		{"not-found", "\tlibgone.so.2 => not found\n", nil, "ldd: libgone.so.2 not found"},
-		{"static", "\tnot a dynamic executable\n", nil, `ldd: cannot read "\tnot a dynamic executable"`},
-		{"empty", "", nil, "ldd lists no libraries"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseLdd(tc.out)
-			if msg := errString(err); msg != tc.err || !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %q, %q; want %q, %q", got, msg, tc.want, tc.err)
-			}
-		})
-	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
 
 // TestPeerInitrd: the cpio holds the console, every file with its
 // directories before it, and the tests.
@@ -58,8 +27,8 @@ func TestPeerInitrd(t *testing.T) {
 		os.WriteFile(p, []byte(data), 0o644)
 		return p
 	}
-	files := []peerFile{{"init", host("init", "INIT")}, {peerQEMU, host("qemu", "QEMU")},
-		{"lib/x86_64-linux-gnu/libc.so.6", host("libc", "LIBC")}, {"lib/x86_64-linux-gnu/libz.so.1", host("libz", "LIBZ")}}
+	files := []kvmhost.File{{Name: "init", Host: host("init", "INIT")}, {Name: peerQEMU, Host: host("qemu", "QEMU")},
+		{Name: "lib/x86_64-linux-gnu/libc.so.6", Host: host("libc", "LIBC")}, {Name: "lib/x86_64-linux-gnu/libz.so.1", Host: host("libz", "LIBZ")}}
 	tests := []peer.Test{{Name: "vmexit_cpuid", Args: []string{"-accel", "kvm"}, Timeout: time.Minute}}
 	dst := filepath.Join(dir, "peer.cpio")
 	if err := writePeerInitrd(dst, files, tests); err != nil {
@@ -92,8 +61,8 @@ func TestPeerInitrd(t *testing.T) {
 	if contents[peerQEMU] != "QEMU" || contents["init"] != "INIT" {
 		t.Errorf("contents %q", contents)
 	}
-	if err := writePeerInitrd(dst, []peerFile{{"x", filepath.Join(dir, "missing")}}, nil); err == nil ||
-		!strings.Contains(err.Error(), "KVM peer's initramfs") {
+	if err := writePeerInitrd(dst, []kvmhost.File{{Name: "x", Host: filepath.Join(dir, "missing")}}, nil); err == nil ||
+		!strings.Contains(err.Error(), "KVM host's initramfs") {
 		t.Errorf("missing file: %v", err)
 	}
 }

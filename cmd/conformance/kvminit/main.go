@@ -20,10 +20,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"grove/cmd/conformance/peer"
+	"grove/internal/kvmhost"
 )
-
-// ldPath is where the runner puts QEMU's libraries (their host paths).
-const ldPath = "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib64:/usr/lib64"
 
 func main() {
 	con := console()
@@ -59,7 +57,7 @@ func setup() ([]peer.Test, error) {
 			return nil, fmt.Errorf("mount %s on %s: %v", m.fs, m.dir, err)
 		}
 	}
-	for _, m := range []string{"irqbypass", "kvm", "kvm-amd"} {
+	for _, m := range kvmhost.Modules {
 		if err := loadModule("/modules/" + m + ".ko"); err != nil {
 			return nil, fmt.Errorf("loading %s: %v", m, err)
 		}

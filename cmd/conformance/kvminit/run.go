@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"grove/cmd/conformance/peer"
+	"grove/internal/kvmhost"
 )
 
 // qemu is the host's QEMU at its host path: QEMU finds its firmware
@@ -42,7 +43,7 @@ func runOnce(con io.Writer, t peer.Test) (silent bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), t.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu, t.Args...)
-	cmd.Env = []string{"LD_LIBRARY_PATH=" + ldPath, "HOME=/tmp", "TMPDIR=/tmp"}
+	cmd.Env = []string{"LD_LIBRARY_PATH=" + kvmhost.LibraryPath, "HOME=/tmp", "TMPDIR=/tmp"}
 	stdout, err := cmd.StdoutPipe()
 	var stderr io.ReadCloser
 	if err == nil {

@@ -4,8 +4,12 @@
 // /dev/kvm that loops on CPUID (exits KVM handles in the kernel) and on
 // port writes (exits to this program), and prints the cost of each as
 // "kvm: cpuid-exit N ns" and "kvm: io-exit-user N ns", the best of a few
-// rounds, then "kvm: done" and powers off. Only the syscall package: the
+// rounds, then "kvm: done" and powers off. Only the standard library: the
 // KVM ABI is in kvm.go.
+//
+// With `linux-boot` as its argument (after `--` on the kernel's command
+// line) it is instead the QEMU/KVM peer of BenchmarkLinuxBoot
+// (linuxboot.go).
 package main
 
 import (
@@ -25,6 +29,9 @@ func main() {
 	out, err := setup()
 	if err != nil {
 		fail(out, err)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "linux-boot" {
+		linuxBoot(out)
 	}
 	vm, err := newVM(guestCode(cpuidPerRound, ioPerRound))
 	if err != nil {
