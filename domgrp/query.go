@@ -14,6 +14,15 @@ func (t *Table) GetInfo(r *rcu.Reader, gid GroupID) (Info, error) {
 	return info(snap, snap.Group(gid))
 }
 
+// GroupOf returns the group domain dom is in, read under one read-side
+// section on r; false if dom is not registered.
+func (t *Table) GroupOf(r *rcu.Reader, dom DomID) (GroupID, bool) {
+	r.Lock()
+	defer r.Unlock()
+	d, ok := t.snap.Load(r).Domain(dom)
+	return d.Group, ok
+}
+
 // GetInfoByName describes the group called name, as GetInfo does. ESRCH if
 // no group has that name ("" included).
 func (t *Table) GetInfoByName(r *rcu.Reader, name string) (Info, error) {

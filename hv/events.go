@@ -3,6 +3,7 @@ package hv
 import (
 	"sync"
 
+	"grove/domgrp"
 	"grove/errno"
 	"grove/hv/abi"
 )
@@ -76,8 +77,10 @@ func hcallEventOp(v *VCPU, x *exitState, a [5]uint64) (int64, outcome) {
 	if !ok {
 		return 0, resume
 	}
+	h := v.dom.hv
+	g, _ := h.groups.GroupOf(h.rcu.Reader(readerSlot(v)), domgrp.DomID(ev.domain))
 	b := make([]byte, abi.EventSize)
-	abi.Event{Kind: ev.kind, Domain: uint16(ev.domain), Lost: lost, Reason: ev.reason}.Encode(b)
+	abi.Event{Kind: ev.kind, Domain: uint16(ev.domain), Group: uint16(g), Lost: lost, Reason: ev.reason}.Encode(b)
 	if v.mem.copyOut(a[1], b) != nil {
 		v.dom.hv.events.push(ev) // not delivered: keep it (at the back)
 		return errno.EFAULT.Ret(), resume

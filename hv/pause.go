@@ -22,6 +22,12 @@ func (d *Domain) Pause() error {
 // whole group at once). A crashed or shut-down domain keeps counting, so a
 // group holding one can still be paused and unpaused; a dying one cannot.
 func (d *Domain) pauseCount1() error {
+	logged := false
+	defer func() {
+		if logged { // after the scheduler's lock: console output is slow under TCG
+			d.logf("paused") // the console shows the order of group and ordered pauses
+		}
+	}()
 	s := d.hv.sched
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -37,7 +43,7 @@ func (d *Domain) pauseCount1() error {
 	}
 	if d.pauseCount == 1 {
 		d.hv.queueEventLocked(event{abi.EventPaused, d.ID, ""})
-		d.logf("paused") // the console shows the order of group and ordered pauses
+		logged = true
 	}
 	d.state = domPaused
 	for _, v := range d.vcpus {
@@ -69,6 +75,12 @@ func (d *Domain) waitDescheduled() {
 
 // Unpause drops a controller pause; at zero the domain runs again.
 func (d *Domain) Unpause() error {
+	logged := false
+	defer func() {
+		if logged { // after the scheduler's lock, as in pauseCount1
+			d.logf("unpaused")
+		}
+	}()
 	s := d.hv.sched
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,7 +94,7 @@ func (d *Domain) Unpause() error {
 	d.state = domRunning
 	if d.started { // the first unpause just starts a new domain
 		d.hv.queueEventLocked(event{abi.EventUnpaused, d.ID, ""})
-		d.logf("unpaused")
+		logged = true
 	}
 	d.started = true
 	for _, v := range d.vcpus {

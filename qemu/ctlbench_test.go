@@ -16,11 +16,12 @@ import (
 	"grove/ctl/proto"
 )
 
-// The control channel's latency and dom0's idle cost, interrupt-driven
-// (the agent's default: COM2's interrupt and domain events as VIRQs)
-// against the agent's "poll" mode (the old channel: trapped port I/O, COM2
-// polled every 5 ms, events every 50 ms), each in its own boot of the same
-// image with 8 heartbeat guests.
+// The control channel's latency and dom0's idle cost in three boots of the
+// same image with 8 heartbeat guests: the agent as it is by default
+// (COM2's interrupt and domain events as VIRQs, and the shared-memory rings
+// grovectl asks for: ctl/ring), the same agent reached over the serial line
+// alone (proto.DialSerial, grovectl --serial), and its "poll" mode (the old
+// channel: trapped port I/O, COM2 polled every 5 ms, events every 50 ms).
 
 // ctlFigures are one mode's medians.
 type ctlFigures struct {
@@ -38,27 +39,40 @@ const (
 
 // BenchmarkControlChannel reports the medians of a `list` round trip, of a
 // tiny request, of a group pause of 8 members and of a whole `grovectl
-// list` process, and dom0's idle exit rate, interrupt-driven against the
-// poll mode.
+// list` process over the rings against the serial line alone, and dom0's
+// idle exit rate, interrupt-driven against the poll mode, with the poll
+// mode's figures beside.
 func BenchmarkControlChannel(b *testing.B) {
 	rep := newReport(b, "control-channel")
-	poll := measureChannel(b, "poll")
-	irq := measureChannel(b, "")
-	rep.add("list round trip", "ms", ms(irq.list)).vs("poll mode", ms(poll.list)).want(atMost(ms(targetRTT), 12))
-	rep.add("events.subscribe (tiny request)", "ms", ms(irq.tiny)).vs("poll mode", ms(poll.tiny))
-	rep.add("group pause, 8 members", "ms", ms(irq.groupPause)).vs("poll mode", ms(poll.groupPause)).want(atMost(ms(targetRTT), 12))
-	rep.add("grovectl list (whole process)", "ms", ms(irq.grovectl)).vs("poll mode", ms(poll.grovectl))
-	rep.add("dom0 idle exits", "/s", irq.idleExits).vs("poll mode", poll.idleExits).want(atMost(targetExits, 12))
+	poll := measureChannel(b, "poll", true)
+	serial := measureChannel(b, "", true)
+	rings := measureChannel(b, "", false)
+	rep.add("list round trip", "ms", ms(rings.list)).vs("serial line", ms(serial.list)).want(atMost(ms(targetRTT), 12))
+	rep.add("events.subscribe (tiny request)", "ms", ms(rings.tiny)).vs("serial line", ms(serial.tiny))
+	rep.add("group pause, 8 members", "ms", ms(rings.groupPause)).vs("serial line", ms(serial.groupPause)).want(atMost(ms(targetRTT), 12))
+	rep.add("grovectl list (whole process)", "ms", ms(rings.grovectl)).vs("serial line", ms(serial.grovectl))
+	rep.add("dom0 idle exits", "/s", rings.idleExits).vs("poll mode", poll.idleExits).want(atMost(targetExits, 12))
+	rep.add("poll mode: list round trip", "ms", ms(poll.list)).vs("rings", ms(rings.list))
+	rep.add("poll mode: group pause, 8 members", "ms", ms(poll.groupPause)).vs("rings", ms(rings.groupPause))
 }
 
 // measureChannel boots Grove with the agent given args and 8 heartbeat
-// guests, and measures the figures.
-func measureChannel(b *testing.B, args string) ctlFigures {
+// guests, and measures the figures, over the serial line alone if
+// serialOnly.
+func measureChannel(b *testing.B, args string, serialOnly bool) ctlFigures {
 	im := Build(b)
 	sock := filepath.Join(b.TempDir(), "grove.sock")
 	r := Start(b, "ctlbench", Boot{Kernel: im.Grove, Control: sock, Append: strings.Repeat("guest=heartbeat ", ctlMembers),
 		Initrd: im.Agent + " name=dom0 privileged " + args, Timeout: 10 * time.Minute})
-	c := dialAgent(b, r, sock, fmt.Sprintf("grove: created d%d (heartbeat)", ctlMembers))
+	r.ExpectAll(60*time.Second, "(d0) agent: control domain up", fmt.Sprintf("grove: created d%d (heartbeat)", ctlMembers))
+	dial, flags := proto.Dial, []string{}
+	if serialOnly {
+		dial, flags = proto.DialSerial, []string{"--serial"}
+	}
+	c, err := dial(sock, 10*time.Second)
+	if err != nil {
+		b.Fatalf("dialing the agent: %v", err)
+	}
 	ctx := context.Background()
 	var f ctlFigures
 	f.idleExits = idleExits(b, r)
@@ -80,7 +94,7 @@ func measureChannel(b *testing.B, args string) ctlFigures {
 	c.Close() // the socket takes one client: grovectl's turn
 	bin := grovectl(b)
 	f.grovectl = medianOf(ctlReps/3, func() {
-		if out, err := exec.Command(bin, "--socket", sock, "list").CombinedOutput(); err != nil {
+		if out, err := exec.Command(bin, append([]string{"--socket", sock, "list"}, flags...)...).CombinedOutput(); err != nil {
 			b.Fatalf("grovectl list: %v\n%s", err, out)
 		}
 	})

@@ -19,6 +19,7 @@ type app struct {
 	configPath string
 	jsonOut    bool
 	timeout    time.Duration
+	serialOnly bool
 
 	ctx     context.Context
 	cl      *proto.Client
@@ -46,6 +47,7 @@ func (a *app) rootCmd() *cobra.Command {
 	f.StringVar(&a.socket, "socket", sock, "the Grove instance's control socket ($GROVE_SOCKET)")
 	f.StringVar(&a.configPath, "config", "", "group config (TOML) for group names, ordering rules and reactions")
 	f.DurationVar(&a.timeout, "timeout", proto.DefaultTimeout, "deadline of each call to the agent")
+	f.BoolVar(&a.serialOnly, "serial", false, "keep to the serial line, without the shared-memory rings beside the socket")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(a.listCmd(), a.domainCmd("pause", proto.OpPause, "Pause a domain"),
 		a.domainCmd("unpause", proto.OpUnpause, "Unpause a domain"),
@@ -76,7 +78,11 @@ func (a *app) addJSON(cmd *cobra.Command) *cobra.Command {
 // client connects on first use, so usage errors never wait for a socket.
 func (a *app) client() (*proto.Client, error) {
 	if a.cl == nil {
-		cl, err := a.dial(a.socket, a.timeout)
+		dial := a.dial
+		if a.serialOnly {
+			dial = proto.DialSerial
+		}
+		cl, err := dial(a.socket, a.timeout)
 		if err != nil {
 			return nil, err
 		}

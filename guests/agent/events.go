@@ -58,20 +58,7 @@ func forward(buf []byte) {
 func decodeEvent(e abi.Event) proto.Event {
 	kind := map[uint32]string{abi.EventCrashed: proto.EventCrashed, abi.EventShutdown: proto.EventShutdown,
 		abi.EventPaused: proto.EventPaused, abi.EventUnpaused: proto.EventUnpaused}[e.Kind]
-	dom := int(e.Domain)
-	g := 0
-	if ids, err := groupList(); err == nil {
-		for _, id := range ids {
-			if gi, err := groupInfo(int(id)); err == nil {
-				for _, m := range gi.Members {
-					if m == dom {
-						g = int(id)
-					}
-				}
-			}
-		}
-	}
-	return proto.Event{Kind: kind, Domain: dom, Group: g, Reason: e.Reason}
+	return proto.Event{Kind: kind, Domain: int(e.Domain), Group: int(e.Group), Reason: e.Reason}
 }
 
 // Reactions: standing policy from `grovectl apply`, carried out here so it

@@ -12,7 +12,8 @@ import "encoding/binary"
 //	offset size field
 //	0      4    kind (EventCrashed, ...)
 //	4      2    domain
-//	6      2    padding
+//	6      2    group: the domain's group when the event was taken (0: the
+//	            null group, or the domain is gone)
 //	8      4    lost: events dropped before this one (queue overflow)
 //	12     4    padding
 //	16     112  reason, NUL-terminated (at most EventReasonMax bytes)
@@ -33,6 +34,7 @@ const (
 type Event struct {
 	Kind   uint32
 	Domain uint16
+	Group  uint16
 	Lost   uint32
 	Reason string // cut to EventReasonMax bytes by Encode
 }
@@ -42,6 +44,7 @@ func (e Event) Encode(b []byte) {
 	le := binary.LittleEndian
 	le.PutUint32(b, e.Kind)
 	le.PutUint16(b[4:], e.Domain)
+	le.PutUint16(b[6:], e.Group)
 	le.PutUint32(b[8:], e.Lost)
 	r := b[EventReasonOff:EventSize]
 	clear(r)
@@ -54,7 +57,7 @@ func DecodeEvent(b []byte) (Event, bool) {
 		return Event{}, false
 	}
 	le := binary.LittleEndian
-	return Event{Kind: le.Uint32(b), Domain: le.Uint16(b[4:]), Lost: le.Uint32(b[8:]),
+	return Event{Kind: le.Uint32(b), Domain: le.Uint16(b[4:]), Group: le.Uint16(b[6:]), Lost: le.Uint32(b[8:]),
 		Reason: cString(b[EventReasonOff : EventReasonOff+EventReasonMax])}, true
 }
 

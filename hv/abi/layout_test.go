@@ -33,6 +33,7 @@ func TestUnionLayouts(t *testing.T) {
 		{"infolist.num_domains", InfoList{Num: 0x44 << 24}.Encode, 19, 0x44},
 		{"event.kind", Event{Kind: 0x11}.Encode, 0, 0x11},
 		{"event.domain", Event{Domain: 0x22}.Encode, 4, 0x22},
+		{"event.group", Event{Group: 0x44}.Encode, 6, 0x44},
 		{"event.lost", Event{Lost: 0x33}.Encode, 8, 0x33},
 		{"event.reason", Event{Reason: "D"}.Encode, 16, 'D'},
 	} {
@@ -82,9 +83,9 @@ func TestUnionRoundTrips(t *testing.T) {
 func TestEventReasonIsCut(t *testing.T) {
 	long := string(bytes.Repeat([]byte("r"), 200))
 	b := bytes.Repeat([]byte{0xee}, EventSize)
-	Event{Kind: EventCrashed, Domain: 7, Lost: 2, Reason: long}.Encode(b)
+	Event{Kind: EventCrashed, Domain: 7, Group: 3, Lost: 2, Reason: long}.Encode(b)
 	got, ok := DecodeEvent(b)
-	if !ok || got.Kind != EventCrashed || got.Domain != 7 || got.Lost != 2 || got.Reason != long[:EventReasonMax] {
+	if !ok || got.Kind != EventCrashed || got.Domain != 7 || got.Group != 3 || got.Lost != 2 || got.Reason != long[:EventReasonMax] {
 		t.Fatalf("decoded %+v", got)
 	}
 	if b[EventSize-1] != 0 {
