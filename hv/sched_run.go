@@ -1,6 +1,7 @@
 package hv
 
 import (
+	"slices"
 	"time"
 
 	"grove/kernel"
@@ -35,8 +36,29 @@ func (s *Scheduler) raiseLocked(v *VCPU, vec uint8) {
 	switch v.state {
 	case vcpuBlocked:
 		s.enqueueLocked(v)
+		s.boostLocked(v)
 	case vcpuRunning:
 		s.kickLocked(v)
+	}
+}
+
+// boostLocked runs v, a control-domain vCPU an interrupt just woke, next on
+// its CPU, preempting an ordinary vCPU running there: the control domain
+// answers the host (a request, a domain event) in well under a slice, and
+// otherwise waits behind every guest queued there (Xen's credit scheduler
+// boosts woken vCPUs for the same reason). Gang members are left to their
+// turn. Caller holds s.mu.
+func (s *Scheduler) boostLocked(v *VCPU) {
+	if !v.dom.Privileged || v.state != vcpuRunnable || v.isGang() {
+		return
+	}
+	c := s.cpus[v.cpu]
+	if i := slices.Index(c.runq, v); i > 0 {
+		copy(c.runq[1:i+1], c.runq[:i])
+		c.runq[0] = v
+	}
+	if cur := c.cur; cur != nil && !cur.dom.Privileged && !cur.isGang() {
+		s.kickLocked(cur)
 	}
 }
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -32,6 +33,10 @@ func watchEvents(poll bool) {
 		switch {
 		case r == 1:
 			forward(buf)
+			// A hypercall does not give up the agent's one P: yield, so a
+			// request that came meanwhile (its reader woke on COM2's
+			// interrupt) is not answered only after the whole burst.
+			runtime.Gosched()
 		case poll:
 			time.Sleep(50 * time.Millisecond)
 		default: // drained: raised again by the next event, or already
