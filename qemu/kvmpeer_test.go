@@ -91,8 +91,9 @@ var kvmBootLine = regexp.MustCompile(`kvm: linux-boot (\S+) (\d+) ms\n`)
 // returns the median times from QEMU's start to line by variant name.
 // Without `make linux`'s files it returns an error, unless
 // GROVE_REQUIRE_LINUX is set: then the benchmark fails. A peer that fails
-// (docs/linux.md: on QEMU 7.2's TCG its guest has hung early in boot) is
-// an error too, its console logged: the benchmark's other rows stand.
+// (docs/linux.md: on QEMU 7.2's TCG its guest hangs early in boot unless
+// the KVM host has one vCPU, kvmLinuxHostArgs) is an error too, its
+// console logged: the benchmark's other rows stand.
 func kvmLinuxBoots(b *testing.B, variants []linuxBootVariant, line string) (map[string]time.Duration, error) {
 	if err := kvmPeerFiles(b, "initramfs.cpio"); err != nil {
 		return nil, err
