@@ -24,6 +24,7 @@ type linuxBoots struct {
 	Line    string        `json:"line"`    // the guest's line that ends a boot
 	Runs    int           `json:"runs"`    // boots of each command line
 	Timeout time.Duration `json:"timeout"` // for one boot
+	Echo    bool          `json:"echo"`    // copy the guest's serial output to the console as it comes (for experiments)
 	Boots   []struct {
 		Name    string `json:"name"` // one word
 		Cmdline string `json:"cmdline"`
@@ -56,7 +57,7 @@ func linuxBoot(out *os.File) {
 	}
 	for _, v := range cfg.Boots {
 		for i := range cfg.Runs {
-			d, err := bootOnce(cfg, v.Cmdline)
+			d, err := bootOnce(cfg, v.Cmdline, out)
 			if err != nil {
 				fail(out, fmt.Errorf("%s, boot %d: %v", v.Name, i+1, err))
 			}
@@ -70,7 +71,7 @@ func linuxBoot(out *os.File) {
 // bootOnce runs QEMU until cfg.Line appears on its standard output (or
 // cfg.Timeout passes, or QEMU ends), kills it, and returns the time to the
 // line.
-func bootOnce(cfg linuxBoots, cmdline string) (time.Duration, error) {
+func bootOnce(cfg linuxBoots, cmdline string, out *os.File) (time.Duration, error) {
 	cmd := exec.Command(qemuPath, append(cfg.Args, "-append", cmdline)...)
 	cmd.Env = []string{"LD_LIBRARY_PATH=" + ldPath, "HOME=/tmp", "TMPDIR=/tmp"}
 	stderr := &tailWriter{}
@@ -80,6 +81,10 @@ func bootOnce(cfg linuxBoots, cmdline string) (time.Duration, error) {
 		return 0, err
 	}
 	w := &watch{line: []byte(cfg.Line), found: make(chan time.Duration, 1), done: make(chan struct{})}
+	if cfg.Echo {
+		w.echo = out
+		cmd.Stderr = io.MultiWriter(stderr, out)
+	}
 	w.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -112,6 +117,7 @@ type watch struct {
 	found chan time.Duration
 	done  chan struct{}
 	tail  tailWriter
+	echo  io.Writer // if not nil, gets the output too
 }
 
 func (w *watch) read(r io.Reader) {
@@ -131,7 +137,9 @@ func (w *watch) read(r io.Reader) {
 				window = window[max(0, len(window)-len(w.line)):]
 			}
 			w.tail.Write(buf[:n])
-
+			if w.echo != nil {
+				w.echo.Write(buf[:n])
+			}
 		}
 		if err != nil {
 			return

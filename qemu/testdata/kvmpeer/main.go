@@ -15,6 +15,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -75,13 +76,16 @@ func setup() (*os.File, error) {
 	return out, nil
 }
 
+// loadModule loads the module at path with the parameters in the file
+// beside it with .params for .ko, if there is one ("vgif=0 avic=0").
 func loadModule(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	params := []byte{0}
+	p, _ := os.ReadFile(strings.TrimSuffix(path, ".ko") + ".params")
+	params := append([]byte(strings.TrimSpace(string(p))), 0)
 	const sysFinitModule = 313
 	_, _, e := syscall.Syscall(sysFinitModule, f.Fd(), uintptrOf(&params[0]), 0)
 	if e != 0 && e != syscall.EEXIST {
