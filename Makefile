@@ -109,7 +109,7 @@ bench: prereqs image linux
 	@$(GO) test -run '^$$' -bench . -benchmem ./rcu/ ./domgrp/ >$(BENCH_DIR)/host-bench.txt 2>&1 || \
 		{ cat $(BENCH_DIR)/host-bench.txt; exit 1; }
 	GROVE_HOST_BENCH=$(CURDIR)/$(BENCH_DIR)/host-bench.txt GROVE_REQUIRE_LINUX=1 GROVE_IMAGE=$(CURDIR)/$(IMAGE) \
-		$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m $(BENCHFLAGS) ./qemu/
+		$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 45m $(BENCHFLAGS) ./qemu/
 
 # kvm-unit-tests' x86 suite directly under QEMU TCG and as Grove domains,
 # side by side (docs/conformance.md). KUT=DIR is a kvm-unit-tests build;

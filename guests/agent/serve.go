@@ -70,6 +70,9 @@ func serveFrom(dec *proto.Decoder, enc *proto.Encoder, timing bool, in *serialRe
 				break
 			}
 			info, err := shm.reset()
+			if err == nil {
+				in.setTrigger(true) // doorbells from now on
+			}
 			resp = respond(m.Request.ID, info, err)
 		default:
 			resp = answer(m.Request)
@@ -82,12 +85,16 @@ func serveFrom(dec *proto.Decoder, enc *proto.Encoder, timing bool, in *serialRe
 			continue
 		}
 		// The request's line from its first bytes read to its end (0: it
-		// came in one read with the line before, or by the ring), the
-		// answer, and its writing out; printed after, so not counted.
+		// came in one read with the line before), or from the ring's
+		// doorbell to the request read; the answer; and its writing out;
+		// printed after, so not counted.
 		var recv int64
-		if in != nil && in.lineAt != 0 {
+		switch {
+		case in != nil && in.lineAt != 0:
 			recv = t1 - in.lineAt
 			in.lineAt = 0
+		case in == nil:
+			recv = t1 - shm.bellAt.Load() // from its doorbell
 		}
 		fmt.Printf("agent: timing %s: receive %d µs, answer %d µs, send %d µs\n",
 			m.Request.Op, recv/1000, (t2-t1)/1000, (t3-t2)/1000)
