@@ -18,17 +18,45 @@ import (
 // reaches the host whole and in order.
 
 // 1,000 requests back to back over one connection (grovectl's client
-// library): pause a domain, list, unpause it, ask for a group that does not
-// exist; every answer is checked against what the request implies.
+// library) through the shared-memory rings, then 200 over the serial line
+// alone on a new connection, then 200 through the rings again (the agent
+// switches each time): pause a domain, list, unpause it, ask for a group
+// that does not exist; every answer is checked against what the request
+// implies.
 func TestControlBackToBack(t *testing.T) {
 	im := Build(t)
 	hb := im.Heartbeat
 	sock := filepath.Join(t.TempDir(), "grove.sock")
 	r := Start(t, "backtoback", Boot{Kernel: im.Grove, Control: sock, Timeout: 5 * time.Minute,
 		Initrd: im.Agent + " name=dom0 privileged," + hb + " name=a," + hb + " name=b," + hb + " name=c"})
-	c := dialAgent(t, r, sock, "grove: created d3 (c)")
+	c := dialAgent(t, r, sock, "grove: created d3 (c)", "(d0) agent: host channel: shared memory at")
+	for _, step := range []struct {
+		n      int
+		serial bool
+	}{{1000, false}, {200, true}, {200, false}} {
+		if c == nil {
+			dial, want := proto.Dial, "rings"
+			if step.serial {
+				dial, want = proto.DialSerial, "serial"
+			}
+			var err error
+			if c, err = dial(sock, 10*time.Second); err != nil {
+				t.Fatalf("dialing again: %v", err)
+			}
+			if c.Transport() != want {
+				t.Fatalf("transport %s, want %s", c.Transport(), want)
+			}
+		}
+		backToBack(t, c, step.n)
+		c.Close()
+		c = nil
+	}
+	r.Send("halt\r")
+	r.WantStatus(StatusSuccess)
+}
+
+func backToBack(t *testing.T, c *proto.Client, n int) {
 	ctx := context.Background()
-	const n = 1000
 	names := []string{"dom0", "a", "b", "c"}
 	t0 := time.Now()
 	for i := 0; i < n; i += 4 {
@@ -52,9 +80,7 @@ func TestControlBackToBack(t *testing.T) {
 		}
 	}
 	d := time.Since(t0)
-	t.Logf("%d requests in %v (%v each)", n, d.Round(time.Millisecond), (d / n).Round(time.Microsecond))
-	r.Send("halt\r")
-	r.WantStatus(StatusSuccess)
+	t.Logf("%d requests (%s) in %v (%v each)", n, c.Transport(), d.Round(time.Millisecond), (d / time.Duration(n)).Round(time.Microsecond))
 }
 
 // checkList: every domain by name, paused only d.

@@ -180,6 +180,15 @@ func (f doorbellFilter) Read(p []byte) (int, error) {
 	}
 }
 
+// Transport names what c's lines travel by: "rings" (shared memory) or
+// "serial" (the serial line itself).
+func (c *Client) Transport() string {
+	if _, ok := c.conn.(*ringConn); ok {
+		return "rings"
+	}
+	return "serial"
+}
+
 // serialConn is the serial-line transport: the socket, doorbells dropped.
 type serialConn struct {
 	net.Conn
