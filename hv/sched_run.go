@@ -36,14 +36,15 @@ func (s *Scheduler) raiseLocked(v *VCPU, vec uint8) {
 	switch v.state {
 	case vcpuBlocked:
 		s.enqueueLocked(v)
-		s.boostLocked(v)
 	case vcpuRunning:
 		s.kickLocked(v)
 	}
 }
 
-// boostLocked runs v, a control-domain vCPU an interrupt just woke, next on
-// its CPU, preempting an ordinary vCPU running there: the control domain
+// boostLocked runs v, a control-domain vCPU a virtual IRQ (virq.go) just
+// woke, next on its CPU, preempting an ordinary vCPU running there (its
+// own timers do not: they would preempt guests many times a second for
+// the Go runtime's housekeeping): the control domain
 // answers the host (a request, a domain event) in well under a slice, and
 // otherwise waits behind every guest queued there (Xen's credit scheduler
 // boosts woken vCPUs for the same reason). Gang members are left to their

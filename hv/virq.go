@@ -27,6 +27,7 @@ func (h *Hypervisor) raiseVIRQLocked(n int) {
 	b := h.virqs[n]
 	if b.v != nil && b.v.state != vcpuDead && !b.v.irq.isPending(b.vec) {
 		h.sched.raiseLocked(b.v, b.vec)
+		h.sched.boostLocked(b.v) // the host or a domain event is waiting on it
 	}
 }
 
