@@ -185,12 +185,18 @@ func (c *Client) write(ctx context.Context, req *Request) error {
 		d.SetWriteDeadline(dl) // best effort: a conn without deadlines still works
 	}
 	if err := c.enc.Encode(req); err != nil {
+		c.mu.Lock()
+		stopped := c.err != nil
+		c.mu.Unlock()
 		c.conn.Close()
 		<-c.done
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 			return fmt.Errorf("%s: %s: agent not reading within %v: %w", c.name, req.Op, c.timeout, context.DeadlineExceeded)
+		case stopped: // the reader saw the end first: its error says why
+			return c.err
 		}
-		return c.err
+		return fmt.Errorf("%s: %s: sending: %w: %w", c.name, req.Op, ErrClosed, err)
 	}
 	return nil
 }
