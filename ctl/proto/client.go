@@ -65,7 +65,7 @@ func dial(path string, timeout time.Duration, rings bool) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot connect (is Grove running?): %w", path, dialCause(err))
 	}
-	if _, err := os.Stat(ShmPath(path)); rings && err == nil {
+	if rings { // upgrade says errNoRing, before asking the agent, if there is no file
 		rc, err := upgrade(conn, ShmPath(path), timeout)
 		switch {
 		case err == nil:

@@ -95,8 +95,6 @@ type ringConn struct {
 	bell     [64]byte   // where doorbells are read into
 }
 
-var errRingClosed = net.ErrClosed
-
 // Read returns what the agent wrote, waiting on the socket for its doorbell
 // when the ring is empty.
 func (c *ringConn) Read(p []byte) (int, error) {
@@ -104,7 +102,7 @@ func (c *ringConn) Read(p []byte) (int, error) {
 		c.mu.RLock()
 		if c.mem == nil {
 			c.mu.RUnlock()
-			return 0, errRingClosed
+			return 0, net.ErrClosed
 		}
 		n := c.reg.ToHost().Read(p)
 		c.mu.RUnlock()
@@ -127,17 +125,23 @@ func (c *ringConn) Write(p []byte) (int, error) {
 		c.mu.RLock()
 		if c.mem == nil {
 			c.mu.RUnlock()
-			return done, errRingClosed
+			return done, net.ErrClosed
 		}
-		done += c.reg.ToGuest().Write(p[done:])
+		n := c.reg.ToGuest().Write(p[done:])
 		c.mu.RUnlock()
-		if _, err := c.sock.Write([]byte{ring.Doorbell}); err != nil || done == len(p) {
-			return done, err
+		done += n
+		if n > 0 { // a full ring was rung for when it filled: the agent is reading it
+			if _, err := c.sock.Write([]byte{ring.Doorbell}); err != nil {
+				return done, err
+			}
+		}
+		if done == len(p) {
+			return done, nil
 		}
 		if !c.writeDue.IsZero() && time.Now().After(c.writeDue) {
 			return done, context.DeadlineExceeded
 		}
-		time.Sleep(100 * time.Microsecond) // the agent drains at its next doorbell
+		time.Sleep(100 * time.Microsecond) // while the agent makes room
 	}
 }
 
@@ -167,13 +171,7 @@ type doorbellFilter struct{ r io.Reader }
 func (f doorbellFilter) Read(p []byte) (int, error) {
 	for {
 		n, err := f.r.Read(p)
-		k := 0
-		for _, b := range p[:n] {
-			if b != ring.Doorbell {
-				p[k] = b
-				k++
-			}
-		}
+		k, _ := ring.StripDoorbells(p[:n])
 		if k > 0 || err != nil || n == 0 {
 			return k, err
 		}

@@ -162,3 +162,18 @@ func (q *Ring) Read(p []byte) int {
 	atomic.StoreUint32(q.tail, tail+uint32(n))
 	return n
 }
+
+// StripDoorbells takes the Doorbell bytes out of p, in place, and returns
+// how many bytes are left at its start and how many doorbells there were:
+// both sides read the serial line through it.
+func StripDoorbells(p []byte) (n, bells int) {
+	for _, c := range p {
+		if c == Doorbell {
+			bells++
+			continue
+		}
+		p[n] = c
+		n++
+	}
+	return n, bells
+}

@@ -160,3 +160,18 @@ func FuzzOpen(f *testing.F) {
 		q.Read(make([]byte, 8))
 	})
 }
+
+func TestStripDoorbells(t *testing.T) {
+	for _, c := range []struct {
+		in, out string
+		bells   int
+	}{
+		{"", "", 0}, {"\x01", "", 1}, {"{}\n", "{}\n", 0}, {"\x01{\x01}\n\x01\x01", "{}\n", 4},
+	} {
+		p := []byte(c.in)
+		n, bells := StripDoorbells(p)
+		if string(p[:n]) != c.out || bells != c.bells {
+			t.Errorf("%q: %q and %d doorbells, want %q and %d", c.in, p[:n], bells, c.out, c.bells)
+		}
+	}
+}

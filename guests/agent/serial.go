@@ -146,14 +146,12 @@ func (r *serialReader) Read(p []byte) (int, error) {
 // withoutDoorbells takes the ring's Doorbell bytes out of p, passing each
 // on, and returns how many bytes are left at its start.
 func (r *serialReader) withoutDoorbells(p []byte) int {
-	n := 0
-	for _, c := range p {
-		if c == ring.Doorbell && r.shm != nil {
+	n := len(p)
+	if r.shm != nil {
+		var bells int
+		if n, bells = ring.StripDoorbells(p); bells > 0 {
 			r.shm.doorbell()
-			continue
 		}
-		p[n] = c
-		n++
 	}
 	if n > 0 {
 		r.setTrigger(false) // a host speaking on the line itself
