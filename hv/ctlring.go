@@ -1,11 +1,13 @@
 package hv
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
 	"grove/errno"
 	"grove/hv/abi"
+	"grove/hv/npt"
 	"grove/kernel"
 )
 
@@ -134,18 +136,18 @@ func sysctlCtlRing(v *VCPU, c *abi.Ctl) error {
 	defer h.shm.mu.Unlock()
 	switch h.shm.mappedTo {
 	case d: // asked again: it is there
-		abi.CtlRing{Addr: base, Size: h.shm.size}.Encode(c.Union[:])
-		return nil
 	case nil:
+		for gpa := base; gpa < end; gpa += kernel.PageSize {
+			// ErrMapped: a page an earlier call mapped before it ran out
+			// of table pages (nothing else lies here: checked above).
+			if err := d.ram.npt.Map4K(gpa, gpa); err != nil && !errors.Is(err, npt.ErrMapped) {
+				return errno.ENOMEM
+			}
+		}
+		h.shm.mappedTo = d
 	default:
 		return errno.EBUSY // one channel, one control domain
 	}
-	for gpa := base; gpa < end; gpa += kernel.PageSize {
-		if err := d.ram.npt.Map4K(gpa, gpa); err != nil {
-			return errno.ENOMEM
-		}
-	}
-	h.shm.mappedTo = d
 	abi.CtlRing{Addr: base, Size: h.shm.size}.Encode(c.Union[:])
 	return nil
 }
