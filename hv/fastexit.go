@@ -3,6 +3,7 @@ package hv
 import (
 	"grove/errno"
 	"grove/hv/abi"
+	"grove/hv/pc"
 	"grove/hv/svm"
 )
 
@@ -10,7 +11,8 @@ import (
 // exits inside the VMRUN long call, from tables made here out of the same
 // functions the Go handlers use, so the guest sees the same either way:
 // CPUID from v.cpuid, a hypercall number outside the table with -ENOSYS as
-// hypercall does, debug-port bytes into the domain's console in order. The
+// hypercall does, debug-port bytes into the domain's console in order, and
+// a PC guest's COM1 LSR reads and THR writes as its model would answer them. The
 // scheduler (sched_run.go) tells it at each entry which interrupt it
 // offered, stops it when a kick comes (kickLocked), and folds its exit
 // count and console bytes in after each run.
@@ -28,6 +30,12 @@ const (
 var exitPathNames = [...]string{"fast", "go", "floor"}
 
 func (p exitPath) String() string { return exitPathNames[p] }
+
+// The fast path reads the UART's state word with the model's bits.
+const (
+	_ = uint(pc.UARTFastLSR-svm.UARTLSR) + uint(svm.UARTLSR-pc.UARTFastLSR)
+	_ = uint(pc.UARTFastTHR-svm.UARTTHR) + uint(svm.UARTTHR-pc.UARTFastTHR)
+)
 
 // goHypercalls has bit n set for each hypercall number n with a Go
 // handler; the fast path answers the others as hypercall does.
@@ -53,6 +61,14 @@ func (v *VCPU) setupFast() {
 	// instructions after the HLT run first (kvm-unit-tests' ioapic
 	// "sti; hlt; cli" loop never took its interrupt; docs/qemu-tcg.md).
 	v.fast.AnswerHLT(v.lapic == nil)
+	// A PC-platform guest's COM1: Linux's console writes each byte as an
+	// LSR read and a THR write, answered here while the UART's state
+	// word says the model would do nothing else (pc.UART.FastState).
+	if p := v.dom.pc; p != nil && p.uart != nil {
+		v.fast.UART(pc.COM1Port, p.uart.FastState())
+	} else {
+		v.fast.UART(0, nil)
+	}
 	if on {
 		v.fast.SetCPUID(v.fastCPUID())
 	}

@@ -91,11 +91,18 @@ func testGuestRAM() error {
 	return nil
 }
 
-// waitState polls until d reaches state st.
+// waitState polls until d reaches state st. A domain that crashed instead
+// fails the wait at once, with the reason, rather than at the limit.
 func waitState(d *Domain, st string, limit time.Duration) error {
 	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if d.Info().State == st {
+		switch got := d.Info().State; {
+		case got == st:
 			return nil
+		case got == "crashed":
+			d.hv.sched.mu.Lock()
+			why := d.crashReason
+			d.hv.sched.mu.Unlock()
+			return fmt.Errorf("d%d crashed while waiting for %s: %s", d.ID, st, why)
 		}
 	}
 	return fmt.Errorf("d%d is %s after %v, want %s", d.ID, d.Info().State, limit, st)

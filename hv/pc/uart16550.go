@@ -1,6 +1,9 @@
 package pc
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // A 16550A UART as the PC's COM ports have it (National Semiconductor
 // PC16550D datasheet, "UART with FIFOs"; register and bit names as there).
@@ -117,6 +120,46 @@ type UART struct {
 	rxN        int // bytes waiting; the first min(rxN, depth) are the FIFO
 	dropped    uint64
 	lowSeen    bool // the interrupt output was low after a change since the last sync
+
+	// fast is what the exit fast path may answer without the model
+	// (FastState); written under mu, read by any CPU.
+	fast uint32
+}
+
+// Bits of FastState's word, above the LSR value in bits 7-0.
+const (
+	// UARTFastLSR: reading LSR would return bits 7-0 and change nothing.
+	UARTFastLSR = 1 << 8
+	// UARTFastTHR: writing THR would only send the byte (no interrupt,
+	// loopback or divisor latch in the way).
+	UARTFastTHR = 1 << 9
+)
+
+// FastState is a word the hypervisor's exit fast path reads (atomically,
+// any CPU) to answer an LSR read or a THR write by itself, exactly as the
+// model would: LSR's value with UARTFastLSR when the read has no side
+// effect, UARTFastTHR when a write to THR would only pass the byte to out.
+// Linux's 8250 console writes a byte as an LSR read and a THR write with
+// IER cleared; each is an exit, and these are most of a booting kernel's.
+// The word is kept current by every change of the model's state; a byte
+// arriving from the console while a vCPU runs is seen at its next LSR
+// read, as if it came a moment later.
+func (u *UART) FastState() *uint32 { return &u.fast }
+
+// publishLocked recomputes FastState's word after a change.
+func (u *UART) publishLocked() {
+	var w uint32
+	lsr := uint32(lsrTHRE | lsrTEMT)
+	if u.rxN > 0 {
+		lsr |= lsrDR
+	}
+	if u.lsrErr == 0 && (u.rxN == 0 || !u.rxBreak[u.rxHead]) {
+		w |= UARTFastLSR | lsr
+	}
+	if u.lcr&lcrDLAB == 0 && u.mcr&mcrLOOP == 0 && u.ier&ierETBEI == 0 {
+		w |= UARTFastTHR
+	}
+	atomic.StoreUint32(&u.fast, w)
 }
 
 // NewUART returns a UART whose transmitted bytes go to out and whose
@@ -126,7 +169,9 @@ func NewUART(out func(b byte), irq IRQ) *UART {
 	if irq == nil {
 		irq = NoIRQ
 	}
-	return &UART{out: out, irq: irq, trigger: 1, msr: msCTS | msDSR | msDCD}
+	u := &UART{out: out, irq: irq, trigger: 1, msr: msCTS | msDSR | msDCD}
+	u.publishLocked()
+	return u
 }
 
 // Ranges is the UART's claim at base (COM1Port for COM1).
@@ -139,6 +184,7 @@ func (u *UART) Ranges(base uint16, name string) []PortRange {
 func (u *UART) Receive(p []byte) int {
 	u.mu.Lock()
 	n := u.receiveLocked(p)
+	u.publishLocked()
 	u.mu.Unlock()
 	u.sync()
 	return n
@@ -183,6 +229,7 @@ func (u *UART) Break(p []byte) int {
 	if u.queueLocked(0, true) {
 		n = u.receiveLocked(p)
 	}
+	u.publishLocked()
 	u.mu.Unlock()
 	u.sync()
 	return n
@@ -203,6 +250,7 @@ func (u *UART) Write(off uint64, size int, val uint64) {
 func (u *UART) readReg(off uint64) uint8 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	defer u.publishLocked()
 	defer u.noteLevelLocked() // after the read's effect, before the unlock
 	dlab := u.lcr&lcrDLAB != 0
 	switch off {
@@ -259,6 +307,7 @@ func (u *UART) writeReg(off uint64, v uint8) {
 		u.scr = v
 	} // LSR and MSR writes are factory-test only: ignored
 	u.noteLevelLocked()
+	u.publishLocked()
 	u.mu.Unlock()
 	u.sync()
 }
@@ -273,6 +322,7 @@ func (u *UART) transmit(v uint8) {
 	loop := u.mcr&mcrLOOP != 0
 	if loop {
 		u.receiveLocked([]byte{v})
+		u.publishLocked()
 	}
 	u.noteLevelLocked()
 	u.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -381,8 +382,95 @@ func FuzzUART(f *testing.F) {
 				r.in(uint64(op & 7))
 			}
 			checkUART(t, r)
+			checkFastState(t, r)
 		}
 	})
+}
+
+// uartSnap is a UART's state as the guest can observe it. thrPending only
+// matters while ETBEI is on: turning ETBEI on sets it afresh.
+type uartSnap struct {
+	ier, lcr, mcr, scr, dll, dlm, lsrErr, msr uint8
+	fifoOn, thrPending                        bool
+	trigger, rxHead, rxN                      int
+	rx                                        [UARTInputBuffer]byte
+	rxBreak                                   [UARTInputBuffer]bool
+}
+
+func snapUART(u *UART) uartSnap {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return uartSnap{u.ier, u.lcr, u.mcr, u.scr, u.dll, u.dlm, u.lsrErr, u.msr,
+		u.fifoOn, u.thrPending && u.ier&ierETBEI != 0, u.trigger, u.rxHead, u.rxN, u.rx, u.rxBreak}
+}
+
+// checkFastState holds the exit fast path to FastState's word: where it
+// says an LSR read or a THR write may be answered without the model, doing
+// it through the model must give the word's value (or send just the byte)
+// and change nothing else, the interrupt line included.
+func checkFastState(t *testing.T, r *uartRig) {
+	t.Helper()
+	w := atomic.LoadUint32(r.u.FastState())
+	if w&UARTFastLSR != 0 {
+		before, levels := snapUART(r.u), len(r.line.levels)
+		if got := r.in(uartLSR); uint32(got) != w&0xff {
+			t.Fatalf("LSR read %#x, the fast word says %#x", got, w&0xff)
+		}
+		if after := snapUART(r.u); after != before || len(r.line.levels) != levels {
+			t.Fatalf("an LSR read the fast word allows changed the UART:\n%+v\n%+v", before.short(), after.short())
+		}
+	}
+	if w&UARTFastTHR != 0 {
+		before, levels, sent := snapUART(r.u), len(r.line.levels), r.out.Len()
+		r.outb(uartTHR, 'Z')
+		if got := r.out.Bytes()[sent:]; string(got) != "Z" {
+			t.Fatalf("a THR write the fast word allows sent %q", got)
+		}
+		if after := snapUART(r.u); after != before || len(r.line.levels) != levels {
+			t.Fatalf("a THR write the fast word allows changed the UART:\n%+v\n%+v", before.short(), after.short())
+		}
+	}
+}
+
+func (s uartSnap) short() string {
+	return fmt.Sprintf("ier %#x lcr %#x mcr %#x lsrErr %#x msr %#x fifo %v thr %v rx %d@%d",
+		s.ier, s.lcr, s.mcr, s.lsrErr, s.msr, s.fifoOn, s.thrPending, s.rxN, s.rxHead)
+}
+
+// TestUARTFastState: the word Linux's console write meets, and each
+// condition that sends an access back to the model.
+func TestUARTFastState(t *testing.T) {
+	both := uint32(UARTFastLSR | UARTFastTHR)
+	for _, tc := range []struct {
+		name string
+		do   func(r *uartRig)
+		want uint32
+	}{
+		{"reset", func(r *uartRig) {}, both | lsrTHRE | lsrTEMT},
+		{"console write", func(r *uartRig) {
+			r.outb(uartLCR, 0x03)
+			r.outb(uartMCR, mcrDTR|mcrRTS|mcrOUT2)
+			r.outb(uartIER, 0)
+		}, both | lsrTHRE | lsrTEMT},
+		{"data waiting", func(r *uartRig) { r.u.Receive([]byte("a")) }, both | lsrTHRE | lsrTEMT | lsrDR},
+		{"data read", func(r *uartRig) { r.u.Receive([]byte("a")); r.in(uartRBR) }, both | lsrTHRE | lsrTEMT},
+		{"THRE interrupt on", func(r *uartRig) { r.outb(uartIER, ierETBEI) }, UARTFastLSR | lsrTHRE | lsrTEMT},
+		{"divisor latch", func(r *uartRig) { r.outb(uartLCR, 0x83) }, UARTFastLSR | lsrTHRE | lsrTEMT},
+		{"loopback", func(r *uartRig) { r.outb(uartMCR, mcrLOOP) }, UARTFastLSR | lsrTHRE | lsrTEMT},
+		{"overrun latched", func(r *uartRig) { r.u.Receive(make([]byte, UARTInputBuffer+1)) }, UARTFastTHR},
+		{"overrun read", func(r *uartRig) { r.u.Receive(make([]byte, UARTInputBuffer+1)); r.in(uartLSR) },
+			both | lsrTHRE | lsrTEMT | lsrDR},
+		{"break at the head", func(r *uartRig) { r.u.Break([]byte("b")) }, UARTFastTHR},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newUARTRig()
+			tc.do(r)
+			if got := atomic.LoadUint32(r.u.FastState()); got != tc.want {
+				t.Errorf("fast word %#x, want %#x", got, tc.want)
+			}
+			checkFastState(t, r)
+		})
+	}
 }
 
 func checkUART(t *testing.T, r *uartRig) {

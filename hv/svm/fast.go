@@ -20,6 +20,10 @@ import (
 //   - OUT (not string, not REP) to the debug port, except a newline: the
 //     byte is appended to Console, which hv drains after each Run (a
 //     newline returns, so a finished line is printed at once);
+//   - a one-byte OUT to the UART's THR, except a newline, when the UART's
+//     state word (UART) has UARTTHR: appended to Console likewise;
+//   - a one-byte IN from the UART's LSR when the word has UARTLSR: AL =
+//     the word's bits 7-0 (the rest of RAX kept, as IN does);
 //   - HLT while the interrupt offered at entry is still pending and the
 //     guest has interrupts on, when AnswerHLT allows (the guest takes the
 //     offer once it resumes; under QEMU only when it next leaves its
@@ -49,9 +53,15 @@ const (
 	slotExt     = cpuidBasicN + cpuidHyperN
 	slotN       = slotExt + cpuidExtN
 	consoleNL   = '\n'
-	rflagsIF    = x86.RFLAGSIF
-	rflagsTF    = x86.RFLAGSTF
-	eventVBit   = 31 // EventV
+	noPort      = 1 << 16 // no port matches
+	// UART state word bits (pc.UARTFastLSR and pc.UARTFastTHR; hv checks
+	// they are the same).
+	UARTLSR    = 1 << 8
+	UARTTHR    = 1 << 9
+	uartLSROff = 5
+	rflagsIF   = x86.RFLAGSIF
+	rflagsTF   = x86.RFLAGSTF
+	eventVBit  = 31 // EventV
 )
 
 // CPUIDEntry is one table row: the answer for (Leaf, Sub), or for Leaf
@@ -75,6 +85,9 @@ type Fast struct {
 	goCalls uint64 // bit n: hypercall n has a Go handler
 	nullRet uint64 // RAX after any other hypercall
 	conPort uint64 // the debug port
+	uartTHR uint64 // the UART's THR and LSR ports, or noPort
+	uartLSR uint64
+	uart    *uint32 // the UART's state word, read atomically (plain loads on amd64)
 
 	exits  uint64 // exits taken here since TakeExits
 	conLen uint32
@@ -91,6 +104,21 @@ type Fast struct {
 func (f *Fast) Policy(on bool, goCalls, nullRet uint64, debugPort uint16) {
 	f.on = b32(on)
 	f.goCalls, f.nullRet, f.conPort = goCalls, nullRet, uint64(debugPort)
+	if f.uart == nil {
+		f.uartTHR, f.uartLSR = noPort, noPort
+	}
+}
+
+// UART lets the fast path answer THR writes and LSR reads of the 16550 at
+// base, as its state word says it may at the time of each exit (bits
+// UARTLSR and UARTTHR, LSR's value in bits 7-0). A nil word turns it off.
+// The word belongs to the device model and must outlive the vCPU.
+func (f *Fast) UART(base uint16, word *uint32) {
+	f.uart = word
+	f.uartTHR, f.uartLSR = noPort, noPort
+	if word != nil {
+		f.uartTHR, f.uartLSR = uint64(base), uint64(base)+uartLSROff
+	}
 }
 
 // AnswerHLT says whether a HLT with the offered interrupt still pending

@@ -123,13 +123,25 @@ null:
 	JMP	taken
 
 ioio:
-	MOVQ	const_offExitInfo1(SI), AX
-	TESTQ	$(const_IOIOType|const_IOIOStr|const_IOIORep), AX
-	JNE	out			// IN, or string I/O
+	MOVQ	const_offExitInfo1(SI), R8
+	TESTQ	$(const_IOIOStr|const_IOIORep), R8
+	JNE	out			// string I/O
+	MOVQ	R8, AX
 	SHRQ	$const_IOIOPortShift, AX
 	ANDQ	$0xffff, AX
+	TESTQ	$const_IOIOType, R8
+	JNE	in
 	CMPQ	AX, Fast_conPort(BX)
+	JEQ	conbyte
+	CMPQ	AX, Fast_uartTHR(BX)
 	JNE	out
+	TESTQ	$const_IOIOSz8, R8
+	JEQ	out			// a wider OUT writes the next registers too
+	MOVQ	Fast_uart(BX), DX
+	MOVL	(DX), DX		// the UART's state word, as the model left it
+	TESTL	$const_UARTTHR, DX
+	JEQ	out
+conbyte:
 	MOVL	Fast_conLen(BX), CX
 	CMPL	CX, $const_ConsoleMax
 	JCC	out			// full: hv drains it first
@@ -139,6 +151,19 @@ ioio:
 	MOVB	AL, Fast_con(BX)(CX*1)
 	INCL	Fast_conLen(BX)
 	MOVQ	const_offExitInfo2(SI), AX	// the next RIP
+	MOVQ	AX, const_offRIP(SI)
+	JMP	taken
+in:
+	CMPQ	AX, Fast_uartLSR(BX)
+	JNE	out
+	TESTQ	$const_IOIOSz8, R8
+	JEQ	out
+	MOVQ	Fast_uart(BX), DX
+	MOVL	(DX), DX
+	TESTL	$const_UARTLSR, DX
+	JEQ	out
+	MOVB	DL, const_offRAX(SI)	// AL only: an 8-bit IN keeps the rest of RAX
+	MOVQ	const_offExitInfo2(SI), AX
 	MOVQ	AX, const_offRIP(SI)
 	JMP	taken
 

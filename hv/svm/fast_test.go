@@ -57,6 +57,10 @@ func testFast() *Fast {
 
 func TestFastExit(t *testing.T) {
 	ioOut := func(port uint16, size int) uint64 { return IOIO{Port: port, Size: size}.Encode() }
+	ioIn := func(port uint16, size int) uint64 { return IOIO{In: true, Port: port, Size: size}.Encode() }
+	uartWord := func(w uint32) func(*Fast) {
+		return func(f *Fast) { f.UART(0x3f8, &w) }
+	}
 	type want struct {
 		taken         bool
 		rip, rax      uint64
@@ -106,6 +110,28 @@ func TestFastExit(t *testing.T) {
 		{"out-80", fakeExit{code: ExitIOIO, info1: ioOut(0x80, 1), info2: 0x1002}, nil, noChange},
 		{"in-e9", fakeExit{code: ExitIOIO, info1: IOIO{In: true, Port: 0xe9, Size: 1}.Encode(), info2: 0x1002}, nil, noChange},
 		{"outsb-e9", fakeExit{code: ExitIOIO, info1: IOIO{Str: true, Port: 0xe9, Size: 1}.Encode(), info2: 0x1001}, nil, noChange},
+		{"uart-thr", fakeExit{code: ExitIOIO, info1: ioOut(0x3f8, 1), info2: 0x1001, rax: 0x4161}, uartWord(UARTTHR),
+			want{true, 0x1001, 0x4161, 0xbbbb, 0, 0xdddd, "a"}},
+		{"uart-thr-not-allowed", fakeExit{code: ExitIOIO, info1: ioOut(0x3f8, 1), info2: 0x1001, rax: 'a'}, uartWord(UARTLSR | 0x60),
+			noChange},
+		{"uart-thr-word", fakeExit{code: ExitIOIO, info1: ioOut(0x3f8, 2), info2: 0x1002, rax: 'a'}, uartWord(UARTTHR),
+			noChange},
+		{"uart-thr-newline", fakeExit{code: ExitIOIO, info1: ioOut(0x3f8, 1), info2: 0x1001, rax: '\n'}, uartWord(UARTTHR),
+			noChange},
+		{"uart-thr-full", fakeExit{code: ExitIOIO, info1: ioOut(0x3f8, 1), info2: 0x1001, rax: 'a'},
+			func(f *Fast) { uartWord(UARTTHR)(f); f.conLen = ConsoleMax }, noChange},
+		{"uart-thr-no-uart", fakeExit{code: ExitIOIO, info1: ioOut(0x3f8, 1), info2: 0x1001, rax: 'a'}, nil, noChange},
+		{"uart-ier", fakeExit{code: ExitIOIO, info1: ioOut(0x3f9, 1), info2: 0x1001}, uartWord(UARTTHR | UARTLSR), noChange},
+		{"uart-lsr", fakeExit{code: ExitIOIO, info1: ioIn(0x3fd, 1), info2: 0x1001, rax: 0x12345678}, uartWord(UARTLSR | 0x61),
+			want{true, 0x1001, 0x12345661, 0xbbbb, 0, 0xdddd, ""}},
+		{"uart-lsr-not-allowed", fakeExit{code: ExitIOIO, info1: ioIn(0x3fd, 1), info2: 0x1001}, uartWord(UARTTHR | 0x60),
+			noChange},
+		{"uart-lsr-dword", fakeExit{code: ExitIOIO, info1: ioIn(0x3fd, 4), info2: 0x1001}, uartWord(UARTLSR | 0x60),
+			noChange},
+		{"uart-rbr", fakeExit{code: ExitIOIO, info1: ioIn(0x3f8, 1), info2: 0x1001}, uartWord(UARTLSR | 0x61), noChange},
+		{"uart-lsr-no-uart", fakeExit{code: ExitIOIO, info1: ioIn(0x3fd, 1), info2: 0x1001}, nil, noChange},
+		{"uart-lsr-single-step", fakeExit{code: ExitIOIO, info1: ioIn(0x3fd, 1), info2: 0x1001, rflags: x86.RFLAGSTF},
+			uartWord(UARTLSR | 0x60), noChange},
 		{"hlt-idle", fakeExit{code: ExitHLT, rflags: x86.RFLAGSIF}, nil, noChange},
 		{"hlt-offered", fakeExit{code: ExitHLT, rflags: x86.RFLAGSIF, vintr: vIRQ},
 			func(f *Fast) { f.Entry(true, false) }, want{true, 0x1001, 0, 0xbbbb, 0, 0xdddd, ""}},
@@ -169,6 +195,29 @@ func TestFastConsoleOrder(t *testing.T) {
 	f.ClearConsole()
 	if len(f.Console()) != 0 {
 		t.Fatal("ClearConsole left bytes")
+	}
+}
+
+// The UART's word is read at each exit: a change by the model between two
+// exits of one run decides the second.
+func TestFastUARTWordChanges(t *testing.T) {
+	f := testFast()
+	word := uint32(UARTTHR)
+	f.UART(0x3f8, &word)
+	thr := fakeExit{code: ExitIOIO, info1: IOIO{Port: 0x3f8, Size: 1}.Encode(), info2: 0x1001, rax: 'a'}
+	v, regs, _ := newFakeVMCB(t, thr)
+	if !f.Handle(v, regs) {
+		t.Fatal("THR write not taken with UARTTHR set")
+	}
+	word = UARTLSR | 0x60 // the guest turned the THRE interrupt on
+	v, regs, _ = newFakeVMCB(t, thr)
+	if f.Handle(v, regs) {
+		t.Fatal("THR write taken after the word dropped UARTTHR")
+	}
+	f.UART(0, nil)
+	v, regs, _ = newFakeVMCB(t, fakeExit{code: ExitIOIO, info1: IOIO{In: true, Port: 5, Size: 1}.Encode(), info2: 0x1001})
+	if f.Handle(v, regs) {
+		t.Fatal("an IN from port 5 was taken with no UART")
 	}
 }
 
