@@ -43,7 +43,7 @@ type shmRegion struct {
 	base, size uint64
 	why        string // why there is none, for the log
 
-	mu       sync.Mutex // guards mappedTo; a leaf lock (doc.go)
+	mu       sync.Mutex // guards mappedTo; takes only mapMu (doc.go)
 	mappedTo *Domain    // the one domain it is mapped into
 }
 
@@ -139,8 +139,19 @@ func sysctlCtlRing(v *VCPU, c *abi.Ctl) error {
 	case nil:
 		for gpa := base; gpa < end; gpa += kernel.PageSize {
 			// ErrMapped: a page an earlier call mapped before it ran out
-			// of table pages (nothing else lies here: checked above).
-			if err := d.ram.npt.Map4K(gpa, gpa); err != nil && !errors.Is(err, npt.ErrMapped) {
+			// of table pages, or, in a PC domain that read here first,
+			// the all-ones page (platform_mmio.go), which is refused.
+			d.ram.mapMu.Lock()
+			err := d.ram.npt.Map4K(gpa, gpa)
+			d.ram.mapMu.Unlock()
+			if errors.Is(err, npt.ErrMapped) {
+				if hpa, _ := d.ram.npt.Translate(gpa); hpa != gpa {
+					d.logOnce("ctlring", "host channel ring at %#x: the domain already reads all ones there", gpa)
+					return errno.ENODEV
+				}
+				err = nil
+			}
+			if err != nil {
 				return errno.ENOMEM
 			}
 		}

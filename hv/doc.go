@@ -33,8 +33,11 @@
 //  5. Leaves, which take nothing while held: the event queue's mu
 //     (events.go; pushed under Scheduler.mu when a domain ends or pauses),
 //     a device bus's mu (devbus.go, the unknown-port log), the platform's
-//     timer mu (platform.go), and each hv/pc device's own mutex (a local
-//     APIC's is taken under Scheduler.mu to read its pending interrupt).
+//     timer mu (platform.go), each hv/pc device's own mutex (a local
+//     APIC's is taken under Scheduler.mu to read its pending interrupt),
+//     and a guest RAM's mapMu (mem.go; mappings added while its vCPUs
+//     run). The one nesting among them: the host channel's shm.mu
+//     (ctlring.go) takes the control domain's mapMu while it maps.
 //
 // The PC devices never call out while holding their mutex: an interrupt
 // travels device -> IOAPIC -> APIC bus -> local APIC -> the bus's kick,

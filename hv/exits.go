@@ -192,7 +192,15 @@ func exitNPF(v *VCPU, x *exitState) outcome {
 		return exitMMIO(v, x, r.dev, r.base)
 	}
 	if v.dom.pc != nil && x.info2 >= v.dom.ram.size {
-		return exitMMIO(v, x, unmodelledMMIO{v.dom, x.info2, x.rip}, x.info2)
+		u := unmodelledMMIO{v.dom, x.info2, x.rip}
+		// Not present: map it all ones (platform_mmio.go) and run the
+		// access again. A write to it then faults as present and is
+		// dropped here.
+		if x.info1&npfPresent == 0 && v.dom.mapUnmodelled(x.info2) {
+			u.note()
+			return resume
+		}
+		return exitMMIO(v, x, u, x.info2)
 	}
 	during := ""
 	if x.intInfo.Valid() {
@@ -200,6 +208,10 @@ func exitNPF(v *VCPU, x *exitState) outcome {
 	}
 	return crash(fmt.Sprintf("nested page fault at gpa=%#x (error %#x) rip=%#x%s", x.info2, x.info1, x.rip, during))
 }
+
+// npfPresent is EXITINFO1's P bit on a nested page fault: the page was
+// mapped and the access broke its protection (APM vol. 2, 15.25.6).
+const npfPresent = 1 << 0
 
 func exitShutdown(v *VCPU, x *exitState) outcome {
 	return crash(fmt.Sprintf("triple fault at rip=%#x", x.rip))

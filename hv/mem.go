@@ -3,6 +3,7 @@ package hv
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"grove/errno"
 	"grove/hv/npt"
@@ -29,6 +30,7 @@ type guestRAM struct {
 	size   uint64
 	chunks []uintptr
 	npt    *npt.Table
+	mapMu  sync.Mutex // serialises mappings added while vCPUs run (platform_mmio.go); lock order in doc.go
 }
 
 var errGuestAddr = errors.New("guest address outside its RAM")

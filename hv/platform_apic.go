@@ -235,7 +235,9 @@ func (r mmioRegs) SetGPR(i int, val uint64) {
 
 // unmodelledMMIO is a PC guest's access to an address above its RAM that
 // no device claims: as on a PC, reads return all ones and writes vanish
-// (a master abort), logged once per page with the RIP and counted.
+// (a master abort), logged once per page with the RIP and counted. Most
+// such reads never get here: the first maps the region all ones
+// (platform_mmio.go).
 type unmodelledMMIO struct {
 	d        *Domain
 	gpa, rip uint64

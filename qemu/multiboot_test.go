@@ -61,7 +61,7 @@ cmdline = "period=200ms"
 
 // TestBadInputIsolated: a PC-platform guest reads and writes back every
 // I/O port, writes nonsense to the UART, PIT, RTC, PIC, I/O APIC and local
-// APIC, reads memory across the 4 GiB space, writes all ones above 1 GiB
+// APIC, reads every page below 4 GiB, writes all ones above 1 GiB
 // and sends IPIs to an APIC id it does not have (guests/asm
 // MultibootPoker). It finishes and exits with status 0; its unmodelled
 // accesses are counted, their messages stop at a bound; the heartbeat

@@ -7,9 +7,9 @@ package asm
 //     but isa-debug-exit's 0xf4-0xf7, which would end it;
 //  2. writes nonsense (all ones) to the UART, PIT, RTC and PIC ports and
 //     to registers of the I/O APIC and its local APIC, timer included;
-//  3. reads a word from every 64 KiB below 4 GiB and from every page of
-//     the top 32 MiB, where the PC's devices live, and writes all ones to
-//     every 64 KiB from 1 GiB up;
+//  3. reads a word from every page below 4 GiB (RAM, the PC's devices and
+//     everything unmodelled) and writes all ones to every 64 KiB from
+//     1 GiB up;
 //  4. sends fixed, INIT and STARTUP IPIs to an APIC id it does not have;
 //
 // then restores COM1's line control, prints "poke done" and exits with
@@ -32,12 +32,10 @@ func MultibootPoker() ([]byte, error) {
 	for _, reg := range []uint32{0xfec00000, 0xfec00010, 0xfec00040, 0xfee00080, 0xfee000f0, 0xfee00320, 0xfee003e0, 0xfee00380, 0xfee00350, 0xfee00370} {
 		p.Store(reg)
 	}
-	// 3. Memory: a word per 64 KiB read; the top 32 MiB page by page; all
-	// ones written per 64 KiB from 1 GiB.
+	// 3. Memory: a word per page read; all ones written per 64 KiB from
+	// 1 GiB.
 	p.Mov(EBX, 0)
-	p.Label("rd").emit(0x8b, 0x03).AddImm(EBX, 0x10000).Jnz("rd") // mov eax, [ebx]; until it wraps
-	p.Mov(EBX, 0xfe000000)
-	p.Label("top").emit(0x8b, 0x03).AddImm(EBX, 0x1000).Jnz("top")
+	p.Label("rd").emit(0x8b, 0x03).AddImm(EBX, 0x1000).Jnz("rd") // mov eax, [ebx]; until it wraps
 	p.Mov(EBX, 0x40000000).Mov(EAX, 0xffffffff)
 	p.Label("wr").emit(0x89, 0x03).AddImm(EBX, 0x10000).Jnz("wr") // mov [ebx], eax
 	// 4. IPIs to APIC id 5, which no vCPU has: fixed 0x40, INIT, STARTUP.

@@ -61,6 +61,23 @@ func (t *Table) Map4K(gpa, hpa uint64) error {
 	return t.mapAt(gpa, 0, hpa|all)
 }
 
+// MapRO2M maps the 2 MiB guest page at gpa to host memory at hpa, read
+// only: a write faults.
+func (t *Table) MapRO2M(gpa, hpa uint64) error {
+	if gpa%hugeSize != 0 || hpa%hugeSize != 0 {
+		return ErrAlign
+	}
+	return t.mapAt(gpa, 1, hpa|all&^paging.RW|paging.PS)
+}
+
+// MapRO4K maps the 4 KiB guest page at gpa to hpa, read only.
+func (t *Table) MapRO4K(gpa, hpa uint64) error {
+	if gpa%pageSize != 0 || hpa%pageSize != 0 {
+		return ErrAlign
+	}
+	return t.mapAt(gpa, 0, hpa|all&^paging.RW)
+}
+
 // mapAt sets gpa's empty entry at level to entry.
 func (t *Table) mapAt(gpa uint64, level int, entry uint64) error {
 	if gpa >= 1<<39 {

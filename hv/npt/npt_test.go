@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"grove/x86/paging"
 )
 
 // arena is host memory standing in for physical table pages.
@@ -117,5 +119,44 @@ func TestMap4K(t *testing.T) {
 	}
 	if err := tab.Map2M(0, 0); !errors.Is(err, ErrMapped) {
 		t.Fatalf("2M over a 4K table: %v", err)
+	}
+}
+
+// Read-only mappings: present and user like the others, without RW, so
+// the guest's writes fault; the usual alignment and overlap rules hold.
+func TestMapReadOnly(t *testing.T) {
+	tab, err := New(newArena(64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.MapRO2M(0xc0000000, 0x200000); err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.MapRO4K(0xfed00000, 0x200000); err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Map2M(0, 0x400000); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		gpa, hpa uint64
+		rw       bool
+	}{{0xc0001234, 0x201234, false}, {0xfed00010, 0x200010, false}, {0x10, 0x400010, true}} {
+		e, _, ok := tab.pt.Lookup(tc.gpa)
+		if hpa, _ := tab.Translate(tc.gpa); !ok || hpa != tc.hpa || e&all&^paging.RW != all&^paging.RW || (e&paging.RW != 0) != tc.rw {
+			t.Errorf("gpa %#x: entry %#x, hpa %#x; want hpa %#x, writable %v", tc.gpa, e, hpa, tc.hpa, tc.rw)
+		}
+	}
+	if err := tab.MapRO2M(0xc0000000, 0x200000); !errors.Is(err, ErrMapped) {
+		t.Errorf("mapped twice: %v", err)
+	}
+	if err := tab.MapRO2M(0xfec00000, 0x200000); !errors.Is(err, ErrMapped) {
+		t.Errorf("2M over a 4K page's table: %v", err)
+	}
+	if err := tab.MapRO4K(0xc0003000, 0x200000); !errors.Is(err, ErrMapped) {
+		t.Errorf("4K inside a 2M page: %v", err)
+	}
+	if err := tab.MapRO2M(0xc0001000, 0x200000); !errors.Is(err, ErrAlign) {
+		t.Errorf("unaligned: %v", err)
 	}
 }
