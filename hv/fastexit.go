@@ -61,6 +61,12 @@ func (v *VCPU) setupFast() {
 	// instructions after the HLT run first (kvm-unit-tests' ioapic
 	// "sti; hlt; cli" loop never took its interrupt; docs/qemu-tcg.md).
 	v.fast.AnswerHLT(v.lapic == nil)
+	// A PC-platform guest is offered what it cannot take yet as a window
+	// (apicPrepare), which the next entry would offer again unchanged while
+	// its interrupts stay off: Linux writes its console with them off,
+	// and a timer interrupt pending meanwhile would send every console
+	// exit to Go.
+	v.fast.Window(v.lapic != nil)
 	// A PC-platform guest's COM1: Linux's console writes each byte as an
 	// LSR read and a THR write, answered here while the UART's state
 	// word says the model would do nothing else (pc.UART.FastState).

@@ -31,7 +31,9 @@ import (
 //
 // Everything else returns, and so does every exit after Stop, after the
 // offered interrupt was taken, once the guest's RFLAGS.IF no longer matches
-// the offer prepared at entry (the offer must be rethought in Go), when
+// the offer prepared at entry (the offer must be rethought in Go; with
+// Window, an offer made while interrupts were off stands as long as they
+// stay off), when
 // EXITINTINFO holds an event to deliver again, and while the guest
 // single-steps (RFLAGS.TF: the instruction's #DB is hv's to inject). The slice deadline is the
 // long call's timer: its interrupt ends the run with an INTR exit, which
@@ -81,6 +83,7 @@ type Fast struct {
 	held    uint32 // an interrupt waits that was not offered at entry
 	stop    uint32 // Stop was called: return at the next exit
 	hlt     uint32 // HLT with the offered interrupt pending may be answered
+	window  uint32 // an offer stands while the guest's interrupts are off
 
 	goCalls uint64 // bit n: hypercall n has a Go handler
 	nullRet uint64 // RAX after any other hypercall
@@ -120,6 +123,13 @@ func (f *Fast) UART(base uint16, word *uint32) {
 		f.uartTHR, f.uartLSR = uint64(base), uint64(base)+uartLSROff
 	}
 }
+
+// Window says how hv offers an interrupt the guest cannot take yet: as an
+// interrupt window (V_IRQ with the VINTR intercept, the PC platform's
+// way), which stays right while the guest keeps interrupts off, so exits
+// with interrupts off may still be answered here; or not at all (Grove's
+// own guests, whose offer is withdrawn when interrupts go off).
+func (f *Fast) Window(on bool) { f.window = b32(on) }
 
 // AnswerHLT says whether a HLT with the offered interrupt still pending
 // may be answered here (the guest re-enters with the offer, V_IRQ), or

@@ -25,7 +25,10 @@ TEXT ·fastExit(SB),NOSPLIT,$0-25
 	CMPL	Fast_offered(BX), $0
 	JEQ	notoffered
 	TESTQ	CX, CX
+	JNE	pending
+	CMPL	Fast_window(BX), $0
 	JEQ	out			// interrupts off: hv withdraws the offer (docs/qemu-tcg.md)
+pending:				// (a window offer stands while they stay off)
 	MOVQ	const_offVIntr(SI), AX
 	TESTQ	$const_vIRQ, AX
 	JEQ	out			// taken: hv accepts it and offers the next
