@@ -39,15 +39,16 @@ func Register(t Test) {
 	tests = append(tests, t)
 }
 
-// Run runs the tests whose names contain filter (all if empty), in name
-// order, and returns the numbers passed and failed.
+// Run runs the tests whose names contain filter (all if empty; with a
+// leading '-', those whose names do not contain the rest), in name order,
+// and returns the numbers passed and failed.
 func Run(w io.Writer, filter string) (passed, failed int) {
 	mu.Lock()
 	list := append([]Test(nil), tests...)
 	mu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	for _, t := range list {
-		if filter != "" && !strings.Contains(t.Name, filter) {
+		if !Selected(t.Name, filter) {
 			continue
 		}
 		start := time.Now()
@@ -62,6 +63,14 @@ func Run(w io.Writer, filter string) (passed, failed int) {
 	}
 	fmt.Fprintf(w, "selftest: %d passed, %d failed\n", passed, failed)
 	return passed, failed
+}
+
+// Selected says whether filter (as Run takes it) selects the test name.
+func Selected(name, filter string) bool {
+	if exclude, ok := strings.CutPrefix(filter, "-"); ok && exclude != "" {
+		return !strings.Contains(name, exclude)
+	}
+	return strings.Contains(name, filter)
 }
 
 // runOne runs t with a deadline and turns a panic into a failure.
