@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,19 @@ func TestLinuxShell(t *testing.T) {
 			r.Expect("serial8250: ttyS0 at I/O 0x3f8 (irq = 4", 120*time.Second)
 			r.Expect("(d1) init: ", 120*time.Second) // u-root's init, then its shell
 			r.Expect("[?25l> ", 60*time.Second)      // the shell's line editor shows its prompt
+			// The boot log is Linux's console writes, two UART exits a
+			// byte, which the exit fast path answers (pc.UART.FastState):
+			// far more of vCPU 0's exits so far are the fast path's than
+			// port I/O through Go. (The shell's output, below, is
+			// interrupt-driven and goes through Go.)
+			r.Send("state 1\r")
+			r.Expect("d1 v0 exits ", 10*time.Second)
+			exits := r.Expect("fast=", 10*time.Second) + r.Expect("\n", 10*time.Second)
+			if m := regexp.MustCompile(`io=(\d+) .*fast=(\d+)`).FindStringSubmatch(exits); m == nil {
+				t.Errorf("state 1 does not show vCPU 0's exits by kind: %q", exits)
+			} else if io, fast := mustAtoi(t, m[1]), mustAtoi(t, m[2]); fast < 2*io {
+				t.Errorf("vCPU 0 while booting: %d exits in the fast path, %d port I/O exits through Go; want the console's in the fast path", fast, io)
+			}
 			// Linux takes 10 s or more to get here; the heartbeat beats
 			// twice a second all along.
 			if nb := beats(r.Since(booting), 2); nb < 8 {
@@ -298,4 +312,14 @@ func TestLinuxInGroup(t *testing.T) {
 	r.Expect("[console: back at the prompt]", 10*time.Second)
 	r.Send("halt\r")
 	r.WantStatus(StatusSuccess)
+}
+
+// mustAtoi is strconv.Atoi for numbers a regular expression matched.
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
