@@ -10,15 +10,16 @@ import (
 
 // The in-image self-tests include those of parallelism (kernel/smp-*, the
 // gang and relaxed ones): they run on multi-threaded TCG, as selftest.sh does.
-// TestSelftest runs the in-image self-tests on two CPUs under
-// multi-threaded TCG, for their parallelism, all but the exit fast path's:
-// its guest exits so often that QEMU 7.2's multi-threaded SVM sometimes
-// hands it the host's state (docs/qemu-tcg.md). make test's test-selftest
-// stage (scripts/selftest.sh) runs every self-test, that one included,
-// under single-threaded TCG.
+// TestSelftest runs the kernel's in-image self-tests on two CPUs under
+// multi-threaded TCG, for their parallelism. The hypervisor's self-tests
+// run guests, and QEMU 7.2's multi-threaded SVM sometimes hands a guest
+// the host's state (docs/qemu-tcg.md): make test's test-selftest stage
+// (scripts/selftest.sh) runs every self-test under single-threaded TCG,
+// and the hypervisor's parallel side runs under multi-threaded TCG in the
+// tests made for it (hvsmp_test.go, gang_test.go, gang_pairs_test.go).
 func TestSelftest(t *testing.T) {
 	im := Build(t)
-	r := Start(t, "selftest", Boot{Kernel: im.Grove, Append: "selftest=-hv/fastexit-matches-go", Timeout: 5 * time.Minute, Accel: MultiAccel})
+	r := Start(t, "selftest", Boot{Kernel: im.Grove, Append: "selftest=kernel/", Timeout: 5 * time.Minute, Accel: MultiAccel})
 	out := r.Expect("selftest: ", 4*time.Minute)
 	out += r.Expect(" failed", 5*time.Second)
 	r.WantStatus(StatusSuccess)
