@@ -55,7 +55,6 @@ const (
 	slotExt     = cpuidBasicN + cpuidHyperN
 	slotN       = slotExt + cpuidExtN
 	consoleNL   = '\n'
-	noPort      = 1 << 16 // no port matches
 	// UART state word bits (pc.UARTFastLSR and pc.UARTFastTHR; hv checks
 	// they are the same).
 	UARTLSR    = 1 << 8
@@ -88,9 +87,9 @@ type Fast struct {
 	goCalls uint64 // bit n: hypercall n has a Go handler
 	nullRet uint64 // RAX after any other hypercall
 	conPort uint64 // the debug port
-	uartTHR uint64 // the UART's THR and LSR ports, or noPort
+	uartTHR uint64 // the UART's THR and LSR ports
 	uartLSR uint64
-	uart    *uint32 // the UART's state word, read atomically (plain loads on amd64)
+	uart    *uint32 // the UART's state word, read atomically (plain loads on amd64); nil: no UART
 
 	exits  uint64 // exits taken here since TakeExits
 	conLen uint32
@@ -107,9 +106,6 @@ type Fast struct {
 func (f *Fast) Policy(on bool, goCalls, nullRet uint64, debugPort uint16) {
 	f.on = b32(on)
 	f.goCalls, f.nullRet, f.conPort = goCalls, nullRet, uint64(debugPort)
-	if f.uart == nil {
-		f.uartTHR, f.uartLSR = noPort, noPort
-	}
 }
 
 // UART lets the fast path answer THR writes and LSR reads of the 16550 at
@@ -117,11 +113,7 @@ func (f *Fast) Policy(on bool, goCalls, nullRet uint64, debugPort uint16) {
 // UARTLSR and UARTTHR, LSR's value in bits 7-0). A nil word turns it off.
 // The word belongs to the device model and must outlive the vCPU.
 func (f *Fast) UART(base uint16, word *uint32) {
-	f.uart = word
-	f.uartTHR, f.uartLSR = noPort, noPort
-	if word != nil {
-		f.uartTHR, f.uartLSR = uint64(base), uint64(base)+uartLSROff
-	}
+	f.uart, f.uartTHR, f.uartLSR = word, uint64(base), uint64(base)+uartLSROff
 }
 
 // Window says how hv offers an interrupt the guest cannot take yet: as an

@@ -141,6 +141,8 @@ ioio:
 	TESTQ	$const_IOIOSz8, R8
 	JEQ	out			// a wider OUT writes the next registers too
 	MOVQ	Fast_uart(BX), DX
+	TESTQ	DX, DX
+	JEQ	out			// no UART
 	MOVL	(DX), DX		// the UART's state word, as the model left it
 	TESTL	$const_UARTTHR, DX
 	JEQ	out
@@ -162,6 +164,8 @@ in:
 	TESTQ	$const_IOIOSz8, R8
 	JEQ	out
 	MOVQ	Fast_uart(BX), DX
+	TESTQ	DX, DX
+	JEQ	out
 	MOVL	(DX), DX
 	TESTL	$const_UARTLSR, DX
 	JEQ	out
