@@ -55,6 +55,38 @@ func (s *shmRegion) find() {
 	})
 }
 
+// mapInto maps [base, end) into d's nested page table at the same
+// addresses, unless it is mapped into another domain (EBUSY). Asked again
+// it finishes a mapping an earlier call cut short for lack of table pages
+// (pages already mapped are ErrMapped). It refuses (ENODEV) where a PC
+// domain that read there first has the all-ones page (platform_mmio.go),
+// and reports that page for the caller to log once no lock is held.
+func (s *shmRegion) mapInto(d *Domain, base, end uint64) (allOnes uint64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.mappedTo {
+	case d: // asked again: it is there
+		return 0, nil
+	case nil:
+	default:
+		return 0, errno.EBUSY // one channel, one control domain
+	}
+	d.ram.mapMu.Lock()
+	defer d.ram.mapMu.Unlock()
+	for gpa := base; gpa < end; gpa += kernel.PageSize {
+		switch err := d.ram.npt.Map4K(gpa, gpa); {
+		case errors.Is(err, npt.ErrMapped):
+			if hpa, _ := d.ram.npt.Translate(gpa); hpa != gpa {
+				return gpa, errno.ENODEV
+			}
+		case err != nil:
+			return 0, errno.ENOMEM
+		}
+	}
+	s.mappedTo = d
+	return 0, nil
+}
+
 // pciConfig reads and writes configuration space through the ports.
 type pciConfig struct{}
 
@@ -132,32 +164,12 @@ func sysctlCtlRing(v *VCPU, c *abi.Ctl) error {
 		d.logOnce("ctlring", "host channel ring at %#x-%#x overlaps %s", base, end-1, name)
 		return errno.ENODEV
 	}
-	h.shm.mu.Lock()
-	defer h.shm.mu.Unlock()
-	switch h.shm.mappedTo {
-	case d: // asked again: it is there
-	case nil:
-		for gpa := base; gpa < end; gpa += kernel.PageSize {
-			// ErrMapped: a page an earlier call mapped before it ran out
-			// of table pages, or, in a PC domain that read here first,
-			// the all-ones page (platform_mmio.go), which is refused.
-			d.ram.mapMu.Lock()
-			err := d.ram.npt.Map4K(gpa, gpa)
-			d.ram.mapMu.Unlock()
-			if errors.Is(err, npt.ErrMapped) {
-				if hpa, _ := d.ram.npt.Translate(gpa); hpa != gpa {
-					d.logOnce("ctlring", "host channel ring at %#x: the domain already reads all ones there", gpa)
-					return errno.ENODEV
-				}
-				err = nil
-			}
-			if err != nil {
-				return errno.ENOMEM
-			}
-		}
-		h.shm.mappedTo = d
-	default:
-		return errno.EBUSY // one channel, one control domain
+	ones, err := h.shm.mapInto(d, base, end)
+	if ones != 0 {
+		d.logOnce("ctlring", "host channel ring at %#x: the domain already reads all ones there", ones)
+	}
+	if err != nil {
+		return err
 	}
 	abi.CtlRing{Addr: base, Size: h.shm.size}.Encode(c.Union[:])
 	return nil
